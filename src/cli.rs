@@ -1,0 +1,319 @@
+//! Command-line definitions (clap derive) and every environment variable name m2mctl reads.
+//!
+//! Owns the shape of the command line only. Must not do work: `lib::run` dispatches each
+//! subcommand to its module in `commands/`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Every environment variable m2mctl reads, in one place.
+pub mod env {
+    /// Tenant domain (`host[:port]`, `http://` for loopback, or `local`).
+    pub const AUTH0_DOMAIN: &str = "AUTH0_DOMAIN";
+    /// A Management API access token (takes precedence over client credentials).
+    pub const AUTH0_ACCESS_TOKEN: &str = "AUTH0_ACCESS_TOKEN";
+    /// Client id of the M2M app m2mctl authenticates as.
+    pub const AUTH0_CLIENT_ID: &str = "AUTH0_CLIENT_ID";
+    /// Client secret of that app.
+    pub const AUTH0_CLIENT_SECRET: &str = "AUTH0_CLIENT_SECRET";
+    /// PEM file of an extra CA to trust (for example the emulator's certificate).
+    pub const M2MCTL_CA_CERT: &str = "M2MCTL_CA_CERT";
+    /// Override of the token cache directory.
+    pub const M2MCTL_CACHE_DIR: &str = "M2MCTL_CACHE_DIR";
+    /// Disables colour when set to anything (https://no-color.org).
+    pub const NO_COLOR: &str = "NO_COLOR";
+    /// Log filter override for `tracing` (e.g. `m2mctl=debug`).
+    pub const M2MCTL_LOG: &str = "M2MCTL_LOG";
+}
+
+/// Manage Auth0 machine-to-machine applications as code.
+#[derive(Debug, Parser)]
+#[command(name = "m2mctl", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// More logs on stderr (-v info, -vv requests with timings, -vvv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// When to use colour (never with NO_COLOR set).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always colour (still not with NO_COLOR).
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and check a config offline; exit 1 with every diagnostic.
+    Validate(ValidateArgs),
+    /// Read the tenant and show what apply would change.
+    Plan(PlanArgs),
+    /// Make the tenant match the config (or a saved plan).
+    Apply(ApplyArgs),
+    /// Print a client-credentials access token for each (application, API).
+    Token(TokenArgs),
+    /// Print client id and secret of managed applications.
+    Credentials(CredentialsArgs),
+    /// Write a config for an existing tenant's M2M applications (adoption).
+    Export(ExportArgs),
+    /// Serve the Auth0-compatible local tenant.
+    Emulator(EmulatorArgs),
+    /// Print the JSON Schema of the config file.
+    Schema,
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+/// The config file and its variables.
+#[derive(Debug, Args, Clone)]
+pub struct ConfigArgs {
+    /// Config file.
+    #[arg(short = 'f', long = "file", default_value = "m2mctl.yaml")]
+    pub file: PathBuf,
+    /// Set a variable for `${KEY}` (overrides the environment); repeatable.
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub vars: Vec<String>,
+}
+
+/// How to reach a remote tenant, beyond AUTH0_* variables.
+#[derive(Debug, Args, Clone)]
+pub struct TenantArgs {
+    /// PEM file of a CA to trust (a private CA such as the emulator's).
+    #[arg(long, env = env::M2MCTL_CA_CERT, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Never send more than this many requests per second.
+    #[arg(long, value_name = "RPS")]
+    pub max_rps: Option<f64>,
+}
+
+/// `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The config.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Plan output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Terraform-like text.
+    Text,
+    /// Markdown for pull-request comments.
+    Markdown,
+    /// Stable JSON (see README).
+    Json,
+}
+
+/// `plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The config.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The tenant connection.
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Save the plan (desired state + tenant fingerprint, no secrets) for `apply PLAN`.
+    #[arg(long, value_name = "PLAN")]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when there are changes.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Delete managed applications that left the config.
+    #[arg(long)]
+    pub prune: bool,
+}
+
+/// `apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `plan --out`; without it, apply plans first.
+    #[arg(value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
+    /// The config.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The tenant connection.
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+    /// Apply without asking.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Delete managed applications that left the config.
+    #[arg(long)]
+    pub prune: bool,
+    /// Allow a plan that deletes more than `max_deletes` objects.
+    #[arg(long)]
+    pub allow_mass_delete: bool,
+}
+
+/// Token output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenFormat {
+    /// Human table (default on a terminal); tokens shortened.
+    Table,
+    /// JSON array (default otherwise).
+    Json,
+    /// `export NAME=value` lines for `eval`.
+    Env,
+}
+
+/// `token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Applications (by key or name); all managed ones when empty.
+    #[arg(value_name = "APP")]
+    pub apps: Vec<String>,
+    /// Only tokens for this API identifier (`management` for the Management API).
+    #[arg(long, value_name = "IDENTIFIER")]
+    pub api: Option<String>,
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<TokenFormat>,
+    /// Neither read nor write the token cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Check each token's claims against the config and the tenant; exit 1 on differences.
+    #[arg(long)]
+    pub verify: bool,
+    /// The config.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The tenant connection.
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+}
+
+/// Credentials output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CredentialsFormat {
+    /// JSON array.
+    Json,
+    /// `export NAME=value` lines.
+    Env,
+}
+
+/// `credentials`.
+#[derive(Debug, Args)]
+pub struct CredentialsArgs {
+    /// Applications (by key or name); all managed ones when empty.
+    #[arg(value_name = "APP")]
+    pub apps: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CredentialsFormat::Json)]
+    pub format: CredentialsFormat,
+    /// The config.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The tenant connection.
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+}
+
+/// `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Where to write the config (`-` for stdout).
+    #[arg(short = 'o', long = "output", default_value = "m2mctl.yaml")]
+    pub output: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+    /// Also export grants of exported apps to APIs that are not custom APIs they use (as external).
+    #[arg(long)]
+    pub include_foreign_grants: bool,
+    /// Tenant domain (default: AUTH0_DOMAIN, else the local tenant beside `-o`).
+    #[arg(long, env = env::AUTH0_DOMAIN)]
+    pub domain: Option<String>,
+    /// The tenant connection.
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+}
+
+/// `emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on; port 0 picks a free one (the chosen address is printed).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+    /// Persist tenant state in this JSON file (in memory without it).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Serve HTTPS with a self-signed certificate (SAN: 127.0.0.1, localhost).
+    #[arg(long)]
+    pub tls: bool,
+    /// Write the certificate PEM here so clients can trust it.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub cert_out: Option<PathBuf>,
+    /// Use this certificate (PEM) instead of a self-signed one.
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "key"])]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) of `--cert`.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Fixed client id of the bootstrap app.
+    #[arg(long, value_name = "ID", requires = "bootstrap_client_secret")]
+    pub bootstrap_client_id: Option<String>,
+    /// Fixed client secret of the bootstrap app.
+    #[arg(long, value_name = "SECRET", requires = "bootstrap_client_id")]
+    pub bootstrap_client_secret: Option<String>,
+    /// Token-bucket refill rate, requests per second (off unless given).
+    #[arg(long, value_name = "RPS")]
+    pub rate_limit: Option<f64>,
+    /// Token-bucket size.
+    #[arg(long, value_name = "N", requires = "rate_limit")]
+    pub burst: Option<u32>,
+    /// Fault injection, e.g. `429:0.1,500:0.05,lost:0.05,latency:0-20ms`.
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<String>,
+    /// Seed of the fault injector (reproducible runs).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

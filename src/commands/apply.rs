@@ -1,0 +1,12 @@
+//! `m2mctl apply`: not built yet (see the open issue that owns it).
+
+use crate::Exit;
+use crate::ui::Context;
+
+/// Runs `m2mctl apply`.
+pub async fn run(_args: crate::cli::ApplyArgs, _ctx: &Context) -> miette::Result<Exit> {
+    Err(miette::miette!(
+        help = "this command is not implemented yet in this build",
+        "`m2mctl apply` is not available yet"
+    ))
+}

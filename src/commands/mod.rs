@@ -1,0 +1,33 @@
+//! One module per subcommand; each wires the library modules together for its command.
+//!
+//! Owns argument-to-module plumbing and what goes to stdout. Must not hold domain logic: config
+//! checks live in `config`, diffs in `plan`, formatting in `render`, HTTP in `tenant`.
+
+use crate::Exit;
+use crate::cli::Command;
+use crate::ui::Context;
+
+mod apply;
+mod completions;
+mod credentials;
+mod emulator;
+mod export;
+mod plan;
+mod schema;
+mod token;
+mod validate;
+
+/// Runs one subcommand.
+pub async fn dispatch(command: Command, ctx: &Context) -> miette::Result<Exit> {
+    match command {
+        Command::Validate(args) => validate::run(args, ctx).await,
+        Command::Plan(args) => plan::run(args, ctx).await,
+        Command::Apply(args) => apply::run(args, ctx).await,
+        Command::Token(args) => token::run(args, ctx).await,
+        Command::Credentials(args) => credentials::run(args, ctx).await,
+        Command::Export(args) => export::run(args, ctx).await,
+        Command::Emulator(args) => emulator::run(args, ctx).await,
+        Command::Schema => schema::run(ctx).await,
+        Command::Completions(args) => completions::run(args),
+    }
+}

@@ -1,0 +1,64 @@
+//! m2mctl: Auth0 machine-to-machine applications as code.
+//!
+//! Architecture map (one line per module):
+//! - [`cli`]       clap definitions; every environment variable name
+//! - [`commands`]  one file per subcommand: wires config, tenant, plan, render, apply together
+//! - [`ui`]        terminal facts (colour, tty) and logging setup; the only place reading NO_COLOR
+//! - [`model`]     domain types shared by config, tenant and plan; no I/O
+//! - [`scopes`]    the real Management API scope list (data)
+//! - [`config`]    YAML model (serde + schemars), `${VAR}` interpolation, spans, validation -> DesiredState
+//! - [`tenant`]    Management API client: auth, pagination, rate governor, retries, typed errors
+//! - [`plan`]      diff(desired, actual) -> Plan (pure data: changes with before/after, warnings)
+//! - [`render`]    text / markdown / json renderers of a Plan; no diff logic here
+//! - [`apply`]     executes a Plan: ordering, bounded concurrency, idempotent recovery, progress
+//! - [`token`]     client-credentials exchange, cache, claim checks, output formats
+//! - [`export`]    tenant -> config YAML for adoption
+//! - [`emulator`]  Auth0-compatible local tenant: axum router, state, JWT issuer, rate limit, faults
+
+pub mod apply;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod emulator;
+pub mod export;
+pub mod model;
+pub mod plan;
+pub mod render;
+pub mod scopes;
+pub mod tenant;
+pub mod token;
+pub mod ui;
+
+use std::process::ExitCode;
+
+/// How a command ended (errors travel as `miette::Report`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Exit 0.
+    Success,
+    /// Exit 1 after the command already printed its diagnostics.
+    Failure,
+    /// Exit 2: `plan --detailed-exitcode` found changes.
+    Changes,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        match exit {
+            Exit::Success => ExitCode::SUCCESS,
+            Exit::Failure => ExitCode::from(1),
+            Exit::Changes => ExitCode::from(2),
+        }
+    }
+}
+
+/// Runs a parsed command line to completion.
+pub fn run(cli: cli::Cli) -> miette::Result<Exit> {
+    let ctx = ui::Context::detect(&cli.global);
+    ui::init_logging(&ctx);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| miette::miette!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(commands::dispatch(cli.command, &ctx))
+}

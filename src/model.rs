@@ -1,0 +1,319 @@
+//! Domain types shared by config, tenant, plan, apply, token and export.
+//!
+//! Owns the vocabulary of the product: the desired state a config resolves to and the remote state
+//! read from a tenant. Must not do I/O, know about YAML spans or HTTP, or hold wire-format quirks
+//! beyond the serde field names Auth0 uses for the remote records.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+/// The `client_metadata` key m2mctl reserves for its ownership marker.
+pub const MARKER_KEY: &str = "m2mctl";
+
+/// Project name used when a config does not set `project`.
+pub const DEFAULT_PROJECT: &str = "default";
+
+/// Default of `settings.max_deletes`.
+pub const DEFAULT_MAX_DELETES: usize = 5;
+
+/// Ownership marker stored in `client_metadata[MARKER_KEY]` as `"{project}:{key}"`.
+///
+/// Projects may not contain `:` (the config validator enforces it), so the first `:` splits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Marker {
+    /// The config's `project`.
+    pub project: String,
+    /// The application's stable key.
+    pub key: String,
+}
+
+impl Marker {
+    /// The value written into `client_metadata`.
+    pub fn encode(&self) -> String {
+        format!("{}:{}", self.project, self.key)
+    }
+
+    /// Parses a metadata value; `None` when it is not a marker.
+    pub fn decode(value: &str) -> Option<Marker> {
+        let (project, key) = value.split_once(':')?;
+        if project.is_empty() || key.is_empty() {
+            return None;
+        }
+        Some(Marker {
+            project: project.to_string(),
+            key: key.to_string(),
+        })
+    }
+}
+
+/// Where a config's tenant lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Domain {
+    /// The embedded local tenant (`domain: local` or no domain).
+    Local,
+    /// A real (or standalone emulator) tenant: `host[:port]`, or `http://` for loopback only.
+    Remote(String),
+}
+
+/// How a client authenticates at `/oauth/token`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// Secret in the request body (Auth0's Dashboard default for M2M apps).
+    #[default]
+    ClientSecretPost,
+    /// Secret in an HTTP Basic `Authorization` header.
+    ClientSecretBasic,
+}
+
+impl AuthMethod {
+    /// Auth0's wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+        }
+    }
+
+    /// Parses Auth0's wire name.
+    pub fn parse(s: &str) -> Option<AuthMethod> {
+        match s {
+            "client_secret_post" => Some(AuthMethod::ClientSecretPost),
+            "client_secret_basic" => Some(AuthMethod::ClientSecretBasic),
+            _ => None,
+        }
+    }
+}
+
+/// A scope declared on an API.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ScopeDef {
+    /// The scope string, e.g. `read:orders`.
+    pub value: String,
+    /// Human description (Auth0 stores one per scope; may be empty).
+    #[serde(default)]
+    pub description: String,
+}
+
+/// The whole desired state of one config file, after variables, defaults and validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredState {
+    /// Owner of everything this file manages (part of the ownership marker).
+    pub project: String,
+    /// Which tenant.
+    pub domain: Domain,
+    /// Behaviour switches from `settings:`.
+    pub settings: Settings,
+    /// Declared APIs (resource servers), `external` ones included.
+    pub apis: Vec<DesiredApi>,
+    /// Declared applications, in file order.
+    pub applications: Vec<DesiredApp>,
+    /// Token lifetime the applications ask for the Management API, if any did.
+    pub management_token_lifetime: Option<u32>,
+}
+
+/// `settings:` of a config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Delete managed applications that left the config.
+    pub prune: bool,
+    /// Refuse plans deleting more objects than this without `--allow-mass-delete`.
+    pub max_deletes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            prune: false,
+            max_deletes: DEFAULT_MAX_DELETES,
+        }
+    }
+}
+
+/// An API (Auth0 resource server) as the config wants it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredApi {
+    /// The audience URL; the match key in the tenant.
+    pub identifier: String,
+    /// Display name (defaults to the identifier when the config is silent).
+    pub name: String,
+    /// The full set of scopes, sorted by value.
+    pub scopes: Vec<ScopeDef>,
+    /// Access-token lifetime in seconds: from the API entry or folded in from applications.
+    pub token_lifetime: Option<u32>,
+    /// Exists in the tenant but is not managed here: only referenced by grants.
+    pub external: bool,
+}
+
+/// Which API a grant is for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiRef {
+    /// The tenant's Management API (`https://{domain}/api/v2/`).
+    Management,
+    /// A declared API by identifier.
+    Identifier(String),
+}
+
+/// A client grant as the config wants it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredGrant {
+    /// The API.
+    pub api: ApiRef,
+    /// Granted scopes (a set).
+    pub scopes: BTreeSet<String>,
+}
+
+/// An M2M application as the config wants it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredApp {
+    /// Stable identity (defaults to the name); stored in the ownership marker.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Up to 140 characters.
+    pub description: Option<String>,
+    /// Pinned client id: adopt this existing client.
+    pub client_id: Option<String>,
+    /// How the app authenticates at `/oauth/token`.
+    pub auth_method: AuthMethod,
+    /// Intended lifetime of this app's tokens (already folded onto the APIs it is granted).
+    pub token_lifetime: Option<u32>,
+    /// Authoritative list of grants.
+    pub grants: Vec<DesiredGrant>,
+    /// Extra `client_metadata` (string values, marker key excluded).
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// Everything m2mctl reads from a tenant for a plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteState {
+    /// All clients (any app type), without secrets.
+    pub clients: Vec<RemoteClient>,
+    /// All client grants.
+    pub grants: Vec<RemoteGrant>,
+    /// All resource servers, the system Management API included.
+    pub apis: Vec<RemoteApi>,
+}
+
+/// A client as the Management API returns it (the fields m2mctl reads; never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteClient {
+    /// Auth0 client id.
+    pub client_id: String,
+    /// Display name (not unique in Auth0).
+    #[serde(default)]
+    pub name: String,
+    /// Description, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `non_interactive` for M2M apps; absent on API-created clients that did not send it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_type: Option<String>,
+    /// Allowed grant types.
+    #[serde(default)]
+    pub grant_types: Vec<String>,
+    /// `client_secret_post`, `client_secret_basic` or `none`; absent when never sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<String>,
+    /// String metadata, the ownership marker included.
+    #[serde(default)]
+    pub client_metadata: BTreeMap<String, String>,
+    /// The tenant's global client.
+    #[serde(default)]
+    pub global: bool,
+}
+
+impl RemoteClient {
+    /// The ownership marker, if this client carries one.
+    pub fn marker(&self) -> Option<Marker> {
+        self.client_metadata
+            .get(MARKER_KEY)
+            .and_then(|v| Marker::decode(v))
+    }
+}
+
+/// A client grant as the Management API returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteGrant {
+    /// `cgr_…`.
+    pub id: String,
+    /// The client.
+    pub client_id: String,
+    /// The API identifier.
+    pub audience: String,
+    /// Granted scopes, in the tenant's order.
+    #[serde(default)]
+    pub scope: Vec<String>,
+    /// `client` for M2M grants (absent on older tenants, which means `client`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_type: Option<String>,
+}
+
+/// A resource server as the Management API returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteApi {
+    /// 24-hex id.
+    pub id: String,
+    /// The audience URL.
+    pub identifier: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Declared scopes.
+    #[serde(default)]
+    pub scopes: Vec<ScopeDef>,
+    /// Access-token lifetime in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_lifetime: Option<u32>,
+    /// True for the Management API.
+    #[serde(default)]
+    pub is_system: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marker_round_trips_and_splits_at_first_colon() {
+        let cases = [
+            ("payments:billing", Some(("payments", "billing"))),
+            ("p:a:b", Some(("p", "a:b"))),
+            ("nocolon", None),
+            (":key", None),
+            ("project:", None),
+        ];
+        for (input, want) in cases {
+            let got = Marker::decode(input);
+            assert_eq!(
+                got.as_ref().map(|m| (m.project.as_str(), m.key.as_str())),
+                want,
+                "{input}"
+            );
+            if let Some(m) = got {
+                assert_eq!(m.encode(), input);
+            }
+        }
+    }
+
+    #[test]
+    fn remote_client_reads_auth0_shape_and_ignores_unknown_fields() {
+        let json = r#"{"client_id":"abc","name":"x","app_type":"non_interactive",
+            "grant_types":["client_credentials"],"client_metadata":{"m2mctl":"p:k"},
+            "tenant":"t","jwt_configuration":{"alg":"RS256"}}"#;
+        let client: RemoteClient = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            client.marker(),
+            Some(Marker {
+                project: "p".into(),
+                key: "k".into()
+            })
+        );
+        assert!(!client.global);
+    }
+}

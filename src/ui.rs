@@ -1,0 +1,105 @@
+//! Terminal facts and logging: whether to colour, whether stdout/stderr are terminals, verbosity.
+//!
+//! Owns the decisions every renderer and progress bar needs. Must not print data: commands write
+//! data to stdout themselves, and logs go through `tracing` to stderr.
+
+use std::io::IsTerminal;
+
+use crate::cli::{ColorChoice, GlobalArgs, env};
+
+/// What a command needs to know about its terminal.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Colour allowed on stdout.
+    pub color: bool,
+    /// Colour allowed on stderr (diagnostics, progress).
+    pub color_stderr: bool,
+    /// stdout is a terminal (table output, prompts).
+    pub stdout_tty: bool,
+    /// stderr is a terminal (progress bars).
+    pub stderr_tty: bool,
+    /// stdin is a terminal (confirmation prompts).
+    pub stdin_tty: bool,
+    /// -v count (0 = warnings only).
+    pub verbose: u8,
+    /// -q.
+    pub quiet: bool,
+}
+
+impl Context {
+    /// Reads the real terminal and environment.
+    pub fn detect(args: &GlobalArgs) -> Context {
+        let no_color = std::env::var_os(env::NO_COLOR).is_some_and(|v| !v.is_empty());
+        let stdout_tty = std::io::stdout().is_terminal();
+        let stderr_tty = std::io::stderr().is_terminal();
+        Context {
+            color: use_color(args.color, no_color, stdout_tty),
+            color_stderr: use_color(args.color, no_color, stderr_tty),
+            stdout_tty,
+            stderr_tty,
+            stdin_tty: std::io::stdin().is_terminal(),
+            verbose: args.verbose,
+            quiet: args.quiet,
+        }
+    }
+}
+
+/// The colour rule: never with NO_COLOR, `always` forces, `auto` follows the terminal.
+pub fn use_color(choice: ColorChoice, no_color: bool, is_tty: bool) -> bool {
+    if no_color {
+        return false;
+    }
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_tty,
+    }
+}
+
+/// Logs to stderr: warnings by default, info at -v, request timings at -vv, debug at -vvv.
+pub fn init_logging(ctx: &Context) {
+    use tracing_subscriber::EnvFilter;
+    let level = match (ctx.quiet, ctx.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "m2mctl=info,warn",
+        (false, 2) => "m2mctl=debug,warn",
+        _ => "m2mctl=trace,info",
+    };
+    let filter = EnvFilter::try_from_env(env::M2MCTL_LOG).unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ctx.color_stderr)
+        .with_target(false)
+        .try_init();
+    miette::set_hook(Box::new({
+        let color = ctx.color_stderr;
+        move |_| Box::new(miette::MietteHandlerOpts::new().color(color).build())
+    }))
+    .ok();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_rule_table() {
+        let cases = [
+            (ColorChoice::Auto, false, true, true),
+            (ColorChoice::Auto, false, false, false),
+            (ColorChoice::Auto, true, true, false),
+            (ColorChoice::Always, false, false, true),
+            (ColorChoice::Always, true, true, false),
+            (ColorChoice::Never, false, true, false),
+        ];
+        for (choice, no_color, tty, want) in cases {
+            assert_eq!(
+                use_color(choice, no_color, tty),
+                want,
+                "{choice:?} {no_color} {tty}"
+            );
+        }
+    }
+}
