@@ -7,8 +7,8 @@
 #   3. a0deploy import of import.yaml (an API, a client, a grant by client name), checks exit 0 and that
 #      the objects exist with the right fields (mgmt.py check-import);
 #   4. the same import again (a0deploy's update path: PATCH every object), checks exit 0 and no duplicates.
-# Each a0deploy run costs ~40 s of CPU and ~2 GB of RAM (ajv schema validation; see
-# research/a0deploy-measured.md), so .ci/run only runs this with CONFORMANCE_DEPLOY_CLI=1.
+# Each a0deploy import costs ~15-40 s of CPU and ~2 GB of RAM at peak (its ajv schema validation; see
+# research/a0deploy-measured.md). run.sh calls this script unless CONFORMANCE_DEPLOY_CLI=0.
 # Standalone: tests/conformance/deploy-cli.sh   (builds m2mctl unless M2MCTL_BIN is set)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
