@@ -49,7 +49,7 @@ stop() {
 trap 'stop; rm -rf "$TMP"' EXIT
 
 mem() { # mem LABEL: RSS figures of the emulator
-  awk -v l="$1" '/^VmRSS|^VmHWM/ {printf "%s %s %.1f MB  ", l, $1, $2/1024} END {print ""}' "/proc/$PID/status"
+  awk -v l="$1" 'BEGIN {printf "%s", l} /^VmRSS|^VmHWM/ {printf " %s %.1f MB", $1, $2/1024} END {print ""}' "/proc/$PID/status"
 }
 
 start() { # start MODE(http|https)
@@ -114,24 +114,31 @@ request = function()
 end
 LUA
   # sanity: one page has 100 clients and the right total
-  curl -fsS -k "$BASE/api/v2/clients?per_page=100&page=3&include_totals=true" -H "authorization: Bearer $TOKEN" |
-    python3 -c "import json,sys; b=json.load(sys.stdin); assert len(b['clients'])==100 and b['total']==$CLIENTS+2, (len(b['clients']), b['total']); print('page check: 100 clients, total', b['total'])"
+  curl -fsS -k "$BASE/api/v2/clients?per_page=100&page=1&include_totals=true" -H "authorization: Bearer $TOKEN" |
+    python3 -c "import json,sys; b=json.load(sys.stdin); t=$CLIENTS+2; assert b['total']==t and len(b['clients'])==min(100,max(0,t-100)), (len(b['clients']), b['total']); print('page check: page 1 has', len(b['clients']), 'clients, total', t)"
   local bytes
-  bytes=$(curl -fsS -k -o /dev/null -w '%{size_download}' "$BASE/api/v2/clients?per_page=100&page=3&include_totals=true" -H "authorization: Bearer $TOKEN")
+  bytes=$(curl -fsS -k -o /dev/null -w '%{size_download}' "$BASE/api/v2/clients?per_page=100&page=1&include_totals=true" -H "authorization: Bearer $TOKEN")
   echo "one page is $bytes bytes"
   curl -fsS -k -X POST "$BASE/__m2mctl/stats/reset" >/dev/null
   echo "== wrk $1: $THREADS threads, $CONNECTIONS connections, ${DURATION}s, pages 0..$((pages - 1))"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$TMP/pages.lua" \
     -H "Authorization: Bearer $TOKEN" "$BASE" | tee "$TMP/wrk-$1.txt"
   curl -fsS -k "$BASE/__m2mctl/stats" >"$TMP/stats.json"
-  python3 - "$TMP/stats.json" <<'PY'
-import json, sys
+  if grep -q 'Non-2xx' "$TMP/wrk-$1.txt"; then
+    echo "FAIL: wrk saw non-2xx answers" >&2
+    exit 1
+  fi
+  python3 - "$TMP/stats.json" "$TMP/wrk-$1.txt" <<'PY'
+import json, re, sys
 s = json.load(open(sys.argv[1]))
+done = int(re.search(r"(\d+) requests in", open(sys.argv[2]).read()).group(1))
 ok = sum(v for k, v in s["by_route"].items() if k == "GET /api/v2/clients 200")
 print(f"emulator counted {s['total']} requests, {ok} of them GET /api/v2/clients 200")
 bad = {k: v for k, v in s["by_route"].items() if not k.endswith(" 200")}
 if bad:
     sys.exit(f"non-200 answers during the load: {bad}")
+if ok < done:
+    sys.exit(f"wrk completed {done} requests but the emulator counted only {ok} GET /api/v2/clients 200")
 PY
   mem "after load ($1):"
 }
