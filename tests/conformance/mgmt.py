@@ -86,7 +86,7 @@ def get_all(tok: str, path: str, key: str) -> list:
 def seed():
     tok = token()
     st, api = call("POST", "/api/v2/resource-servers", {
-        "name": "Seeded API", "identifier": SEED_API, "token_lifetime": 3600,
+        "name": "Seeded API", "identifier": SEED_API, "token_lifetime": 36000,
         "scopes": [{"value": "read:seed", "description": "Read seed"}]}, tok)
     expect(st == 201, f"create RS: {st} {api}")
     st, cl = call("POST", "/api/v2/clients", {
@@ -103,7 +103,7 @@ def check_export(path: str):
         exp = json.load(f)
     rs = [r for r in exp.get("resourceServers") or [] if r.get("identifier") == SEED_API]
     expect(len(rs) == 1, f"exported resourceServers lack {SEED_API}: {exp.get('resourceServers')}")
-    expect(rs[0].get("name") == "Seeded API" and rs[0].get("token_lifetime") == 3600, f"exported RS: {rs[0]}")
+    expect(rs[0].get("name") == "Seeded API" and rs[0].get("token_lifetime") == 36000, f"exported RS: {rs[0]}")
     expect([s.get("value") for s in rs[0].get("scopes", [])] == ["read:seed"], f"exported RS scopes: {rs[0]}")
     names = [c.get("name") for c in exp.get("clients") or []]
     expect("Seeded M2M" in names, f"exported clients lack 'Seeded M2M': {names}")

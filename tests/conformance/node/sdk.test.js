@@ -168,10 +168,10 @@ async function main() {
   assert.deepEqual(patched.client_metadata, { team: "sdk" });
   const g2 = await mgmt.clientGrants.update(grant.id, { scope: ["read:a", "write:a"] });
   assert.deepEqual(g2.scope, ["read:a", "write:a"]);
-  const rs2 = await mgmt.resourceServers.update(api.id, { token_lifetime: 600 });
-  assert.equal(rs2.token_lifetime, 600);
+  const rs2 = await mgmt.resourceServers.update(api.id, { token_lifetime: 10800 });
+  assert.equal(rs2.token_lifetime, 10800);
   const t2 = await token(app.client_id, app.client_secret, API_ID);
-  assert.equal(t2.expires_in, 600);
+  assert.equal(t2.expires_in, 10800);
   assert.deepEqual(t2.scope.split(" ").sort(), ["read:a", "write:a"]);
   ok("get + patch client/grant/API; next token reflects them");
 
