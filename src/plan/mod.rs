@@ -16,6 +16,8 @@ mod saved;
 mod simulate;
 
 #[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_apps;
