@@ -144,14 +144,14 @@ fn update(api: &DesiredApi, remote: &RemoteApi) -> Option<Change> {
     if before != after {
         fields.push(FieldChange::new("scopes", Some(before), Some(after)));
     }
-    if let Some(lifetime) = api.token_lifetime {
-        if remote.token_lifetime != Some(lifetime) {
-            fields.push(FieldChange::new(
-                "token_lifetime",
-                remote.token_lifetime.map(Value::from),
-                Some(Value::from(lifetime)),
-            ));
-        }
+    if let Some(lifetime) = api.token_lifetime
+        && remote.token_lifetime != Some(lifetime)
+    {
+        fields.push(FieldChange::new(
+            "token_lifetime",
+            remote.token_lifetime.map(Value::from),
+            Some(Value::from(lifetime)),
+        ));
     }
     (!fields.is_empty()).then(|| Change {
         action: Action::Update,

@@ -159,12 +159,12 @@ pub struct Change {
     /// The tenant id (client id, grant id, resource-server id) when the object exists.
     pub id: Option<String>,
     /// For grants: the application they belong to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub client: Option<ClientRef>,
     /// Field values before and after (all fields on create/delete, differing ones on update).
     pub fields: Vec<FieldChange>,
     /// For a client delete: its grants, which Auth0 deletes with it (no separate request).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub cascade: Vec<CascadedGrant>,
 }
 
@@ -195,10 +195,11 @@ impl Change {
         if !metadata.is_empty() {
             body.insert("client_metadata".into(), Value::Object(metadata));
         }
-        if self.kind == Kind::Grant && self.action == Action::Create {
-            if let Some(id) = self.client.as_ref().and_then(|c| c.client_id.as_ref()) {
-                body.insert("client_id".into(), Value::String(id.clone()));
-            }
+        if self.kind == Kind::Grant
+            && self.action == Action::Create
+            && let Some(id) = self.client.as_ref().and_then(|c| c.client_id.as_ref())
+        {
+            body.insert("client_id".into(), Value::String(id.clone()));
         }
         Some(Value::Object(body))
     }
