@@ -9,9 +9,7 @@ mod apis;
 mod change;
 mod clients;
 mod error;
-mod fingerprint;
 mod grants;
-mod guards;
 mod saved;
 mod simulate;
 
@@ -24,6 +22,8 @@ mod tests_apps;
 #[cfg(test)]
 mod tests_prop;
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::model::{DesiredState, RemoteState};
@@ -32,8 +32,7 @@ pub use change::{
     Action, CascadedGrant, Change, ClientRef, FieldChange, Kind, METADATA_PREFIX, SetDelta,
 };
 pub use error::Error;
-pub use fingerprint::{ObjectRef, fingerprint};
-pub use saved::SavedPlan;
+pub use saved::{ObjectRef, SavedPlan, fingerprint};
 pub use simulate::simulate;
 
 /// Version of the plan document (JSON output and saved plans). Bumped on incompatible changes.
@@ -132,7 +131,7 @@ impl Plan {
     /// unless `allow_mass_delete`. Deleted clients and deleted grants each count once; grants that
     /// go with their client do not count separately.
     pub fn check_mass_delete(&self, allow_mass_delete: bool) -> Result<(), Error> {
-        guards::mass_delete(self, allow_mass_delete).map_or(Ok(()), |b| {
+        mass_delete(self, allow_mass_delete).map_or(Ok(()), |b| {
             Err(Error::MassDelete {
                 deletes: b.deletes,
                 max_deletes: b.max_deletes,
@@ -158,14 +157,14 @@ pub fn diff(
     let prune = options.prune || desired.settings.prune;
     clients::diff_clients(desired, remote, &matched, prune, &mut out);
     grants::diff_grants(desired, remote, &matched, management.as_deref(), &mut out)?;
-    guards::lockout(&out.changes, remote, options, management.as_deref())?;
+    lockout(&out.changes, remote, options, management.as_deref())?;
 
     let Builder {
         mut changes,
         warnings,
     } = out;
     changes.sort_by(|a, b| (a.kind, &a.address).cmp(&(b.kind, &b.address)));
-    let touched = fingerprint::touched(&changes);
+    let touched = saved::touched(&changes);
     let mut plan = Plan {
         format_version: FORMAT_VERSION,
         project: desired.project.clone(),
@@ -176,7 +175,7 @@ pub fn diff(
         max_deletes: desired.settings.max_deletes,
         blocked: None,
     };
-    plan.blocked = guards::mass_delete(&plan, options.allow_mass_delete);
+    plan.blocked = mass_delete(&plan, options.allow_mass_delete);
     Ok(plan)
 }
 
@@ -205,4 +204,68 @@ impl Builder {
     fn warn(&mut self, address: Option<String>, message: String) {
         self.warnings.push(Warning { address, message });
     }
+}
+
+// The two guards. Lockout is a hard error of the diff; mass delete blocks the plan instead, so that
+// `plan` can still show what would be deleted and apply enforces it with `Plan::check_mass_delete`.
+
+/// Fails when a change deletes the client m2mctl authenticates as, or deletes or narrows its
+/// Management API grant.
+fn lockout(
+    changes: &[Change],
+    remote: &RemoteState,
+    options: &PlanOptions,
+    management: Option<&str>,
+) -> Result<(), Error> {
+    let Some(me) = options.self_client_id.as_deref() else {
+        return Ok(());
+    };
+    let lockout = |what: &str| {
+        Err(Error::Lockout {
+            client_id: me.to_string(),
+            what: what.to_string(),
+        })
+    };
+    for c in changes {
+        match (c.kind, c.action) {
+            (Kind::Client, Action::Delete) if c.id.as_deref() == Some(me) => {
+                return lockout("delete");
+            }
+            (Kind::Grant, Action::Delete | Action::Update) => {
+                let Some(grant) = remote.grants.iter().find(|g| Some(&g.id) == c.id.as_ref())
+                else {
+                    continue;
+                };
+                if grant.client_id != me || Some(grant.audience.as_str()) != management {
+                    continue;
+                }
+                if c.action == Action::Delete {
+                    return lockout("delete the Management API grant of");
+                }
+                let after: BTreeSet<&str> = c
+                    .field("scope")
+                    .and_then(|f| f.after.as_ref())
+                    .and_then(|v| v.as_array())
+                    .map(|a| a.iter().filter_map(|s| s.as_str()).collect())
+                    .unwrap_or_default();
+                if grant.scope.iter().any(|s| !after.contains(s.as_str())) {
+                    return lockout("remove Management API scopes from");
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `Some` when the plan deletes more than its `max_deletes` objects and that is not allowed.
+///
+/// Every delete change counts once (a deleted client, a deleted grant); grants deleted together
+/// with their client are part of the client's change and do not count again.
+fn mass_delete(plan: &Plan, allow_mass_delete: bool) -> Option<Blocked> {
+    let deletes = plan.summary().delete;
+    (!allow_mass_delete && deletes > plan.max_deletes).then_some(Blocked {
+        deletes,
+        max_deletes: plan.max_deletes,
+    })
 }

@@ -1,7 +1,29 @@
 //! The JSON renderer: the plan document with its summary, for machines (CI, scripts).
 //!
-//! The shape is stable and documented in the README ("JSON plan format"); fields are only added,
-//! and an incompatible change bumps `format_version`. Must not decide what changed.
+//! Must not decide what changed. The shape is stable: fields are only added, and an incompatible
+//! change bumps `format_version`. Every key is always present (`null` or `[]` when empty).
+//!
+//! | field | meaning |
+//! | --- | --- |
+//! | `format_version` | `1` |
+//! | `project` | the config's `project` (owner part of the ownership markers) |
+//! | `summary` | `{create, update, delete, adopt}` counts of `changes` |
+//! | `blocked` | `null`, or `{deletes, max_deletes}` when apply refuses it without `--allow-mass-delete` |
+//! | `changes[]` | in order: APIs, applications, grants, each sorted by `address`; never a no-op |
+//! | `changes[].action` | `create`, `update`, `adopt` (update adding the ownership marker), `delete` |
+//! | `changes[].kind` | `api`, `client`, `grant` |
+//! | `changes[].address` | `api.<identifier>`, `api.management`, `application.<key>`, `grant.<key> -> <identifier or management>` |
+//! | `changes[].id` | tenant id (resource-server id, client id, `cgr_…`), `null` for creates |
+//! | `changes[].client` | grants only: `{key, client_id}`; `client_id` is `null` when the application is created by the same plan |
+//! | `changes[].fields[]` | `{field, before, after}` in Auth0 wire names and values; `before` is `null` on create and when absent, `after` is `null` on delete and for a removed metadata key; metadata keys are `client_metadata.<key>`; sets (`scope`, `scopes`, `grant_types`) are sorted |
+//! | `changes[].cascade[]` | client deletes only: grants Auth0 deletes with the client, `{id, audience, scope}` |
+//! | `warnings[]` | `{address, message}` (`address` may be `null`) |
+//! | `touched[]` | `{kind, id}` of every tenant object the plan modifies or deletes |
+//! | `fingerprint` | sha256 hex over the canonical JSON of the `touched` objects as read |
+//! | `max_deletes` | the config's `settings.max_deletes` |
+//!
+//! No field holds a secret: client secrets are never read for a plan and no type of the plan has
+//! room for one.
 
 use std::io::{self, Write};
 
