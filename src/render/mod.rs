@@ -1,7 +1,7 @@
 //! Renderers of a [`Plan`]: terminal text, markdown for pull-request comments, JSON for machines.
 //!
 //! Owns how a plan looks, and the display model the text and markdown renderers share
-//! ([`FieldView`]: one field as a scalar change, a set delta or a long-text diff). Must not
+//! (`FieldView`: one field as a scalar change, a set delta or a long-text diff). Must not
 //! compare desired and remote state (that is `plan::diff`), read the environment or decide about
 //! colour: callers pass `color` from `ui::Context`.
 
