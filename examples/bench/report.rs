@@ -63,6 +63,8 @@ pub struct Row {
     pub rss_kib: u64,
     /// Exit code.
     pub code: i32,
+    /// Retries m2mctl reported in its closing line (`… 2 retried …`), if it printed one.
+    pub retried: Option<u64>,
 }
 
 impl Row {
@@ -73,6 +75,17 @@ impl Row {
     pub fn wall_vs_floor_time(&self) -> Option<f64> {
         let (rps, _) = self.limit?;
         Some(self.wall.as_secs_f64() / (self.floor as f64 / rps))
+    }
+}
+
+fn step_name(s: Step) -> &'static str {
+    match s {
+        Step::Create => "create",
+        Step::NoopRead => "no-op, read only",
+        Step::Noop => "no-op",
+        Step::Change => "10% of grants changed",
+        Step::TokenCold => "tokens, empty cache",
+        Step::TokenCached => "tokens, warm cache",
     }
 }
 
@@ -100,14 +113,15 @@ fn mib(kib: u64) -> String {
 /// Every run, in the order measured.
 pub fn full_table(rows: &[Row]) -> String {
     let mut t = String::from(
-        "| tool | command | apps | rate limit | requests | floor | req ÷ floor | writes | changed | 429s | /oauth/token | wall | wall ÷ (floor ÷ rate) | peak RSS | exit |\n\
-         |---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+        "| tool | step | command | apps | rate limit | requests | floor | req ÷ floor | writes | changed | 429s | retried | /oauth/token | wall | wall ÷ (floor ÷ rate) | peak RSS | exit |\n\
+         |---|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
     );
     for r in rows {
         let _ = writeln!(
             t,
-            "| {} | `{}` | {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {:.2} s | {} | {} | {} |",
+            "| {} | {} | `{}` | {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {:.2} s | {} | {} | {} |",
             tool_name(r.tool),
+            step_name(r.step),
             r.command,
             r.apps,
             limit_text(r.limit),
@@ -117,6 +131,7 @@ pub fn full_table(rows: &[Row]) -> String {
             r.writes,
             r.changed,
             r.throttled,
+            r.retried.map_or("–".into(), |n| n.to_string()),
             r.tokens,
             r.wall.as_secs_f64(),
             r.wall_vs_floor_time()
@@ -139,12 +154,7 @@ pub fn side_by_side(rows: &[Row]) -> String {
         "| step | apps | m2mctl command | requests m2mctl / deploy CLI | × fewer | wall m2mctl / deploy CLI | × faster | peak RSS m2mctl / deploy CLI | × less |\n\
          |---|--:|---|--:|--:|--:|--:|--:|--:|\n",
     );
-    let steps = [
-        (Step::Create, Step::Create, "create"),
-        (Step::NoopRead, Step::NoopRead, "no-op, read only"),
-        (Step::Noop, Step::Noop, "no-op"),
-        (Step::Change, Step::Change, "10% of grants changed"),
-    ];
+    let steps = [Step::Create, Step::NoopRead, Step::Noop, Step::Change];
     let mut sizes: Vec<usize> = rows
         .iter()
         .filter(|r| r.tool == Tool::DeployCli)
@@ -152,10 +162,11 @@ pub fn side_by_side(rows: &[Row]) -> String {
         .collect();
     sizes.dedup();
     for apps in sizes {
-        for (ms, ds, label) in steps {
+        for step in steps {
+            let label = step_name(step);
             let (Some(m), Some(d)) = (
-                find(rows, Tool::M2mctl, ms, apps),
-                find(rows, Tool::DeployCli, ds, apps),
+                find(rows, Tool::M2mctl, step, apps),
+                find(rows, Tool::DeployCli, step, apps),
             ) else {
                 continue;
             };

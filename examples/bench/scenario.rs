@@ -174,6 +174,7 @@ impl Bench {
             wall: m.wall,
             rss_kib: m.max_rss_kib,
             code: m.code,
+            retried: (tool == Tool::M2mctl).then(|| retried(&m.stderr)).flatten(),
         };
         eprintln!(
             "    {} requests (floor {floor}), {} writes, {} × 429, {:.2} s, {} MiB peak; by route: {:?}",
@@ -187,6 +188,18 @@ impl Bench {
         self.rows.push(row.clone());
         Ok(row)
     }
+}
+
+/// The `N retried` count of m2mctl's closing line (`Apply complete: … — 42 requests, 2 retried, …`).
+fn retried(stderr: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(stderr).ok()?;
+    let line = text.lines().rev().find(|l| l.contains(" retried"))?;
+    let before = line.split(" retried").next()?;
+    before
+        .rsplit([' ', ','])
+        .find(|w| !w.is_empty())?
+        .parse()
+        .ok()
 }
 
 /// Checks that `tenant` holds the desired state: `apps` apps with one grant each over `apis`
