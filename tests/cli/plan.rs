@@ -4,7 +4,7 @@
 use m2mctl::plan::SavedPlan;
 use serde_json::Value;
 
-use crate::support::{Tenant, run_binary};
+use crate::support::{Options, Tenant, run_binary};
 
 /// The quickstart pointed at the test emulator instead of the local tenant.
 fn quickstart_on_emulator() -> String {
@@ -220,4 +220,34 @@ async fn local_tenant_state_lives_beside_the_config() {
     let again = run_binary(dir.path(), &args, &[]).await;
     assert_eq!(again.code, 2, "{}", again.stderr);
     assert_eq!(again.stdout, run.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_over_tls_trusts_the_given_ca_only() {
+    let t = Tenant::with(Options {
+        tls: true,
+        ..Options::default()
+    })
+    .await;
+    std::fs::write(t.dir().join("m2mctl.yaml"), quickstart_on_emulator()).expect("config");
+    let ca = t.ca_cert_path().expect("ca").display().to_string();
+    let run = t
+        .m2mctl(&["plan", "--ca-cert", &ca, "--detailed-exitcode"])
+        .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stdout.contains("Plan: 9 to create"), "{}", run.stdout);
+    // Without the certificate the TLS handshake fails: an error, not a plan.
+    let envs = [
+        ("AUTH0_DOMAIN".to_string(), t.auth0_domain()),
+        ("AUTH0_CLIENT_ID".to_string(), t.client_id()),
+        ("AUTH0_CLIENT_SECRET".to_string(), t.client_secret()),
+    ];
+    let untrusted = run_binary(t.dir(), &["plan"], &envs).await;
+    assert_eq!(untrusted.code, 1, "{}", untrusted.stderr);
+    assert!(untrusted.stdout.is_empty());
+    assert_eq!(
+        t.stats().await["total"],
+        4,
+        "only the trusted run was served"
+    );
 }
