@@ -5,4 +5,6 @@ mod config_invalid;
 mod emulator_cli;
 mod emulator_persist;
 mod emulator_socket;
+mod plan;
+mod plan_floor;
 mod support;
