@@ -1,0 +1,1 @@
+//! Executor tests against a real emulator over loopback (see tests/cli for the binary).
