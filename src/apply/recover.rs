@@ -77,16 +77,17 @@ pub async fn create_client(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let sent = Instant::now();
         let err = match client.create_client(body).await {
             Ok(c) => return Ok(fresh(c.client_id)),
             Err(err) => err,
         };
+        // A lost response means the write already happened: a list started from now on sees it.
+        let failed_at = Instant::now();
         let Some(marker) = marker.filter(|_| unknown(&err, false)) else {
             return Err(err);
         };
         tracing::info!(%marker, "client create outcome unknown ({err}); looking it up");
-        let list = index.after(client, sent).await?;
+        let list = index.after(client, failed_at).await?;
         let found = list
             .iter()
             .find(|c| c.client_metadata.get(MARKER_KEY).map(String::as_str) == Some(marker));
