@@ -47,10 +47,10 @@ pub fn config(project: &str, apps: &[App]) -> String {
         "version: 1\nproject: {project}\ntenant:\n  domain: ${{AUTH0_DOMAIN}}\napis:\n  - identifier: {ORDERS}\n    name: Orders API\n    token_lifetime: 3600\n    scopes:\n      - value: read:orders\n        description: Read orders\n      - value: write:orders\n        description: Write orders\napplications:\n"
     );
     for a in apps {
-        y.push_str(&format!(
-            "  - name: {}\n    key: {}\n    grants:\n",
-            a.name, a.key
-        ));
+        y.push_str(&format!("  - name: {}\n    key: {}\n", a.name, a.key));
+        if !a.grants.is_empty() {
+            y.push_str("    grants:\n");
+        }
         for (api, scopes) in &a.grants {
             y.push_str(&format!(
                 "      - api: {api}\n        scopes: [{}]\n",

@@ -1,4 +1,7 @@
 //! Integration tests: the real `m2mctl` binary against an emulator on 127.0.0.1:0.
 
+mod apply;
+mod apply_faults;
+mod apply_kit;
 mod emulator_socket;
 mod support;
