@@ -3,5 +3,9 @@
 mod apply;
 mod apply_faults;
 mod apply_kit;
+mod config;
+mod config_invalid;
+mod emulator_cli;
+mod emulator_persist;
 mod emulator_socket;
 mod support;
