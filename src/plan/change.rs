@@ -96,9 +96,6 @@ pub struct FieldChange {
 /// Prefix of the per-key metadata fields.
 pub const METADATA_PREFIX: &str = "client_metadata.";
 
-/// Auth0's default `token_lifetime_for_web` of an API, in seconds.
-const WEB_LIFETIME_DEFAULT: u64 = 7200;
-
 /// Element-wise view of a list-valued field (scopes, grant types), for "+ x / - y" displays.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SetDelta {
@@ -198,14 +195,6 @@ impl Change {
         if !metadata.is_empty() {
             body.insert("client_metadata".into(), Value::Object(metadata));
         }
-        // Auth0 refuses a `token_lifetime` below the API's `token_lifetime_for_web` (default
-        // 7200 s, used only by browser flows): lower that one with it, never raise it.
-        if self.kind == Kind::Api
-            && let Some(lifetime) = body.get("token_lifetime").and_then(Value::as_u64)
-            && lifetime < WEB_LIFETIME_DEFAULT
-        {
-            body.insert("token_lifetime_for_web".into(), Value::from(lifetime));
-        }
         if self.kind == Kind::Grant
             && self.action == Action::Create
             && let Some(id) = self.client.as_ref().and_then(|c| c.client_id.as_ref())
@@ -218,53 +207,5 @@ impl Change {
     /// The field change named `field`, if listed.
     pub fn field(&self, field: &str) -> Option<&FieldChange> {
         self.fields.iter().find(|f| f.field == field)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn api(action: Action, lifetime: u64) -> Change {
-        Change {
-            action,
-            kind: Kind::Api,
-            address: "api.https://x/".into(),
-            id: (action == Action::Update).then(|| "a1".to_string()),
-            client: None,
-            fields: vec![FieldChange::new(
-                "token_lifetime",
-                None,
-                Some(json!(lifetime)),
-            )],
-            cascade: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn api_token_lifetime_below_the_web_default_lowers_the_web_lifetime_too() {
-        let cases = [
-            (
-                Action::Create,
-                3600,
-                json!({"token_lifetime": 3600, "token_lifetime_for_web": 3600}),
-            ),
-            (
-                Action::Update,
-                60,
-                json!({"token_lifetime": 60, "token_lifetime_for_web": 60}),
-            ),
-            (Action::Update, 7200, json!({"token_lifetime": 7200})),
-            (Action::Create, 86400, json!({"token_lifetime": 86400})),
-        ];
-        for (action, lifetime, want) in cases {
-            assert_eq!(
-                api(action, lifetime).body(),
-                Some(want),
-                "{action:?} {lifetime}"
-            );
-        }
     }
 }
