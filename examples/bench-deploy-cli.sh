@@ -35,8 +35,8 @@ echo "-- a0deploy $("$A0" --version) (node $(node --version))" >&2
 
 cd "$ROOT"
 if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-  echo "-- cargo build --release --examples" >&2
-  cargo build --release --examples >&2
+  echo "-- cargo build --release --bins --examples" >&2
+  cargo build --release --bins --examples >&2
 fi
 TARGET=$(cargo metadata --format-version 1 --no-deps |
   node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')

@@ -2,7 +2,7 @@
 //! (auth0-deploy-cli 8.x), side by side, on the same emulator build in the same run.
 //!
 //! ```sh
-//! CARGO_BUILD_BUILD_DIR=/work/targets/release-build cargo build --release --examples
+//! CARGO_BUILD_BUILD_DIR=/work/targets/release-build cargo build --release --bins --examples
 //! target/release/examples/bench                                # m2mctl only
 //! examples/bench-deploy-cli.sh                                 # installs a0deploy, both tools
 //! target/release/examples/bench --deploy-cli PATH/a0deploy     # both tools, a0deploy given
@@ -113,7 +113,7 @@ fn parse_args() -> Result<Args, String> {
     }
     if !a.m2mctl.is_file() {
         return Err(format!(
-            "no m2mctl binary at `{}`: run `cargo build --release --examples` first or pass `--bin`",
+            "no m2mctl binary at `{}`: run `cargo build --release --bins --examples` first or pass `--bin`",
             a.m2mctl.display()
         ));
     }
@@ -143,24 +143,38 @@ async fn bench(a: Args) -> Result<(), String> {
     };
     let started = Instant::now();
     let deploy_sizes = a.deploy_sizes.clone().unwrap_or_else(|| a.sizes.clone());
+    // A failing group is reported and the others still run (e.g. a command not built yet).
+    let mut failures: Vec<String> = Vec::new();
+    let mut note = |what: String, r: Result<(), String>| {
+        if let Err(e) = r {
+            eprintln!("bench: {what} failed: {e}");
+            failures.push(format!("{what}: {e}"));
+        }
+    };
     for &n in &a.sizes {
         if a.m2mctl_runs {
-            flows::m2mctl_lifecycle(&mut b, n, a.apis, None, Some(limit)).await?;
+            let r = flows::m2mctl_lifecycle(&mut b, n, a.apis, None, Some(limit)).await;
+            note(format!("m2mctl, {n} apps"), r);
         }
         if b.a0deploy.is_some() && deploy_sizes.contains(&n) {
             let limited = (a.deploy_limited && n == a.compare).then_some(limit);
-            flows::deploy_lifecycle(&mut b, n, a.apis, n == a.compare, limited).await?;
+            let r = flows::deploy_lifecycle(&mut b, n, a.apis, n == a.compare, limited).await;
+            note(format!("deploy CLI, {n} apps"), r);
         }
     }
     if a.m2mctl_runs {
         for &n in &a.plan_sizes {
-            flows::big_plan(&mut b, n, a.apis, Some(limit)).await?;
+            let r = flows::big_plan(&mut b, n, a.apis, Some(limit)).await;
+            note(format!("m2mctl no-op plan, {n} seeded apps"), r);
         }
         if a.limited_create > 0 {
-            flows::m2mctl_lifecycle(&mut b, a.limited_create, a.apis, Some(limit), None).await?;
+            let n = a.limited_create;
+            let r = flows::m2mctl_lifecycle(&mut b, n, a.apis, Some(limit), None).await;
+            note(format!("m2mctl at the rate limit, {n} apps"), r);
         }
         if a.token_apps > 0 {
-            flows::tokens(&mut b, a.token_apps, a.apis).await?;
+            let r = flows::tokens(&mut b, a.token_apps, a.apis).await;
+            note(format!("m2mctl token, {} apps", a.token_apps), r);
         }
     }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
@@ -179,6 +193,13 @@ async fn bench(a: Args) -> Result<(), String> {
     );
     if let Some(p) = &a.a0deploy {
         println!("a0deploy {}", version(p, "--version"));
+    }
+    if !failures.is_empty() {
+        println!("\nNot measured (failed):\n");
+        for f in &failures {
+            println!("- {}", f.lines().next().unwrap_or_default());
+        }
+        return Err(format!("{} group(s) failed (see above)", failures.len()));
     }
     Ok(())
 }

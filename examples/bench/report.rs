@@ -76,6 +76,11 @@ impl Row {
         let (rps, _) = self.limit?;
         Some(self.wall.as_secs_f64() / (self.floor as f64 / rps))
     }
+    /// (floor − burst) ÷ rate: the least time once the burst is spent, for rate-limited runs.
+    pub fn drain_time(&self) -> Option<f64> {
+        let (rps, burst) = self.limit?;
+        Some(self.floor.saturating_sub(u64::from(burst)) as f64 / rps)
+    }
 }
 
 fn step_name(s: Step) -> &'static str {
@@ -113,13 +118,13 @@ fn mib(kib: u64) -> String {
 /// Every run, in the order measured.
 pub fn full_table(rows: &[Row]) -> String {
     let mut t = String::from(
-        "| tool | step | command | apps | rate limit | requests | floor | req ÷ floor | writes | changed | 429s | retried | /oauth/token | wall | wall ÷ (floor ÷ rate) | peak RSS | exit |\n\
-         |---|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+        "| tool | step | command | apps | rate limit | requests | floor | req ÷ floor | writes | changed | 429s | retried | /oauth/token | wall | wall ÷ (floor ÷ rate) | (floor − burst) ÷ rate | peak RSS | exit |\n\
+         |---|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
     );
     for r in rows {
         let _ = writeln!(
             t,
-            "| {} | {} | `{}` | {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {:.2} s | {} | {} | {} |",
+            "| {} | {} | `{}` | {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {:.2} s | {} | {} | {} | {} |",
             tool_name(r.tool),
             step_name(r.step),
             r.command,
@@ -136,6 +141,7 @@ pub fn full_table(rows: &[Row]) -> String {
             r.wall.as_secs_f64(),
             r.wall_vs_floor_time()
                 .map_or("–".into(), |x| format!("{x:.2}")),
+            r.drain_time().map_or("–".into(), |x| format!("{x:.1} s")),
             mib(r.rss_kib),
             r.code
         );
@@ -214,9 +220,10 @@ pub fn targets(rows: &[Row], compare: usize) -> String {
             r.requests == r.floor,
         );
     }
-    for r in rows.iter().filter(|r| {
-        r.tool == Tool::M2mctl && r.limit.is_some() && matches!(r.step, Step::Create | Step::Change)
-    }) {
+    for r in rows
+        .iter()
+        .filter(|r| r.tool == Tool::M2mctl && r.limit.is_some() && r.step == Step::Create)
+    {
         if let Some(x) = r.wall_vs_floor_time() {
             line(
                 format!(

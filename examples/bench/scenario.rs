@@ -148,6 +148,11 @@ impl Bench {
             "  running `{command}` ({} apps, limit {:?}) ...",
             expect.apps, tenant.limit
         );
+        if let Some((rps, burst)) = tenant.limit {
+            // Start with a full bucket, as the floor time assumes (an earlier run may have drained it).
+            let refill = f64::from(burst) / rps + 0.5;
+            tokio::time::sleep(std::time::Duration::from_secs_f64(refill)).await;
+        }
         tenant.reset_stats().await?;
         let m = run::measure(inv).await?;
         let stats: Stats = tenant.stats().await?;
