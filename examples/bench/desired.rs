@@ -95,3 +95,32 @@ pub fn deploy_config(dir: &Path, domain: &str, id: &str, secret: &str) -> Result
 fn write(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_tools_get_the_same_objects_and_the_same_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let shape = Shape::new(25, 3);
+        for (variant, widened) in [(Variant::Base, 0), (Variant::Changed, changed_grants(25))] {
+            let m = std::fs::read_to_string(m2mctl_config(dir.path(), &shape, variant).unwrap())
+                .unwrap();
+            let d =
+                std::fs::read_to_string(deploy_tenant_yaml(dir.path(), &shape, variant).unwrap())
+                    .unwrap();
+            assert_eq!(m.matches("- name: app-").count(), 25);
+            assert_eq!(d.matches("- name: app-").count(), 25);
+            assert_eq!(d.matches("- client_id: app-").count(), 25);
+            assert_eq!(m.matches("identifier: https://api-").count(), 3);
+            assert_eq!(d.matches("identifier: https://api-").count(), 3);
+            assert_eq!(
+                m.matches("scopes: [read:data, write:data]").count(),
+                widened
+            );
+            assert_eq!(d.matches("scope: [read:data, write:data]").count(), widened);
+        }
+        assert_eq!(changed_grants(25), 3);
+    }
+}

@@ -235,3 +235,33 @@ fn next_id() -> usize {
     static N: AtomicUsize = AtomicUsize::new(0);
     N.fetch_add(1, Ordering::Relaxed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Stats;
+
+    #[test]
+    fn stats_split_writes_throttles_and_tokens() {
+        let by_route = [
+            ("GET /api/v2/clients 200", 3),
+            ("GET /api/v2/clients 429", 2),
+            ("POST /api/v2/clients 201", 5),
+            ("PATCH /api/v2/client-grants/{id} 200", 4),
+            ("PATCH /api/v2/client-grants/{id} 429", 1),
+            ("DELETE /api/v2/clients/{id} 204", 1),
+            ("POST /api/v2/clients lost", 1),
+            ("POST /oauth/token 200", 7),
+            ("POST /oauth/token 401", 1),
+        ]
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n))
+        .collect();
+        let s = Stats {
+            total: 25,
+            by_route,
+        };
+        assert_eq!(s.writes(), 10);
+        assert_eq!(s.throttled(), 3);
+        assert_eq!(s.tokens(), 7);
+    }
+}

@@ -227,3 +227,32 @@ pub fn check_converged(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floor_counts_pages_of_100_plus_the_token() {
+        let t = |clients, grants, apis| Totals {
+            clients,
+            grants,
+            apis,
+        };
+        assert_eq!(read_floor(t(2, 1, 1)), 4);
+        assert_eq!(read_floor(t(502, 501, 21)), 1 + 6 + 6 + 1);
+        assert_eq!(read_floor(t(5002, 5001, 21)), 1 + 51 + 51 + 1);
+    }
+
+    #[test]
+    fn retried_comes_from_the_closing_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("err");
+        let line =
+            "Apply complete: 3 created, 1 updated, 0 deleted — 42 requests, 2 retried, 1.3 s\n";
+        std::fs::write(&p, format!("+ application.a created\n{line}")).unwrap();
+        assert_eq!(retried(&p), Some(2));
+        std::fs::write(&p, "No changes.\n").unwrap();
+        assert_eq!(retried(&p), None);
+    }
+}
