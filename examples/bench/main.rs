@@ -186,7 +186,7 @@ async fn bench(a: Args) -> Result<(), String> {
     println!("{}", report::full_table(&b.rows));
     println!("{}", report::targets(&b.rows, a.compare));
     println!(
-        "total bench time {:.0} s; load average at the end: {}; m2mctl {}",
+        "total bench time {:.0} s; load average at the end: {}; {}",
         started.elapsed().as_secs_f64(),
         load.trim(),
         version(&a.m2mctl, "--version"),
