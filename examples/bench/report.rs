@@ -253,6 +253,30 @@ pub fn targets(rows: &[Row], compare: usize) -> String {
             r.writes == r.changed,
         );
     }
+    for r in rows
+        .iter()
+        .filter(|r| matches!(r.step, Step::TokenCold | Step::TokenCached))
+    {
+        // One `/oauth/token` is m2mctl's own Management API token.
+        let app_tokens = r.tokens.saturating_sub(1);
+        let want = if r.step == Step::TokenCold {
+            r.apps as u64
+        } else {
+            0
+        };
+        line(
+            format!(
+                "{}: app token requests ({} apps)",
+                step_name(r.step),
+                r.apps
+            ),
+            format!(
+                "{app_tokens} (expected {want}); {} requests vs floor {}",
+                r.requests, r.floor
+            ),
+            app_tokens == want,
+        );
+    }
     if let (Some(m), Some(d)) = (
         find(rows, Tool::M2mctl, Step::Noop, compare),
         find(rows, Tool::DeployCli, Step::Noop, compare),
