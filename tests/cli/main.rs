@@ -6,3 +6,5 @@ mod emulator_cli;
 mod emulator_persist;
 mod emulator_socket;
 mod support;
+mod tenant;
+mod tenant_faults;
