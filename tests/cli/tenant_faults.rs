@@ -96,3 +96,48 @@ async fn lost_create_is_outcome_unknown_and_not_repeated() {
     let apis = c.read_state().await.expect("read").apis;
     assert_eq!(apis.len(), 1 + 30, "no duplicates: {}", apis.len());
 }
+
+/// Benchmark (run by hand): `cargo test --test cli bench_writes_at_16_rps -- --ignored --nocapture`.
+/// Creates clients at the emulator's `--rate-limit 16 --burst 50` and compares wall time with the
+/// floor (writes ÷ 16 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: about 20 s"]
+async fn bench_writes_at_16_rps() {
+    let writes: u32 = std::env::var("M2MCTL_BENCH_WRITES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(320);
+    let t = Tenant::with(TenantOptions {
+        rate_limit: Some((16.0, 50)),
+        ..TenantOptions::default()
+    })
+    .await;
+    let c = client_for(&t, &Options::default()).await;
+    let before = c.metrics();
+    let started = std::time::Instant::now();
+    let done = futures::stream::iter(0..writes)
+        .map(|i| {
+            let c = c.clone();
+            async move {
+                c.create_client(&json!({"name": format!("bench-{i}")}))
+                    .await
+                    .expect("create")
+            }
+        })
+        .buffer_unordered(32)
+        .count()
+        .await;
+    let wall = started.elapsed().as_secs_f64();
+    let m = c.metrics();
+    let floor = f64::from(writes) / 16.0;
+    eprintln!(
+        "writes={done} wall={wall:.2}s floor={floor:.2}s ratio={:.3} requests={} retries={} 429s={} measured_rate={:?}",
+        wall / floor,
+        m.requests - before.requests,
+        m.retries - before.retries,
+        m.throttled - before.throttled,
+        c.measured_rate()
+    );
+    assert!(wall <= 1.10 * floor, "{wall} vs {floor}");
+    assert!(m.throttled <= 2, "{m:?}");
+}
