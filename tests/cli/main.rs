@@ -11,3 +11,5 @@ mod emulator_socket;
 mod plan;
 mod plan_floor;
 mod support;
+mod tenant;
+mod tenant_faults;
