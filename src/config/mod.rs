@@ -23,6 +23,7 @@ mod apps;
 mod diagnostics;
 mod lifetimes;
 pub mod model;
+mod parse_errors;
 mod schema;
 mod subst;
 mod validate;
@@ -120,7 +121,7 @@ pub fn load_str(name: &str, source: &str, vars: &Vars) -> Result<Loaded, Error> 
     }
     let (text, map) = subst::substitute(source, vars).map_err(fail)?;
     let config: ConfigFile = serde_saphyr::from_str_with_options(&text, parse_options())
-        .map_err(|e| fail(vec![diagnostics::parse_finding(&e, source, &text, &map)]))?;
+        .map_err(|e| fail(vec![parse_errors::parse_finding(&e, source, &text, &map)]))?;
     let mut checker = validate::Checker {
         map: &map,
         text: &text,

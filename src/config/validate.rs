@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::apps;
-use super::diagnostics::{Finding, location_range};
+use super::diagnostics::Finding;
+use super::parse_errors::location_range;
 use super::lifetimes;
 use super::model::{ApiConfig, CONFIG_VERSION, ConfigFile, MAX_TOKEN_LIFETIME, Sp};
 use super::subst::SpanMap;
