@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 
-
 /// At most this many problems are kept for rendering (the count still says how many exist).
 pub const MAX_RENDERED: usize = 50;
 
