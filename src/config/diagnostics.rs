@@ -111,7 +111,7 @@ impl Diagnostic for Problem {
 
 /// Every problem found in one config file.
 #[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("`{file}` is not valid: {}", count_noun(*total, "problem"))]
+#[error("`{file}` is not valid: {}{}", count_noun(*total, "problem"), shown_note(*total))]
 #[diagnostic()]
 pub struct Invalid {
     file: String,
@@ -187,6 +187,15 @@ impl Error {
             Error::Invalid(invalid) => invalid.total,
             _ => 0,
         }
+    }
+}
+
+/// ` (first 50 shown)` when problems were left out.
+fn shown_note(total: usize) -> String {
+    if total > MAX_RENDERED {
+        format!(" (first {MAX_RENDERED} shown)")
+    } else {
+        String::new()
     }
 }
 
