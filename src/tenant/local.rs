@@ -85,11 +85,7 @@ async fn connect_local(options: &Options, config_dir: &Path) -> Result<Connectio
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Local(format!("cannot create `{}`: {e}", dir.display())))?;
     }
-    let mut config = EmulatorConfig::local(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
-    config.state = Some(state.clone());
-    let emulator = emulator::spawn(config)
-        .await
-        .map_err(|e| Error::Local(format!("cannot start it: {e}")))?;
+    let emulator = spawn_local(&state).await?;
     let shown = state.strip_prefix(".").unwrap_or(&state);
     eprintln!("using the local tenant (state: {})", shown.display());
     let credentials = Credentials::ClientCredentials {
@@ -110,4 +106,30 @@ async fn connect_local(options: &Options, config_dir: &Path) -> Result<Connectio
             Err(e)
         }
     }
+}
+
+/// Starts the local emulator on the port its state file last used when that port is free, so the
+/// tenant's domain (issuer, Management API audience, token-cache key) stays the same across runs;
+/// otherwise on a free port (the emulator re-homes the state to it).
+async fn spawn_local(state: &Path) -> Result<Emulator> {
+    let remembered = emulator::persist::recorded_domain(state)
+        .and_then(|domain| {
+            domain
+                .rsplit_once(':')
+                .and_then(|(_, p)| p.parse::<u16>().ok())
+        })
+        .filter(|port| *port != 0);
+    let mut last_error = None;
+    for port in remembered.into_iter().chain([0]) {
+        let mut config = EmulatorConfig::local(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+        config.state = Some(state.to_path_buf());
+        match emulator::spawn(config).await {
+            Ok(emulator) => return Ok(emulator),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(Error::Local(format!(
+        "cannot start it: {}",
+        last_error.map_or_else(|| "no address to bind".to_string(), |e| e.to_string())
+    )))
 }
