@@ -12,13 +12,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER, USER_AGENT};
 use reqwest::{Method, StatusCode};
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 use super::backoff::{self, Failure, MAX_ATTEMPTS, MAX_TOTAL_WAIT, Retry};
 use super::domain::TenantUrl;
-use super::error::{Error, Result, api_help};
+use super::error::{Error, Result};
 use super::governor::{Bucket, Governor, RateHeaders};
+pub(crate) use super::reply::{Reply, redact_serde};
 use super::secret::Secret;
 
 /// `m2mctl/<version>`.
@@ -119,91 +118,6 @@ impl<'a> Request<'a> {
             Method::DELETE => "DELETE",
             Method::PUT => "PUT",
             _ => "HTTP",
-        }
-    }
-}
-
-/// A final response: any status that is not retried.
-pub(crate) struct Reply {
-    pub status: StatusCode,
-    pub body: Vec<u8>,
-    method: &'static str,
-    template: &'static str,
-}
-
-/// Auth0's Management API error body.
-#[derive(Deserialize)]
-struct ApiErrorBody {
-    message: Option<String>,
-    error: Option<String>,
-    #[serde(rename = "errorCode")]
-    error_code: Option<String>,
-}
-
-impl Reply {
-    /// Decodes a success body; a non-2xx status becomes [`Error::Api`].
-    pub fn json<T: DeserializeOwned>(self) -> Result<T> {
-        if !self.status.is_success() {
-            return Err(self.api_error());
-        }
-        serde_json::from_slice(&self.body).map_err(|e| self.unexpected(redact_serde(&e)))
-    }
-
-    /// Succeeds on 2xx (body ignored); else [`Error::Api`].
-    pub fn ok(self) -> Result<()> {
-        if self.status.is_success() {
-            Ok(())
-        } else {
-            Err(self.api_error())
-        }
-    }
-
-    /// An error about this reply's shape (never quotes a success body: it may hold a secret).
-    pub fn unexpected(&self, reason: String) -> Error {
-        Error::Unexpected {
-            method: self.method,
-            path: self.template,
-            status: self.status.as_u16(),
-            reason,
-        }
-    }
-
-    /// Maps `{statusCode, error, message, errorCode}` to [`Error::Api`].
-    pub fn api_error(&self) -> Error {
-        let status = self.status.as_u16();
-        let parsed: Option<ApiErrorBody> = serde_json::from_slice(&self.body).ok();
-        let (message, error_code) = match parsed {
-            Some(b) => (b.message.or(b.error), b.error_code),
-            None => (None, None),
-        };
-        let message = message.unwrap_or_else(|| self.text_excerpt());
-        Error::Api {
-            method: self.method,
-            path: self.template,
-            status,
-            help: api_help(status, error_code.as_deref(), &message),
-            message,
-            error_code,
-        }
-    }
-
-    /// The first line of a non-JSON error body, shortened (for proxies answering HTML).
-    pub fn text_excerpt(&self) -> String {
-        let text = String::from_utf8_lossy(&self.body);
-        let line: String = text
-            .lines()
-            .next()
-            .unwrap_or("")
-            .chars()
-            .take(200)
-            .collect();
-        if line.trim().is_empty() {
-            self.status
-                .canonical_reason()
-                .unwrap_or("no message")
-                .to_string()
-        } else {
-            line
         }
     }
 }
@@ -385,15 +299,6 @@ impl Http {
             tokio::time::sleep(wait).await;
         }
     }
-}
-
-/// A serde error without the value it may quote (a success body can hold a secret).
-pub(crate) fn redact_serde(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    if text.starts_with("missing field") {
-        return text;
-    }
-    format!("invalid JSON at line {} column {}", e.line(), e.column())
 }
 
 /// An error with its sources (reqwest's own message alone says only "error sending request").

@@ -77,7 +77,40 @@ pub async fn connect(domain: &Domain, args: &TenantArgs, config_dir: &Path) -> R
     }
 }
 
-/// Starts the emulator on 127.0.0.1:0 (plain http) with its state beside the config, and
+/// Starts the emulator with `state`, on the port the state file was last served from when that
+/// port is free, else on a new one. A stable port keeps the tenant's domain, and with it the
+/// Management API audience, token issuer and token-cache keys, the same from run to run.
+async fn spawn_local(state: &Path) -> Result<Emulator> {
+    let config = |port| {
+        let mut c = EmulatorConfig::local(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+        c.state = Some(state.to_path_buf());
+        c
+    };
+    if let Some(port) = previous_port(state) {
+        match emulator::spawn(config(port)).await {
+            Ok(emulator) => return Ok(emulator),
+            Err(emulator::Error::Bind { .. }) => {}
+            Err(e) => return Err(Error::Local(format!("cannot start it: {e}"))),
+        }
+    }
+    emulator::spawn(config(0))
+        .await
+        .map_err(|e| Error::Local(format!("cannot start it: {e}")))
+}
+
+/// The port in the state file's `domain` (`127.0.0.1:PORT`), if it has one.
+fn previous_port(state: &Path) -> Option<u16> {
+    let bytes = std::fs::read(state).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let domain = value.get("domain")?.as_str()?;
+    let (host, port) = domain.rsplit_once(':')?;
+    (host == "127.0.0.1")
+        .then(|| port.parse().ok())
+        .flatten()
+        .filter(|p| *p != 0)
+}
+
+/// Starts the emulator on 127.0.0.1 (plain http) with its state beside the config, and
 /// authenticates as its bootstrap application.
 async fn connect_local(options: &Options, config_dir: &Path) -> Result<Connection> {
     let state = config_dir.join(LOCAL_STATE_FILE);
@@ -108,28 +141,26 @@ async fn connect_local(options: &Options, config_dir: &Path) -> Result<Connectio
     }
 }
 
-/// Starts the local emulator on the port its state file last used when that port is free, so the
-/// tenant's domain (issuer, Management API audience, token-cache key) stays the same across runs;
-/// otherwise on a free port (the emulator re-homes the state to it).
-async fn spawn_local(state: &Path) -> Result<Emulator> {
-    let remembered = emulator::persist::recorded_domain(state)
-        .and_then(|domain| {
-            domain
-                .rsplit_once(':')
-                .and_then(|(_, p)| p.parse::<u16>().ok())
-        })
-        .filter(|port| *port != 0);
-    let mut last_error = None;
-    for port in remembered.into_iter().chain([0]) {
-        let mut config = EmulatorConfig::local(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
-        config.state = Some(state.to_path_buf());
-        match emulator::spawn(config).await {
-            Ok(emulator) => return Ok(emulator),
-            Err(e) => last_error = Some(e),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previous_port_reads_the_state_files_domain() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        assert_eq!(previous_port(&path), None, "no file");
+        let cases = [
+            (r#"{"domain":"127.0.0.1:41234"}"#, Some(41234)),
+            (r#"{"domain":"127.0.0.1:0"}"#, None),
+            (r#"{"domain":"example.com:443"}"#, None),
+            (r#"{"domain":"127.0.0.1"}"#, None),
+            (r#"{"other":1}"#, None),
+            ("not json", None),
+        ];
+        for (content, want) in cases {
+            std::fs::write(&path, content).unwrap();
+            assert_eq!(previous_port(&path), want, "{content}");
         }
     }
-    Err(Error::Local(format!(
-        "cannot start it: {}",
-        last_error.map_or_else(|| "no address to bind".to_string(), |e| e.to_string())
-    )))
 }

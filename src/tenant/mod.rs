@@ -6,7 +6,8 @@
 //! tenant" line; never logs or returns a secret except through [`Secret`].
 //!
 //! Layout: `domain` (addresses), `secret`, `auth` (credentials, token claims), `error`,
-//! `backoff` (retry maths), `governor` (rate limits), `http` (the one send helper), `read`
+//! `backoff` (retry maths), `governor` (rate limits), `http` (the one send helper), `reply`
+//! (decoding and Auth0 error bodies), `read`
 //! (`read_state`), `write` (creates, updates, deletes, lookups), `oauth` (`/oauth/token`, secrets,
 //! JWKS), `local` (`connect`: the embedded local tenant or a remote one).
 
@@ -19,6 +20,7 @@ mod http;
 mod local;
 mod oauth;
 mod read;
+mod reply;
 mod secret;
 mod write;
 

@@ -328,6 +328,7 @@ async fn local_tenant_starts_persists_and_closes() {
         .await
         .expect("local");
     assert!(conn.is_local());
+    let first = conn.client().tenant().clone();
     let app = conn
         .client()
         .create_client(&m2m_client("kept"))
@@ -339,6 +340,11 @@ async fn local_tenant_starts_persists_and_closes() {
     let conn = tenant::connect(&Domain::Local, &args, dir.path())
         .await
         .expect("again");
+    assert_eq!(
+        conn.client().tenant(),
+        &first,
+        "same port again while it is free"
+    );
     let state = conn.client().read_state().await.expect("read");
     assert!(state.clients.iter().any(|c| c.client_id == app.client_id));
     conn.close().await.expect("close");
