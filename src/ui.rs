@@ -56,17 +56,25 @@ pub fn use_color(choice: ColorChoice, no_color: bool, is_tty: bool) -> bool {
     }
 }
 
-/// Logs to stderr: warnings by default, info at -v, request timings at -vv, debug at -vvv.
+/// The default log filter: warnings by default, info at -v, request timings at -vv, debug at
+/// -vvv. rustls' own log lines are off below -vvv: a refused certificate is reported once, by
+/// our error with its `--ca-cert` help, not also by rustls' `ERROR failed to verify TLS
+/// certificate`.
+fn default_filter(quiet: bool, verbose: u8) -> &'static str {
+    match (quiet, verbose) {
+        (true, _) => "error,rustls=off",
+        (false, 0) => "warn,rustls=off",
+        (false, 1) => "m2mctl=info,warn,rustls=off",
+        (false, 2) => "m2mctl=debug,warn,rustls=off",
+        _ => "m2mctl=trace,info",
+    }
+}
+
+/// Logs to stderr with [`default_filter`] (or `M2MCTL_LOG`).
 pub fn init_logging(ctx: &Context) {
     use tracing_subscriber::EnvFilter;
-    let level = match (ctx.quiet, ctx.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "m2mctl=info,warn",
-        (false, 2) => "m2mctl=debug,warn",
-        _ => "m2mctl=trace,info",
-    };
-    let filter = EnvFilter::try_from_env(env::M2MCTL_LOG).unwrap_or_else(|_| EnvFilter::new(level));
+    let filter = EnvFilter::try_from_env(env::M2MCTL_LOG)
+        .unwrap_or_else(|_| EnvFilter::new(default_filter(ctx.quiet, ctx.verbose)));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -173,6 +173,24 @@ pub enum Error {
         reason: String,
     },
 
+    /// The TLS handshake failed (an untrusted certificate, or no TLS on that port). Not retried:
+    /// it fails the same way every time.
+    #[error("{method} {path}: TLS handshake with `{host}` failed: {reason}")]
+    #[diagnostic(code(m2mctl::tenant::tls))]
+    Tls {
+        /// HTTP method.
+        method: &'static str,
+        /// Path template.
+        path: &'static str,
+        /// The tenant (`host:port`).
+        host: String,
+        /// rustls' description of the failure.
+        reason: String,
+        /// What to do: `--ca-cert` for an untrusted certificate.
+        #[help]
+        help: String,
+    },
+
     /// Retries were exhausted on 429 / 5xx.
     #[error("{method} {path}: gave up after {attempts} attempts, last status {status}")]
     #[diagnostic(

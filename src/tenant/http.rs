@@ -1,7 +1,8 @@
 //! The one place requests are sent: headers, the rate governor, retries, logging and counters.
 //!
 //! Owns [`Http::send`]: it adds `Authorization`, `Accept` and `User-Agent`, waits for the
-//! governor, retries what [`backoff`](super::backoff) says may be retried, logs one debug line
+//! governor, retries what [`backoff`](super::backoff) says may be retried (never a failed TLS
+//! handshake, see [`tls`](super::tls)), logs one debug line
 //! per attempt (method, path, status, duration: never headers, query values holding secrets, or
 //! bodies) and counts requests, retries and 429s. Also maps Auth0's error body to
 //! [`Error::Api`]. Must not know about clients, grants or APIs.
@@ -19,6 +20,7 @@ use super::error::{Error, Result};
 use super::governor::{Bucket, Governor, RateHeaders};
 pub(crate) use super::reply::{Reply, redact_serde};
 use super::secret::Secret;
+use super::tls;
 
 /// `m2mctl/<version>`.
 pub const USER_AGENT_VALUE: &str = concat!("m2mctl/", env!("CARGO_PKG_VERSION"));
@@ -212,6 +214,7 @@ impl Http {
             let (failure, wait, last) = match builder.send().await {
                 Err(e) => {
                     drop(ticket);
+                    let handshake = tls::handshake_failure(&e);
                     let failure = if e.is_connect() {
                         Failure::Connect
                     } else {
@@ -219,6 +222,16 @@ impl Http {
                     };
                     let reason = error_chain(e.without_url());
                     tracing::debug!(method, path = %req.path, error = %reason, attempt, "request failed");
+                    if let Some(tls) = handshake {
+                        let host = self.base.authority().to_string();
+                        return Err(Error::Tls {
+                            method,
+                            path: req.template,
+                            help: tls.help(&host),
+                            host,
+                            reason: tls.reason,
+                        });
+                    }
                     (
                         failure,
                         backoff::backoff(attempt - 1, rand::random()),

@@ -7,7 +7,7 @@
 //!
 //! Layout: `domain` (addresses), `secret`, `auth` (credentials, token claims), `error`,
 //! `backoff` (retry maths), `governor` (rate limits), `http` (the one send helper), `reply`
-//! (decoding and Auth0 error bodies), `read`
+//! (decoding and Auth0 error bodies), `tls` (handshake failures are not retried), `read`
 //! (`read_state`), `write` (creates, updates, deletes, lookups), `oauth` (`/oauth/token`, secrets,
 //! JWKS), `local` (`connect`: the embedded local tenant or a remote one).
 
@@ -22,6 +22,7 @@ mod oauth;
 mod read;
 mod reply;
 mod secret;
+mod tls;
 mod write;
 
 use std::collections::BTreeSet;

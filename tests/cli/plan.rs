@@ -245,6 +245,21 @@ async fn plan_over_tls_trusts_the_given_ca_only() {
     let untrusted = run_binary(t.dir(), &["plan"], &envs).await;
     assert_eq!(untrusted.code, 1, "{}", untrusted.stderr);
     assert!(untrusted.stdout.is_empty());
+    // One clear error with what to do, not rustls' own log line as well.
+    let stderr = &untrusted.stderr;
+    assert!(stderr.contains("TLS handshake"), "{stderr}");
+    assert!(stderr.contains("--ca-cert FILE"), "{stderr}");
+    assert!(stderr.contains("M2MCTL_CA_CERT"), "{stderr}");
+    assert!(stderr.contains("--cert-out"), "{stderr}");
+    assert!(
+        !stderr.contains("failed to verify"),
+        "rustls logged: {stderr}"
+    );
+    // Not retried: a refused certificate is refused every time.
+    let logged = run_binary(t.dir(), &["plan", "-vv"], &envs).await;
+    assert_eq!(logged.code, 1, "{}", logged.stderr);
+    let attempts = logged.stderr.matches("request failed").count();
+    assert_eq!(attempts, 1, "{}", logged.stderr);
     assert_eq!(
         t.stats().await["total"],
         4,

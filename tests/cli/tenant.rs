@@ -310,11 +310,16 @@ async fn tls_needs_the_ca_cert_and_works_with_it() {
     let err = Client::connect(url, creds, &Options::default())
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
     assert!(
         err.to_string().to_lowercase().contains("certificate"),
         "{err}"
     );
+    let help = miette::Diagnostic::help(&err)
+        .map(|h| h.to_string())
+        .unwrap_or_default();
+    assert!(help.contains("--ca-cert FILE"), "{help}");
+    assert!(help.contains("M2MCTL_CA_CERT"), "{help}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
