@@ -3,8 +3,8 @@
 //!
 //! Owns [`connect`] and the [`Connection`] that keeps a local emulator alive until
 //! [`Connection::close`] flushes its state. Reads the `AUTH0_*` variables only through
-//! [`Credentials::from_env`]. Must not print anything but the one line saying the local tenant
-//! is in use.
+//! [`Credentials::from_env`]. Must not print anything but the one notice saying the local
+//! tenant is in use (a [`NOTICE`](crate::ui::NOTICE): shown by default, hidden by `-q`).
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -120,7 +120,7 @@ async fn connect_local(options: &Options, config_dir: &Path) -> Result<Connectio
     }
     let emulator = spawn_local(&state).await?;
     let shown = state.strip_prefix(".").unwrap_or(&state);
-    eprintln!("using the local tenant (state: {})", shown.display());
+    tracing::info!(target: crate::ui::NOTICE, "using the local tenant (state: {})", shown.display());
     let credentials = Credentials::ClientCredentials {
         client_id: emulator.bootstrap_client_id().to_string(),
         client_secret: Secret::new(emulator.bootstrap_client_secret()),

@@ -216,10 +216,16 @@ async fn local_tenant_state_lives_beside_the_config() {
         "one line about the local tenant: {}",
         run.stderr
     );
-    // A second plan reuses the same tenant (same state file, same plan).
-    let again = run_binary(dir.path(), &args, &[]).await;
+    // A second plan reuses the same tenant (same state file, same plan); `-q` hides the line.
+    let quiet = [&args[..], &["-q"]].concat();
+    let again = run_binary(dir.path(), &quiet, &[]).await;
     assert_eq!(again.code, 2, "{}", again.stderr);
     assert_eq!(again.stdout, run.stdout);
+    assert!(
+        !again.stderr.to_lowercase().contains("local tenant"),
+        "-q: {}",
+        again.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
