@@ -1,7 +1,8 @@
 //! `/api/v2/clients`: list, get, create, patch (metadata merge, null deletes), delete (cascading
 //! to grants; 204 for unknown ids), rotate-secret.
 //!
-//! Owns client semantics and which fields each scope may read. Must not touch the socket or the
+//! Owns client semantics and which fields each scope may read (403 when `fields` names one the
+//! token may not read). Must not touch the socket or the
 //! file; it mutates the tenant under the lock and awaits the commit.
 
 use std::sync::Arc;
@@ -132,6 +133,19 @@ fn visibility(bearer: &Bearer) -> (&'static [&'static str], Option<&'static [&'s
     }
 }
 
+/// What the token may read of a client, after refusing a `fields` list that names a field it
+/// may not read: Auth0 hides key fields only when they are not asked for.
+fn readable(
+    bearer: &Bearer,
+    fields: Option<&Fields>,
+) -> Result<(&'static [&'static str], Option<&'static [&'static str]>), ApiError> {
+    let (hidden, only) = visibility(bearer);
+    if fields.is_some_and(|f| hidden.iter().any(|k| f.requests(k))) {
+        return Err(ApiError::forbidden_fields());
+    }
+    Ok((hidden, only))
+}
+
 fn full(obj: &Map<String, Value>) -> View<'_> {
     View {
         obj,
@@ -183,7 +197,7 @@ pub async fn list(
             && (app_types.is_empty() || r.str("app_type").is_some_and(|t| app_types.contains(&t)))
     };
     let filtered = is_global.is_some() || is_first_party.is_some() || !app_types.is_empty();
-    let (hidden, only) = visibility(&bearer);
+    let (hidden, only) = readable(&bearer, fields.as_ref())?;
     let tenant = app.read();
     let view = list::viewer(fields.as_ref(), hidden, only);
     let filter_ref: Option<&dyn Fn(&Record) -> bool> = if filtered { Some(&filter) } else { None };
@@ -206,7 +220,7 @@ pub async fn get_one(
     bearer.require(READ)?;
     let q = QueryParams::parse(raw.as_deref(), &["fields", "include_fields"])?;
     let fields = Fields::from_query(&q)?;
-    let (hidden, only) = visibility(&bearer);
+    let (hidden, only) = readable(&bearer, fields.as_ref())?;
     let tenant = app.read();
     let record = tenant.clients.get(&id).ok_or_else(not_found)?;
     Ok(list::one(View {

@@ -158,6 +158,11 @@ impl Fields {
         Ok((!names.is_empty()).then_some(Fields { names, include }))
     }
 
+    /// `key` is asked for by name (`include_fields` true), not merely left unexcluded.
+    pub fn requests(&self, key: &str) -> bool {
+        self.include && self.names.iter().any(|n| n == key)
+    }
+
     fn keeps(&self, key: &str) -> bool {
         self.names.iter().any(|n| n == key) == self.include
     }

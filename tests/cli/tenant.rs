@@ -280,6 +280,11 @@ async fn api_errors_carry_auth0_message_code_and_help_but_never_the_token() {
     assert!(report.contains("create:clients"), "{report}");
     assert!(!report.contains(token.access_token.expose()));
     let err = narrow.client_keys(&reader.client_id).await.unwrap_err();
+    assert!(matches!(err, Error::ClientKeys { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("403"),
+        "Auth0 refuses the field: {err}"
+    );
     let help = miette::Diagnostic::help(&err)
         .map(|h| h.to_string())
         .unwrap_or_default();
