@@ -146,15 +146,6 @@ fn readable(
     Ok((hidden, only))
 }
 
-fn full(obj: &Map<String, Value>) -> View<'_> {
-    View {
-        obj,
-        fields: None,
-        hidden: &[],
-        only: None,
-    }
-}
-
 fn not_found() -> ApiError {
     ApiError::not_found("inexistent_client", "The client does not exist")
 }
@@ -241,7 +232,7 @@ pub async fn create(
     let sent = body::parse(&bytes)?;
     body::check(&sent, CREATE_FIELDS, &["name"], 0)?;
     let client = defaults::new_client(&ids::client_id(), &ids::client_secret(), &sent);
-    let response = json_response(StatusCode::CREATED, &full(&client));
+    let response = json_response(StatusCode::CREATED, &View::whole(&client));
     let version = {
         let mut tenant = app.write();
         let seq = tenant.next_seq();
@@ -296,7 +287,7 @@ pub async fn patch(
                 }
             }
         }
-        let response = json_response(StatusCode::OK, &full(&updated));
+        let response = json_response(StatusCode::OK, &View::whole(&updated));
         record.obj = updated;
         (response, tenant.touch())
     };
@@ -347,7 +338,7 @@ pub async fn rotate_secret(
         record
             .obj
             .insert("client_secret".into(), ids::client_secret().into());
-        let response = json_response(StatusCode::OK, &full(&record.obj));
+        let response = json_response(StatusCode::OK, &View::whole(&record.obj));
         (response, tenant.touch())
     };
     app.commit(version).await?;

@@ -75,15 +75,6 @@ fn not_found() -> ApiError {
     ApiError::not_found("inexistent_client_grant", "The grant does not exist.")
 }
 
-fn view(r: &Record) -> View<'_> {
-    View {
-        obj: &r.obj,
-        fields: None,
-        hidden: &[],
-        only: None,
-    }
-}
-
 /// `GET /api/v2/client-grants`.
 pub async fn list(
     State(app): State<Arc<AppState>>,
@@ -136,7 +127,7 @@ pub async fn list(
         filter_ref,
         page,
         "client_grants",
-        view,
+        |r: &Record| View::whole(&r.obj),
     ))
 }
 
@@ -149,7 +140,7 @@ pub async fn get_one(
     bearer.require(&["read:client_grants"])?;
     let tenant = app.read();
     let record = tenant.grants.get(&id).ok_or_else(not_found)?;
-    Ok(list::one(view(record)))
+    Ok(list::one(View::whole(&record.obj)))
 }
 
 /// `POST /api/v2/client-grants` (201).

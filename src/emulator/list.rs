@@ -181,6 +181,18 @@ pub struct View<'a> {
     pub only: Option<&'a [&'a str]>,
 }
 
+impl View<'_> {
+    /// The whole object: no selection, nothing hidden (write responses, grants).
+    pub fn whole(obj: &Map<String, Value>) -> View<'_> {
+        View {
+            obj,
+            fields: None,
+            hidden: &[],
+            only: None,
+        }
+    }
+}
+
 impl Serialize for View<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let keep = |k: &str| {

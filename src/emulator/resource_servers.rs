@@ -76,15 +76,6 @@ fn not_found() -> ApiError {
     )
 }
 
-fn whole(obj: &Map<String, Value>) -> View<'_> {
-    View {
-        obj,
-        fields: None,
-        hidden: &[],
-        only: None,
-    }
-}
-
 /// `GET /api/v2/resource-servers`.
 pub async fn list(
     State(app): State<Arc<AppState>>,
@@ -182,7 +173,7 @@ pub async fn create(
             ));
         }
         let rs = defaults::new_resource_server(&ids::resource_server_id(), &sent);
-        let response = json_response(StatusCode::CREATED, &whole(&rs));
+        let response = json_response(StatusCode::CREATED, &View::whole(&rs));
         let seq = tenant.next_seq();
         tenant.resource_servers.push(seq, rs);
         (response, tenant.touch())
@@ -270,7 +261,7 @@ pub async fn patch(
             }
         }
         (
-            json_response(StatusCode::OK, &whole(&record.obj)),
+            json_response(StatusCode::OK, &View::whole(&record.obj)),
             tenant.touch(),
         )
     };
