@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
-use super::app::AppState;
+use super::app::{AppState, Edit};
 use super::auth::Bearer;
 use super::body::{self, Field, Kind, f, n, s};
 use super::defaults;
@@ -233,14 +233,12 @@ pub async fn create(
     body::check(&sent, CREATE_FIELDS, &["name"], 0)?;
     let client = defaults::new_client(&ids::client_id(), &ids::client_secret(), &sent);
     let response = json_response(StatusCode::CREATED, &View::whole(&client));
-    let version = {
-        let mut tenant = app.write();
+    app.update(|tenant| {
         let seq = tenant.next_seq();
         tenant.clients.push(seq, client);
-        tenant.touch()
-    };
-    app.commit(version).await?;
-    Ok(response)
+        Ok(Edit::Changed(response))
+    })
+    .await
 }
 
 /// `PATCH /api/v2/clients/{id}`.
@@ -253,8 +251,7 @@ pub async fn patch(
     bearer.require(UPDATE)?;
     let sent = body::parse(&bytes)?;
     body::check(&sent, PATCH_FIELDS, &[], 0)?;
-    let (response, version) = {
-        let mut tenant = app.write();
+    app.update(|tenant| {
         let record = tenant.clients.get_mut(&id).ok_or_else(not_found)?;
         let mut updated = record.obj.clone();
         for (key, value) in sent {
@@ -289,10 +286,9 @@ pub async fn patch(
         }
         let response = json_response(StatusCode::OK, &View::whole(&updated));
         record.obj = updated;
-        (response, tenant.touch())
-    };
-    app.commit(version).await?;
-    Ok(response)
+        Ok(Edit::Changed(response))
+    })
+    .await
 }
 
 /// `DELETE /api/v2/clients/{id}` (204, also for unknown ids; its grants go too).
@@ -302,8 +298,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     bearer.require(&["delete:clients"])?;
-    let version = {
-        let mut tenant = app.write();
+    app.update(|tenant| {
         if tenant.clients.get(&id).and_then(|c| c.bool("global")) == Some(true) {
             return Err(ApiError::bad_request(
                 "operation_not_supported",
@@ -311,12 +306,11 @@ pub async fn delete(
             ));
         }
         if !tenant.delete_client(&id) {
-            return Ok(no_content());
+            return Ok(Edit::Unchanged(no_content()));
         }
-        tenant.touch()
-    };
-    app.commit(version).await?;
-    Ok(no_content())
+        Ok(Edit::Changed(no_content()))
+    })
+    .await
 }
 
 /// `POST /api/v2/clients/{id}/rotate-secret` (200 with the new secret).
@@ -326,8 +320,7 @@ pub async fn rotate_secret(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     bearer.require(&["update:client_keys"])?;
-    let (response, version) = {
-        let mut tenant = app.write();
+    app.update(|tenant| {
         let record = tenant.clients.get_mut(&id).ok_or_else(not_found)?;
         if record.obj.contains_key("client_authentication_methods") {
             return Err(ApiError::bad_request(
@@ -339,8 +332,7 @@ pub async fn rotate_secret(
             .obj
             .insert("client_secret".into(), ids::client_secret().into());
         let response = json_response(StatusCode::OK, &View::whole(&record.obj));
-        (response, tenant.touch())
-    };
-    app.commit(version).await?;
-    Ok(response)
+        Ok(Edit::Changed(response))
+    })
+    .await
 }
