@@ -5,4 +5,5 @@ mod config_invalid;
 mod emulator_cli;
 mod emulator_persist;
 mod emulator_socket;
+mod export;
 mod support;
