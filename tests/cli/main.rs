@@ -6,4 +6,5 @@ mod emulator_cli;
 mod emulator_persist;
 mod emulator_socket;
 mod export;
+mod export_roundtrip;
 mod support;
