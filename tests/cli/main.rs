@@ -1,5 +1,8 @@
 //! Integration tests: the real `m2mctl` binary against an emulator on 127.0.0.1:0.
 
+mod apply;
+mod apply_faults;
+mod apply_kit;
 mod config;
 mod config_invalid;
 mod emulator_cli;
@@ -7,4 +10,6 @@ mod emulator_persist;
 mod emulator_socket;
 mod export;
 mod export_roundtrip;
+mod plan;
+mod plan_floor;
 mod support;
