@@ -8,7 +8,6 @@ use crate::export::{Api, assert_no_secret, seed};
 use crate::support::Tenant;
 
 #[tokio::test]
-#[ignore = "needs the `plan` and `apply` commands (branches plancmd and apply); passes on a merge of them"]
 async fn export_validate_plan_apply_plan_is_empty_and_others_untouched() {
     let t = Tenant::start().await;
     let seeded = seed(&t).await;
