@@ -1,11 +1,64 @@
-//! The round trip through the binary: export a messy tenant → validate → the plan shows
-//! only adoptions → apply → the plan is empty; the non-M2M app and the global client stay
-//! byte-for-byte untouched, and no output holds a secret.
+//! The round trip against a messy seeded tenant: export → validate → the plan shows only
+//! adoptions → apply → the plan is empty; the non-M2M app and the global client stay
+//! byte-for-byte untouched, and no output holds a secret. Also in process: `export::build` over
+//! the tenant read, checked with `config::load_str` + `plan::diff`.
 
+use m2mctl::export::{self, Check, ExportOptions, Header};
+use m2mctl::model::Domain;
+use m2mctl::plan::PlanOptions;
 use serde_json::Value;
 
-use crate::export::{Api, assert_no_secret, seed};
+use crate::export_seed::{Api, assert_no_secret, assert_shape, seed};
 use crate::support::Tenant;
+
+#[tokio::test]
+async fn export_of_a_messy_tenant_validates_and_plans_adoptions_only() {
+    let t = Tenant::start().await;
+    let seeded = seed(&t).await;
+    let api = Api::new(&t).await;
+    let remote = api.read_state().await;
+    let options = ExportOptions {
+        self_client_id: Some(t.client_id()),
+        ..ExportOptions::new(Domain::Remote(t.auth0_domain()))
+    };
+    let built = export::build(&remote, &options);
+    assert!(built.warnings.is_empty(), "{:?}", built.warnings);
+    let header = Header {
+        tenant: t.auth0_domain(),
+        exported_at: "2025-01-02T03:04:05Z".into(),
+    };
+    let text = export::render(&built, &header).expect("render");
+    assert_no_secret(&seeded, &text);
+    assert!(
+        !text.contains(&t.client_id()),
+        "m2mctl's own client is not exported"
+    );
+    for id in &seeded.untouched {
+        assert!(
+            !text.contains(id.as_str()),
+            "{id} must not be exported:\n{text}"
+        );
+    }
+    let plan_options = PlanOptions {
+        self_client_id: Some(t.client_id()),
+        ..PlanOptions::default()
+    };
+    let check = export::check(&text, &remote, &plan_options);
+    let Check::Planned { adoptions, extra } = &check else {
+        panic!("{check:?}");
+    };
+    assert_eq!((*adoptions, extra.as_slice()), (seeded.m2m, &[][..]));
+
+    std::fs::write(t.dir().join("m2mctl.yaml"), &text).expect("write");
+    let run = t.m2mctl(&["validate"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("4 applications, 2 APIs, 5 grants"),
+        "{}",
+        run.stdout
+    );
+    assert_shape(&text);
+}
 
 #[tokio::test]
 async fn export_validate_plan_apply_plan_is_empty_and_others_untouched() {

@@ -10,6 +10,7 @@ mod emulator_persist;
 mod emulator_socket;
 mod export;
 mod export_roundtrip;
+mod export_seed;
 mod plan;
 mod plan_floor;
 mod support;
