@@ -203,7 +203,7 @@ fn now_rfc3339() -> String {
         .unwrap_or_else(|_| now.unix_timestamp().to_string())
 }
 
-/// The closing lines on stderr, and the exit code: 1 when the file does not validate or its
+/// The warnings and closing lines on stderr (none with `-q`, errors aside), and the exit code: 1 when the file does not validate or its
 /// first plan would be refused (the file is written all the same, to be fixed by hand).
 fn report(built: &Export, check: &Check, target: &Target, ctx: &Context) -> miette::Result<Exit> {
     let say = |line: String| {
@@ -212,7 +212,7 @@ fn report(built: &Export, check: &Check, target: &Target, ctx: &Context) -> miet
         }
     };
     for warning in &built.warnings {
-        eprintln!("warning: {warning}");
+        say(format!("warning: {warning}"));
     }
     let s = built.stats;
     say(format!(
@@ -232,16 +232,16 @@ fn report(built: &Export, check: &Check, target: &Target, ctx: &Context) -> miet
             Ok(Exit::Success)
         }
         Check::Planned { adoptions, extra } => {
-            eprintln!(
+            say(format!(
                 "warning: the first plan adopts {} as they are; {} beyond adoption, because the config cannot express what the tenant holds:",
                 config::count_noun(*adoptions, "application"),
                 match extra.len() {
                     1 => "1 change goes".to_string(),
                     n => format!("{n} changes go"),
                 },
-            );
+            ));
             for line in extra {
-                eprintln!("  {line}");
+                say(format!("  {line}"));
             }
             Ok(Exit::Success)
         }
@@ -256,5 +256,61 @@ fn report(built: &Export, check: &Check, target: &Target, ctx: &Context) -> miet
             help = "fix the tenant as the message says, then export again",
             "the first plan of the exported config would fail: {err}"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn parse(args: &[&str]) -> ExportArgs {
+        let argv = ["m2mctl", "export"].iter().chain(args).copied();
+        match Cli::try_parse_from(argv).expect("parses").command {
+            Command::Export(a) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn foreign_grants_are_included_unless_turned_off() {
+        let cases: [(&[&str], bool); 4] = [
+            (&[], true),
+            (&["--include-foreign-grants"], true),
+            (&["--include-foreign-grants=false"], false),
+            (&["--include-foreign-grants", "false"], false),
+        ];
+        for (args, want) in cases {
+            assert_eq!(parse(args).include_foreign_grants, want, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn atomic_write_never_replaces_a_file_without_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m2mctl.yaml");
+        write_atomic(&path, "one\n", false).unwrap();
+        let err = write_atomic(&path, "two\n", false).unwrap_err().to_string();
+        assert!(err.contains("already exists"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\n");
+        write_atomic(&path, "three\n", true).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "three\n");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
+    }
+
+    #[test]
+    fn project_names_follow_the_config_rule() {
+        for ok in ["default", "payments-platform", "a.b_c"] {
+            assert!(check_project(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a:b", "a b", "ä"] {
+            assert!(check_project(bad).is_err(), "{bad}");
+        }
     }
 }
