@@ -72,6 +72,21 @@ struct KeyOwned {
     pem: String,
 }
 
+/// The `host:port` a state file was last served on, if the file is readable and has one.
+///
+/// Cheap and forgiving on purpose: the embedded local tenant uses it only to try the same port
+/// again (stable issuer, audiences and token cache across runs); a full [`load`] follows anyway.
+pub fn recorded_domain(path: &Path) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Head {
+        domain: String,
+    }
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice::<Head>(&bytes)
+        .ok()
+        .map(|h| h.domain)
+}
+
 /// The tenant as state-file bytes (compact JSON; records kept small, no per-client certificates).
 pub fn to_bytes(t: &Tenant) -> Result<Vec<u8>, serde_json::Error> {
     serde_json::to_vec(&FileRef {

@@ -14,3 +14,5 @@ mod export_seed;
 mod plan;
 mod plan_floor;
 mod support;
+mod tenant;
+mod tenant_faults;
