@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::export_seed::{Api, assert_no_secret, assert_shape, seed};
-use crate::support::Tenant;
+use crate::support::{Tenant, run_binary};
 
 #[tokio::test]
 async fn export_command_writes_a_valid_file_and_never_overwrites_without_force() {
@@ -149,4 +149,49 @@ async fn bad_output_and_project_fail_before_any_request() {
         run.stderr
     );
     assert_eq!(t.stats().await["total"].as_u64().expect("total"), 0);
+}
+
+#[tokio::test]
+async fn export_of_the_local_tenant_reproduces_a_managed_config_with_no_changes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let quickstart = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/quickstart.yaml");
+    std::fs::copy(quickstart, dir.path().join("m2mctl.yaml")).expect("copy");
+    let apply = run_binary(dir.path(), &["apply", "--auto-approve"], &[]).await;
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+
+    // Without `--project`, the quickstart's clients belong to another project: skipped, said so.
+    let other = run_binary(dir.path(), &["export", "-o", "-"], &[]).await;
+    assert_eq!(other.code, 0, "{}", other.stderr);
+    assert_eq!(
+        other
+            .stderr
+            .matches("managed by project `quickstart`")
+            .count(),
+        3
+    );
+    assert!(!other.stdout.contains("applications:"), "{}", other.stdout);
+
+    let args = ["export", "-o", "exported.yaml", "--project", "quickstart"];
+    let export = run_binary(dir.path(), &args, &[]).await;
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let summary = "exported 3 applications (0 to adopt), 2 APIs, 4 grants";
+    assert!(export.stderr.contains(summary), "{}", export.stderr);
+    let text = std::fs::read_to_string(dir.path().join("exported.yaml")).expect("written");
+    assert!(text.contains("from tenant `local`"), "{text}");
+    assert!(text.contains("domain: local"), "{text}");
+    assert!(
+        !text.contains("client_id:"),
+        "managed apps are matched by marker:\n{text}"
+    );
+    for key in ["billing", "order-sync", "platform"] {
+        assert!(text.contains(&format!("key: {key}\n")), "{key}:\n{text}");
+    }
+
+    let plan = run_binary(
+        dir.path(),
+        &["plan", "-f", "exported.yaml", "--detailed-exitcode"],
+        &[],
+    )
+    .await;
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
 }
