@@ -18,7 +18,6 @@
 //!   skipped with a warning (the first apply would then delete them: grants are authoritative).
 
 mod build;
-mod check;
 mod keys;
 
 #[cfg(test)]
@@ -27,11 +26,11 @@ mod tests;
 mod tests_check;
 
 pub use build::build;
-pub use check::{Check, check};
 pub use keys::slug;
 
-use crate::config::{ConfigFile, to_yaml};
-use crate::model::Domain;
+use crate::config::{self, ConfigFile, Vars, to_yaml};
+use crate::model::{Domain, MARKER_KEY, RemoteState};
+use crate::plan::{self, Action, Kind, METADATA_PREFIX, PlanOptions};
 
 /// Where editors find the schema; relative to the exported file (`m2mctl schema` writes it).
 pub const SCHEMA_FILE: &str = "m2mctl.schema.json";
@@ -133,4 +132,72 @@ pub fn render(export: &Export, header: &Header) -> Result<String, Error> {
 /// Escapes `${` as `$${` so that exported text is never taken for a config variable.
 pub(crate) fn literal(text: &str) -> String {
     text.replace("${", "$${")
+}
+
+// The self-check: the exported text must load as a valid config, and the plan of that config
+// against the state it came from must be adoptions only (the marker, nothing else). The command
+// runs it before writing, so every change the first apply would make beyond adoption is reported.
+
+/// The outcome of checking an export.
+#[derive(Debug)]
+pub enum Check {
+    /// The text does not load (the diagnostics point into it).
+    Invalid(Box<config::Error>),
+    /// The config loads but a plan of it is refused.
+    Refused(plan::Error),
+    /// The first plan.
+    Planned {
+        /// Applications adopted (only the ownership marker added).
+        adoptions: usize,
+        /// Every other change, one line each (`address: what`).
+        extra: Vec<String>,
+    },
+}
+
+impl Check {
+    /// True when the first plan is adoptions only.
+    pub fn is_clean(&self) -> bool {
+        matches!(self, Check::Planned { extra, .. } if extra.is_empty())
+    }
+}
+
+/// Loads `text` and plans it against `remote` (as the first `plan` after the export would).
+pub fn check(text: &str, remote: &RemoteState, options: &PlanOptions) -> Check {
+    let loaded = match config::load_str("export", text, &Vars::empty()) {
+        Ok(loaded) => loaded,
+        Err(e) => return Check::Invalid(Box::new(e)),
+    };
+    let plan = match plan::diff(&loaded.desired, remote, options) {
+        Ok(plan) => plan,
+        Err(e) => return Check::Refused(e),
+    };
+    let marker = format!("{METADATA_PREFIX}{MARKER_KEY}");
+    let mut adoptions = 0;
+    let mut extra = Vec::new();
+    for change in &plan.changes {
+        let fields: Vec<&str> = change
+            .fields
+            .iter()
+            .map(|f| f.field.as_str())
+            .filter(|f| *f != marker)
+            .collect();
+        let what = match (change.action, change.kind) {
+            (Action::Adopt, Kind::Client) if fields.is_empty() => {
+                adoptions += 1;
+                continue;
+            }
+            (Action::Adopt, _) => "adoption also changes",
+            (Action::Create, _) => "creates",
+            (Action::Update, _) => "changes",
+            (Action::Delete, _) => "deletes",
+        };
+        let fields = if fields.is_empty() || change.action == Action::Delete {
+            String::new()
+        } else {
+            let list: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+            format!(" {}", list.join(", "))
+        };
+        extra.push(format!("`{}`: {what}{fields}", change.address));
+    }
+    Check::Planned { adoptions, extra }
 }
