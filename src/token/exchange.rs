@@ -52,12 +52,22 @@ fn key(domain: &str, pair: &Pair) -> Key {
     }
 }
 
-/// Serves every pair, in order: from `cache` when it holds a token with the declared scopes and
-/// over a minute left, else from the tenant (new tokens are added to `cache`).
+/// Whether cached tokens may be served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// Serve a cached token when it has the declared scopes and over a minute left.
+    Cached,
+    /// Always ask the tenant (`--verify`: check what it issues now); still refresh the cache.
+    Fresh,
+}
+
+/// Serves every pair, in order: from `cache` when `reuse` allows and it holds a token with the
+/// declared scopes and over a minute left, else from the tenant (new tokens go into `cache`).
 pub async fn serve<F: Fetch>(
     fetch: &F,
     pairs: Vec<Pair>,
     mut cache: Option<&mut Cache>,
+    reuse: Reuse,
     domain: &str,
     now: i64,
 ) -> Result<Vec<Issued>, TokenError> {
@@ -66,6 +76,7 @@ pub async fn serve<F: Fetch>(
     for (index, pair) in pairs.iter().enumerate() {
         let hit = cache
             .as_deref()
+            .filter(|_| reuse == Reuse::Cached)
             .and_then(|c| c.lookup(&key(domain, pair), &pair.scopes, now));
         match hit {
             Some(entry) => {

@@ -77,7 +77,7 @@ fn run<F: Future>(f: F) -> F::Output {
 #[test]
 fn one_secret_per_app_and_order_kept() {
     let fetch = Counting::default();
-    let served = run(serve(&fetch, pairs(), None, "t", 100)).unwrap();
+    let served = run(serve(&fetch, pairs(), None, Reuse::Cached, "t", 100)).unwrap();
     let mut secrets = fetch.secrets.borrow().clone();
     secrets.sort();
     assert_eq!(secrets, ["a", "b"]);
@@ -109,12 +109,28 @@ fn second_run_is_served_from_the_cache_without_requests() {
     let dir = tempfile::tempdir().unwrap();
     let (mut cache, _) = Cache::load(dir.path());
     let first = Counting::default();
-    run(serve(&first, pairs(), Some(&mut cache), "t", 100)).unwrap();
+    run(serve(
+        &first,
+        pairs(),
+        Some(&mut cache),
+        Reuse::Cached,
+        "t",
+        100,
+    ))
+    .unwrap();
     cache.save(100).unwrap();
 
     let (mut cache, _) = Cache::load(dir.path());
     let second = Counting::default();
-    let served = run(serve(&second, pairs(), Some(&mut cache), "t", 200)).unwrap();
+    let served = run(serve(
+        &second,
+        pairs(),
+        Some(&mut cache),
+        Reuse::Cached,
+        "t",
+        200,
+    ))
+    .unwrap();
     assert!(second.secrets.borrow().is_empty());
     assert!(second.tokens.borrow().is_empty());
     assert!(served.iter().all(|i| i.source == Source::Cache));
@@ -124,17 +140,61 @@ fn second_run_is_served_from_the_cache_without_requests() {
     let mut changed = pairs();
     changed[0].scopes = scope_set("r extra");
     let third = Counting::default();
-    let served = run(serve(&third, changed, Some(&mut cache), "t", 200)).unwrap();
+    let served = run(serve(
+        &third,
+        changed,
+        Some(&mut cache),
+        Reuse::Cached,
+        "t",
+        200,
+    ))
+    .unwrap();
     let sources: Vec<Source> = served.iter().map(|i| i.source).collect();
     assert_eq!(sources, [Source::New, Source::Cache, Source::Cache]);
     assert_eq!(third.secrets.borrow().as_slice(), ["a"]);
 
     let fourth = Counting::default();
-    run(serve(&fourth, pairs(), Some(&mut cache), "other", 200)).unwrap();
+    run(serve(
+        &fourth,
+        pairs(),
+        Some(&mut cache),
+        Reuse::Cached,
+        "other",
+        200,
+    ))
+    .unwrap();
     assert_eq!(fourth.tokens.borrow().len(), 3);
 
+    let fresh = Counting::default();
+    let served = run(serve(
+        &fresh,
+        pairs(),
+        Some(&mut cache),
+        Reuse::Fresh,
+        "t",
+        300,
+    ))
+    .unwrap();
+    assert_eq!(fresh.tokens.borrow().len(), 3);
+    assert!(served.iter().all(|i| i.source == Source::New));
+    assert_eq!(
+        cache
+            .lookup(&key("t", &served[0].pair), &scope_set("r"), 300)
+            .unwrap()
+            .expires_at,
+        3900
+    );
+
     let fifth = Counting::default();
-    run(serve(&fifth, pairs(), Some(&mut cache), "t", 3800 - 60)).unwrap();
+    run(serve(
+        &fifth,
+        pairs(),
+        Some(&mut cache),
+        Reuse::Cached,
+        "t",
+        3900 - 60,
+    ))
+    .unwrap();
     assert_eq!(fifth.tokens.borrow().len(), 3);
 }
 
@@ -146,7 +206,15 @@ fn a_refusal_is_the_error_and_nothing_is_cached_for_it() {
         refuse: Some("https://y/"),
         ..Counting::default()
     };
-    let err = run(serve(&fetch, pairs(), Some(&mut cache), "t", 0)).unwrap_err();
+    let err = run(serve(
+        &fetch,
+        pairs(),
+        Some(&mut cache),
+        Reuse::Cached,
+        "t",
+        0,
+    ))
+    .unwrap_err();
     assert!(
         err.to_string()
             .contains("\"Client has not been granted scopes: x\""),

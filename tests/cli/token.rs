@@ -1,0 +1,267 @@
+//! `m2mctl token` and `m2mctl credentials` against a spawned emulator over HTTPS: a token per
+//! (application, API) with the declared scopes, the cache (0 token requests on a second run, mode
+//! 0600, corrupt file survived), `--verify` before and after drift, `eval` of `--format env` in
+//! bash, error cases, and no token or secret in any log or error output.
+
+#[path = "token_seed.rs"]
+mod seed;
+
+use std::process::Output;
+
+use serde_json::Value;
+
+use seed::{Seeded, Seeder};
+
+use crate::support;
+
+/// A seeded emulator, a config beside it, and an empty cache directory.
+struct Fixture {
+    emulator: support::Emulator,
+    dir: tempfile::TempDir,
+    seeder: Seeder,
+    seeded: Seeded,
+}
+
+impl Fixture {
+    async fn new() -> Fixture {
+        let emulator = support::Emulator::start_tls();
+        let dir = tempfile::tempdir().unwrap();
+        let seeder = Seeder::connect(
+            &emulator.base_url(),
+            &std::fs::read(emulator.ca_cert()).unwrap(),
+            emulator.bootstrap_client_id(),
+            emulator.bootstrap_client_secret(),
+        )
+        .await;
+        let seeded = seed::seed(&seeder).await;
+        let fixture = Fixture {
+            emulator,
+            dir,
+            seeder,
+            seeded,
+        };
+        fixture.write_config(false);
+        fixture
+    }
+
+    fn write_config(&self, unapplied: bool) {
+        let domain = self.emulator.authority();
+        std::fs::write(
+            self.dir.path().join("m2mctl.yaml"),
+            seed::config_yaml(&domain, unapplied),
+        )
+        .unwrap();
+    }
+
+    fn cache_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("cache")
+    }
+
+    /// Runs the binary in the config's directory, authenticated as the bootstrap client.
+    fn run(&self, args: &[&str]) -> Output {
+        let id = self.emulator.bootstrap_client_id();
+        self.run_as(id, self.emulator.bootstrap_client_secret(), args)
+    }
+
+    /// Runs the binary authenticated as another client, with a clean environment.
+    fn run_as(&self, client_id: &str, secret: &str, args: &[&str]) -> Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_m2mctl"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("NO_COLOR", "1")
+            .env("AUTH0_CLIENT_ID", client_id)
+            .env("AUTH0_CLIENT_SECRET", secret)
+            .env("M2MCTL_CA_CERT", self.emulator.ca_cert())
+            .env("M2MCTL_CACHE_DIR", self.cache_dir())
+            .output()
+            .unwrap()
+    }
+
+    /// `token --format json ARGS`, asserting success; the parsed array.
+    fn tokens(&self, args: &[&str]) -> Vec<Value> {
+        let mut all = vec!["token", "--format", "json"];
+        all.extend_from_slice(args);
+        let out = self.run(&all);
+        assert!(out.status.success(), "{}", text(&out));
+        serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
+    }
+
+    async fn token_requests(&self) -> u64 {
+        let stats = self.seeder.stats().await;
+        stats["by_route"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(route, _)| route.starts_with("POST /oauth/token"))
+            .map(|(_, n)| n.as_u64().unwrap())
+            .sum()
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn summary(tokens: &[Value]) -> Vec<String> {
+    tokens
+        .iter()
+        .map(|t| {
+            let scopes: Vec<&str> = t["scopes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap())
+                .collect();
+            format!("{} {} [{}] {}", t["app"], t["api"], scopes.join(" "), t["source"])
+        })
+        .collect()
+}
+
+fn claims(token: &str) -> Value {
+    use base64::Engine;
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3, "not a JWT");
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(parts[1])
+        .unwrap();
+    serde_json::from_slice(&payload).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_per_pair_with_declared_scopes_then_served_from_the_cache() {
+    let f = Fixture::new().await;
+    let first = f.tokens(&[]);
+    assert_eq!(
+        summary(&first),
+        [
+            r#""billing" "https://orders.example.com/" [read:orders write:orders] "new""#,
+            r#""billing" "management" [read:clients] "new""#,
+            r#""reporter" "https://reports.example.com/" [read:reports] "new""#,
+            r#""reporter" "https://orders.example.com/" [read:orders] "new""#,
+        ]
+    );
+    for t in &first {
+        let c = claims(t["access_token"].as_str().unwrap());
+        assert_eq!(c["azp"], t["client_id"]);
+        assert_eq!(c["aud"], t["audience"]);
+    }
+    assert_eq!(first[0]["client_id"], f.seeded.billing.client_id.as_str());
+    assert_eq!(first[1]["audience"], f.seeder.management().as_str());
+
+    let before = f.token_requests().await;
+    let second = f.tokens(&[]);
+    assert_eq!(f.token_requests().await, before, "second run requested tokens");
+    assert!(second.iter().all(|t| t["source"] == "cache"));
+    for (a, b) in first.iter().zip(&second) {
+        assert_eq!(a["access_token"], b["access_token"]);
+    }
+
+    // Selection by name and API; `--no-cache` asks again.
+    let one = f.tokens(&["Billing Worker", "--api", "management", "--no-cache"]);
+    assert_eq!(summary(&one), [r#""billing" "management" [read:clients] "new""#]);
+    assert_eq!(f.token_requests().await, before + 1);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(f.cache_dir().join("tokens.json")).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_corrupt_cache_is_ignored_and_rewritten() {
+    let f = Fixture::new().await;
+    std::fs::create_dir_all(f.cache_dir()).unwrap();
+    std::fs::write(f.cache_dir().join("tokens.json"), "{ not json").unwrap();
+    let out = f.run(&["token", "--format", "json", "reporter"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ignoring the token cache"));
+    let again = f.tokens(&["reporter"]);
+    assert!(again.iter().all(|t| t["source"] == "cache"), "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_passes_then_names_the_scope_after_drift() {
+    let f = Fixture::new().await;
+    let out = f.run(&["token", "--verify", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no differences"));
+
+    f.seeder
+        .set_grant_scopes(&f.seeded.billing_orders_grant, &["read:orders"])
+        .await;
+    let out = f.run(&["token", "--verify", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let row = stderr
+        .lines()
+        .find(|l| l.contains("scope"))
+        .unwrap_or_else(|| panic!("no scope row: {stderr}"));
+    assert!(row.starts_with("billing  https://orders.example.com/"), "{row}");
+    assert!(row.contains("missing write:orders"), "{row}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn env_format_evals_in_bash() {
+    let f = Fixture::new().await;
+    let out = f.run(&["token", "--format", "env"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let script = format!(
+        "eval \"$(cat <<'M2M_EOF'\n{}\nM2M_EOF\n)\"\nprintf '%s\\n' \"$M2M_BILLING_ORDERS_EXAMPLE_COM_TOKEN\" \"$M2M_REPORTER_CLIENT_ID\" \"$M2M_BILLING_MANAGEMENT_TOKEN\"",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let bash = std::process::Command::new("bash").arg("-c").arg(&script).output().unwrap();
+    assert!(bash.status.success(), "{}", text(&bash));
+    let stdout = String::from_utf8(bash.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert_eq!(lines[0].split('.').count(), 3, "not a JWT");
+    assert_eq!(claims(lines[0])["aud"], "https://orders.example.com/");
+    assert_eq!(lines[1], f.seeded.reporter.client_id);
+    assert_eq!(claims(lines[2])["aud"], f.seeder.management().as_str());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_print_id_and_secret_per_app() {
+    let f = Fixture::new().await;
+    let out = f.run(&["credentials", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let creds: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(&str, &str, &str)> = creds
+        .iter()
+        .map(|c| {
+            (
+                c["app"].as_str().unwrap(),
+                c["client_id"].as_str().unwrap(),
+                c["client_secret"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let b = &f.seeded.billing;
+    let r = &f.seeded.reporter;
+    assert_eq!(
+        got,
+        [
+            ("billing", b.client_id.as_str(), b.client_secret.as_str()),
+            ("reporter", r.client_id.as_str(), r.client_secret.as_str()),
+        ]
+    );
+    let out = f.run(&["credentials", "reporter", "--format", "env"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("export M2M_REPORTER_CLIENT_SECRET='{}'", r.client_secret)),
+        "{stdout}"
+    );
+}
+
+#[path = "token_errors.rs"]
+mod errors;
