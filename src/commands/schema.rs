@@ -1,12 +1,16 @@
-//! `m2mctl schema`: not built yet (see the open issue that owns it).
+//! `m2mctl schema`: print the JSON Schema of the config file on stdout.
+
+use std::io::Write;
 
 use crate::Exit;
 use crate::ui::Context;
 
-/// Runs `m2mctl schema`.
+/// Runs `m2mctl schema` (a closed pipe is not an error).
 pub async fn run(_ctx: &Context) -> miette::Result<Exit> {
-    Err(miette::miette!(
-        help = "this command is not implemented yet in this build",
-        "`m2mctl schema` is not available yet"
-    ))
+    let text = crate::config::schema_json();
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Ok(()) => Ok(Exit::Success),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Exit::Success),
+        Err(e) => Err(miette::miette!("cannot write the schema to stdout: {e}")),
+    }
 }

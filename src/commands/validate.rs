@@ -1,12 +1,24 @@
-//! `m2mctl validate`: not built yet (see the open issue that owns it).
+//! `m2mctl validate`: load the config offline, print a one-line summary or every diagnostic.
 
 use crate::Exit;
+use crate::config::{self, Vars};
 use crate::ui::Context;
 
-/// Runs `m2mctl validate`.
-pub async fn run(_args: crate::cli::ValidateArgs, _ctx: &Context) -> miette::Result<Exit> {
-    Err(miette::miette!(
-        help = "this command is not implemented yet in this build",
-        "`m2mctl validate` is not available yet"
-    ))
+/// Width diagnostics are wrapped at.
+const WIDTH: usize = 80;
+
+/// Runs `m2mctl validate`: exit 0 with a summary on stdout, exit 1 with all diagnostics on stderr.
+pub async fn run(args: crate::cli::ValidateArgs, ctx: &Context) -> miette::Result<Exit> {
+    let loaded = Vars::from_env_and_args(&args.config.vars)
+        .and_then(|vars| config::load(&args.config.file, &vars));
+    match loaded {
+        Ok(loaded) => {
+            println!("{} is valid: {}", loaded.name, loaded.summary());
+            Ok(Exit::Success)
+        }
+        Err(err) => {
+            eprint!("{}", config::render(&err, ctx.color_stderr, WIDTH));
+            Ok(Exit::Failure)
+        }
+    }
 }

@@ -1,1 +1,128 @@
-//! Placeholder: owned by the issue that builds `config`.
+//! The config file: YAML model (serde + schemars), `${VAR}` substitution, spans, validation.
+//!
+//! Owns turning `m2mctl.yaml` into a `DesiredState`, or into diagnostics that point at the exact
+//! line and column of the file as written. Must not touch the network or the tenant; the only
+//! I/O is `load` reading the file (and `Vars::from_env_and_args` reading the environment).
+//!
+//! Pipeline (`load_str`), each step collecting every problem it can before stopping:
+//! 1. `subst`: scan the YAML events of the original text, expand `${VAR}` / `${VAR:-default}` /
+//!    `$${` inside scalar values only, and rewrite changed scalars into a copy of the text while
+//!    recording a `SpanMap` (substituted offsets -> original offsets). Undefined variables are
+//!    reported at their own `${...}` span. Substituting before typing makes
+//!    `token_lifetime: ${TTL}` a number.
+//! 2. serde-saphyr parses the substituted text into `model::ConfigFile`, whose values are
+//!    `Spanned`; syntax, type, unknown-key and duplicate-key errors become one finding whose span
+//!    goes through the `SpanMap`.
+//! 3. `validate` / `apps` / `lifetimes` apply DESIGN.md's rules, mapping every value's span back
+//!    through the `SpanMap`, and build the `DesiredState`.
+//!
+//! Diagnostics therefore always show the original text (never substituted values) with labels
+//! on it; a span inside a rewritten scalar widens to the whole original scalar.
+
+mod apps;
+mod diagnostics;
+mod lifetimes;
+pub mod model;
+mod schema;
+mod subst;
+mod validate;
+mod vars;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use diagnostics::{Error, Finding, Invalid, Label, Problem, count_noun, render};
+pub use model::{
+    ApiConfig, AppConfig, AuthMethodConfig, ConfigFile, GrantConfig, ScopeConfig, SettingsConfig,
+    Sp, TenantConfig, sp, to_yaml,
+};
+pub use schema::{SCHEMA_PATH, schema_json};
+pub use vars::Vars;
+
+use crate::model::DesiredState;
+
+/// A loaded, valid config.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// What the file asks for.
+    pub desired: DesiredState,
+    /// The parsed file (values with locations in the substituted text).
+    pub config: ConfigFile,
+    /// The file name used in diagnostics.
+    pub name: String,
+    /// The original text.
+    pub source: Arc<str>,
+}
+
+impl Loaded {
+    /// Number of grants over all applications.
+    pub fn grant_count(&self) -> usize {
+        self.desired
+            .applications
+            .iter()
+            .map(|a| a.grants.len())
+            .sum()
+    }
+
+    /// `3 applications, 2 APIs, 4 grants`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{}, {}, {}",
+            count_noun(self.desired.applications.len(), "application"),
+            count_noun(self.desired.apis.len(), "API"),
+            count_noun(self.grant_count(), "grant"),
+        )
+    }
+}
+
+/// Reads, substitutes, parses and validates the config at `path`.
+pub fn load(path: &Path, vars: &Vars) -> Result<Loaded, Error> {
+    let name = path.display().to_string();
+    let source = std::fs::read_to_string(path).map_err(|source| {
+        let help = match source.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "create it (see `examples/quickstart.yaml`), or pass another file with `-f`; `{name}` does not exist"
+            ),
+            std::io::ErrorKind::InvalidData => "the config must be UTF-8 text".to_string(),
+            _ => "check the path and its permissions".to_string(),
+        };
+        Error::Read {
+            path: name.clone(),
+            source,
+            help,
+        }
+    })?;
+    load_str(&name, &source, vars)
+}
+
+/// Substitutes, parses and validates config text (pure; `name` labels diagnostics).
+pub fn load_str(name: &str, source: &str, vars: &Vars) -> Result<Loaded, Error> {
+    let shared: Arc<str> = Arc::from(source);
+    let fail = |findings: Vec<Finding>| Error::invalid(name, &shared, findings);
+    if source.trim().is_empty() {
+        return Err(fail(vec![
+            Finding::new("config::empty", "the config is empty")
+                .label(0..0, "nothing here")
+                .help("start with `version: 1` (see `examples/quickstart.yaml`)"),
+        ]));
+    }
+    let (text, map) = subst::substitute(source, vars).map_err(fail)?;
+    let config: ConfigFile = serde_saphyr::from_str(&text)
+        .map_err(|e| fail(vec![diagnostics::parse_finding(&e, &text, &map)]))?;
+    let mut checker = validate::Checker {
+        map: &map,
+        text: &text,
+        source,
+        findings: Vec::new(),
+    };
+    let desired = validate::check(&config, &mut checker);
+    if !checker.findings.is_empty() {
+        return Err(fail(checker.findings));
+    }
+    Ok(Loaded {
+        desired,
+        config,
+        name: name.to_string(),
+        source: shared,
+    })
+}

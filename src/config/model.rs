@@ -1,0 +1,178 @@
+//! The serde model of `m2mctl.yaml`: what the file may contain, key by key, in DESIGN.md order.
+//!
+//! Owns the shape of the file (types, optional keys, unknown keys rejected) and its JSON Schema
+//! (schemars). Values carry their source location (`Sp<T>`) so later rules can point at them.
+//! Must not hold rules beyond types: semantic checks live in `validate`. The same types
+//! serialize back to YAML (`to_yaml`), which `export` uses; `sp` builds a value with no location.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A value with the location it was read from (`Location::UNKNOWN` when built in code).
+pub type Sp<T> = serde_saphyr::Spanned<T>;
+
+/// Wraps a value built in code (no source location), e.g. for `export`.
+pub fn sp<T>(value: T) -> Sp<T> {
+    use serde_saphyr::Location;
+    serde_saphyr::Spanned::new(value, Location::UNKNOWN, Location::UNKNOWN)
+}
+
+/// The only supported `version`.
+pub const CONFIG_VERSION: u32 = 1;
+
+/// Longest token lifetime Auth0 accepts, in seconds (30 days).
+pub const MAX_TOKEN_LIFETIME: i64 = 2_592_000;
+
+/// An m2mctl config file (`m2mctl.yaml`): the M2M applications, the APIs they call, their grants.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "m2mctl configuration")]
+pub struct ConfigFile {
+    /// File format version; must be 1.
+    #[schemars(with = "u32", range(min = 1, max = 1))]
+    pub version: Sp<u32>,
+    /// Who owns what this file manages (stored in each client's ownership marker); default `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>", regex(pattern = r"^[A-Za-z0-9._-]+$"))]
+    pub project: Option<Sp<String>>,
+    /// Which tenant; without it, the embedded local tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<TenantConfig>,
+    /// Behaviour switches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<SettingsConfig>,
+    /// APIs (resource servers) the applications are granted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apis: Vec<ApiConfig>,
+    /// Machine-to-machine applications.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applications: Vec<AppConfig>,
+}
+
+/// `tenant:`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    /// `local` (the embedded local tenant, the default) or the tenant's domain, e.g.
+    /// `example.eu.auth0.com` (`http://` only for loopback addresses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub domain: Option<Sp<String>>,
+}
+
+/// `settings:`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsConfig {
+    /// Delete managed applications that left the config (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<bool>")]
+    pub prune: Option<Sp<bool>>,
+    /// Refuse plans deleting more objects than this without `--allow-mass-delete` (default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<u32>")]
+    pub max_deletes: Option<Sp<u32>>,
+}
+
+/// One API (Auth0 resource server).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// The audience, e.g. `https://orders.example.com/`; the API's identity in the tenant.
+    #[schemars(with = "String", length(min = 1))]
+    pub identifier: Sp<String>,
+    /// Display name (default: the identifier).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>", regex(pattern = r"^[^<>]+$"))]
+    pub name: Option<Sp<String>>,
+    /// Access-token lifetime in seconds (1..=2592000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<i64>", range(min = 1, max = 2_592_000))]
+    pub token_lifetime: Option<Sp<i64>>,
+    /// The full set of scopes of the API.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<ScopeConfig>,
+    /// The API exists in the tenant but is not managed by this file (grants may reference it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<bool>")]
+    pub external: Option<Sp<bool>>,
+}
+
+/// One scope of an API.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeConfig {
+    /// The scope, e.g. `read:orders`.
+    #[schemars(with = "String", regex(pattern = r"^\S+$"))]
+    pub value: Sp<String>,
+    /// What the scope allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub description: Option<Sp<String>>,
+}
+
+/// How an application authenticates at `/oauth/token`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethodConfig {
+    /// Secret in the request body (default).
+    ClientSecretPost,
+    /// Secret in an HTTP Basic `Authorization` header.
+    ClientSecretBasic,
+}
+
+/// One machine-to-machine application (an Auth0 client with the client-credentials grant).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// Display name (no `<` or `>`).
+    #[schemars(with = "String", regex(pattern = r"^[^<>]+$"))]
+    pub name: Sp<String>,
+    /// Stable identity stored in the ownership marker (default: the name); keep it when renaming.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>", length(min = 1))]
+    pub key: Option<Sp<String>>,
+    /// Up to 140 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>", length(max = 140))]
+    pub description: Option<Sp<String>>,
+    /// Adopt this existing client instead of creating one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>", length(min = 1))]
+    pub client_id: Option<Sp<String>>,
+    /// `client_secret_post` (default) or `client_secret_basic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<AuthMethodConfig>")]
+    pub token_endpoint_auth_method: Option<Sp<AuthMethodConfig>>,
+    /// Intended token lifetime in seconds; applies to every API this application is granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<i64>", range(min = 1, max = 2_592_000))]
+    pub token_lifetime: Option<Sp<i64>>,
+    /// The APIs this application may call, with which scopes (authoritative).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<GrantConfig>,
+    /// Extra `client_metadata`: at most 9 keys, string values up to 255 characters.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "BTreeMap<String, String>", extend("maxProperties" = 9))]
+    pub metadata: BTreeMap<String, Sp<String>>,
+}
+
+/// One grant: an API and the scopes granted on it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantConfig {
+    /// An identifier under `apis`, or `management` for the tenant's Management API.
+    #[schemars(with = "String", length(min = 1))]
+    pub api: Sp<String>,
+    /// Granted scopes (each declared on the API; real Management API scopes for `management`).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub scopes: Vec<Sp<String>>,
+}
+
+/// Writes a config as YAML (no locations; keys in the order above).
+pub fn to_yaml(config: &ConfigFile) -> Result<String, serde_saphyr::ser_error::Error> {
+    serde_saphyr::to_string(config)
+}
