@@ -2,3 +2,4 @@
 
 mod emulator_socket;
 mod support;
+mod token;

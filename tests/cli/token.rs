@@ -6,37 +6,30 @@
 #[path = "token_seed.rs"]
 mod seed;
 
-use std::process::Output;
-
 use serde_json::Value;
 
 use seed::{Seeded, Seeder};
 
-use crate::support;
+use crate::support::{self, Run};
 
-/// A seeded emulator, a config beside it, and an empty cache directory.
+/// A seeded TLS emulator with the test config in its working directory.
 struct Fixture {
-    emulator: support::Emulator,
-    dir: tempfile::TempDir,
+    tenant: support::Tenant,
     seeder: Seeder,
     seeded: Seeded,
 }
 
 impl Fixture {
     async fn new() -> Fixture {
-        let emulator = support::Emulator::start_tls();
-        let dir = tempfile::tempdir().unwrap();
-        let seeder = Seeder::connect(
-            &emulator.base_url(),
-            &std::fs::read(emulator.ca_cert()).unwrap(),
-            emulator.bootstrap_client_id(),
-            emulator.bootstrap_client_secret(),
-        )
-        .await;
+        let options = support::Options {
+            tls: true,
+            ..support::Options::default()
+        };
+        let tenant = support::Tenant::with(options).await;
+        let seeder = Seeder::new(&tenant).await;
         let seeded = seed::seed(&seeder).await;
         let fixture = Fixture {
-            emulator,
-            dir,
+            tenant,
             seeder,
             seeded,
         };
@@ -45,52 +38,50 @@ impl Fixture {
     }
 
     fn write_config(&self, unapplied: bool) {
-        let domain = self.emulator.authority();
-        std::fs::write(
-            self.dir.path().join("m2mctl.yaml"),
-            seed::config_yaml(&domain, unapplied),
-        )
-        .unwrap();
+        let path = self.tenant.dir().join("m2mctl.yaml");
+        std::fs::write(path, seed::config_yaml(unapplied)).unwrap();
     }
 
+    /// Where the harness points `M2MCTL_CACHE_DIR`.
     fn cache_dir(&self) -> std::path::PathBuf {
-        self.dir.path().join("cache")
+        self.tenant.dir().join(".cache")
     }
 
     /// Runs the binary in the config's directory, authenticated as the bootstrap client.
-    fn run(&self, args: &[&str]) -> Output {
-        let id = self.emulator.bootstrap_client_id();
-        self.run_as(id, self.emulator.bootstrap_client_secret(), args)
+    async fn run(&self, args: &[&str]) -> Run {
+        self.tenant.m2mctl(args).await
     }
 
-    /// Runs the binary authenticated as another client, with a clean environment.
-    fn run_as(&self, client_id: &str, secret: &str, args: &[&str]) -> Output {
-        std::process::Command::new(env!("CARGO_BIN_EXE_m2mctl"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("NO_COLOR", "1")
-            .env("AUTH0_CLIENT_ID", client_id)
-            .env("AUTH0_CLIENT_SECRET", secret)
-            .env("M2MCTL_CA_CERT", self.emulator.ca_cert())
-            .env("M2MCTL_CACHE_DIR", self.cache_dir())
-            .output()
-            .unwrap()
+    /// Runs the binary authenticated as another client.
+    async fn run_as(&self, client_id: &str, secret: &str, args: &[&str]) -> Run {
+        let ca = self
+            .tenant
+            .ca_cert_path()
+            .expect("tls")
+            .display()
+            .to_string();
+        let envs = [
+            ("AUTH0_DOMAIN", self.tenant.auth0_domain()),
+            ("AUTH0_CLIENT_ID", client_id.to_string()),
+            ("AUTH0_CLIENT_SECRET", secret.to_string()),
+            ("M2MCTL_CA_CERT", ca),
+        ]
+        .map(|(k, v)| (k.to_string(), v));
+        support::run_binary(self.tenant.dir(), args, &envs).await
     }
 
     /// `token --format json ARGS`, asserting success; the parsed array.
-    fn tokens(&self, args: &[&str]) -> Vec<Value> {
+    async fn tokens(&self, args: &[&str]) -> Vec<Value> {
         let mut all = vec!["token", "--format", "json"];
         all.extend_from_slice(args);
-        let out = self.run(&all);
-        assert!(out.status.success(), "{}", text(&out));
-        serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
+        let run = self.run(&all).await;
+        assert_eq!(run.code, 0, "{}", text(&run));
+        serde_json::from_str::<Vec<Value>>(&run.stdout).unwrap()
     }
 
+    /// `POST /oauth/token` responses so far, any status.
     async fn token_requests(&self) -> u64 {
-        let stats = self.seeder.stats().await;
+        let stats = self.tenant.stats().await;
         stats["by_route"]
             .as_object()
             .unwrap()
@@ -101,12 +92,10 @@ impl Fixture {
     }
 }
 
-fn text(out: &Output) -> String {
+fn text(run: &Run) -> String {
     format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+        run.code, run.stdout, run.stderr
     )
 }
 
@@ -120,7 +109,13 @@ fn summary(tokens: &[Value]) -> Vec<String> {
                 .iter()
                 .map(|s| s.as_str().unwrap())
                 .collect();
-            format!("{} {} [{}] {}", t["app"], t["api"], scopes.join(" "), t["source"])
+            format!(
+                "{} {} [{}] {}",
+                t["app"],
+                t["api"],
+                scopes.join(" "),
+                t["source"]
+            )
         })
         .collect()
 }
@@ -138,7 +133,7 @@ fn claims(token: &str) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_per_pair_with_declared_scopes_then_served_from_the_cache() {
     let f = Fixture::new().await;
-    let first = f.tokens(&[]);
+    let first = f.tokens(&[]).await;
     assert_eq!(
         summary(&first),
         [
@@ -157,22 +152,33 @@ async fn a_token_per_pair_with_declared_scopes_then_served_from_the_cache() {
     assert_eq!(first[1]["audience"], f.seeder.management().as_str());
 
     let before = f.token_requests().await;
-    let second = f.tokens(&[]);
-    assert_eq!(f.token_requests().await, before, "second run requested tokens");
+    let second = f.tokens(&[]).await;
+    assert_eq!(
+        f.token_requests().await,
+        before,
+        "second run requested tokens"
+    );
     assert!(second.iter().all(|t| t["source"] == "cache"));
     for (a, b) in first.iter().zip(&second) {
         assert_eq!(a["access_token"], b["access_token"]);
     }
 
     // Selection by name and API; `--no-cache` asks again.
-    let one = f.tokens(&["Billing Worker", "--api", "management", "--no-cache"]);
-    assert_eq!(summary(&one), [r#""billing" "management" [read:clients] "new""#]);
+    let one = f
+        .tokens(&["Billing Worker", "--api", "management", "--no-cache"])
+        .await;
+    assert_eq!(
+        summary(&one),
+        [r#""billing" "management" [read:clients] "new""#]
+    );
     assert_eq!(f.token_requests().await, before + 1);
 
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let meta = std::fs::metadata(f.cache_dir().join("tokens.json")).unwrap();
+        let dir = std::fs::metadata(f.cache_dir()).unwrap();
+        assert_eq!(dir.permissions().mode() & 0o777, 0o700);
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     }
 }
@@ -182,45 +188,56 @@ async fn a_corrupt_cache_is_ignored_and_rewritten() {
     let f = Fixture::new().await;
     std::fs::create_dir_all(f.cache_dir()).unwrap();
     std::fs::write(f.cache_dir().join("tokens.json"), "{ not json").unwrap();
-    let out = f.run(&["token", "--format", "json", "reporter"]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("ignoring the token cache"));
-    let again = f.tokens(&["reporter"]);
+    let out = f.run(&["token", "--format", "json", "reporter"]).await;
+    assert_eq!(out.code, 0, "{}", text(&out));
+    assert!(out.stderr.contains("ignoring the token cache"));
+    let again = f.tokens(&["reporter"]).await;
     assert!(again.iter().all(|t| t["source"] == "cache"), "{again:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn verify_passes_then_names_the_scope_after_drift() {
     let f = Fixture::new().await;
-    let out = f.run(&["token", "--verify", "--format", "json"]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no differences"));
+    let out = f.run(&["token", "--verify", "--format", "json"]).await;
+    assert_eq!(out.code, 0, "{}", text(&out));
+    assert!(out.stderr.contains("no differences"));
 
     f.seeder
         .set_grant_scopes(&f.seeded.billing_orders_grant, &["read:orders"])
         .await;
-    let out = f.run(&["token", "--verify", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = f.run(&["token", "--verify", "--format", "json"]).await;
+    assert_eq!(out.code, 1, "{}", text(&out));
+    let stderr = out.stderr.as_str();
     let row = stderr
         .lines()
         .find(|l| l.contains("scope"))
         .unwrap_or_else(|| panic!("no scope row: {stderr}"));
-    assert!(row.starts_with("billing  https://orders.example.com/"), "{row}");
+    assert!(
+        row.starts_with("billing  https://orders.example.com/"),
+        "{row}"
+    );
     assert!(row.contains("missing write:orders"), "{row}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn env_format_evals_in_bash() {
     let f = Fixture::new().await;
-    let out = f.run(&["token", "--format", "env"]);
-    assert!(out.status.success(), "{}", text(&out));
+    let out = f.run(&["token", "--format", "env"]).await;
+    assert_eq!(out.code, 0, "{}", text(&out));
     let script = format!(
         "eval \"$(cat <<'M2M_EOF'\n{}\nM2M_EOF\n)\"\nprintf '%s\\n' \"$M2M_BILLING_ORDERS_EXAMPLE_COM_TOKEN\" \"$M2M_REPORTER_CLIENT_ID\" \"$M2M_BILLING_MANAGEMENT_TOKEN\"",
-        String::from_utf8_lossy(&out.stdout)
+        out.stdout
     );
-    let bash = std::process::Command::new("bash").arg("-c").arg(&script).output().unwrap();
-    assert!(bash.status.success(), "{}", text(&bash));
+    let bash = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        bash.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bash.stderr)
+    );
     let stdout = String::from_utf8(bash.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{stdout}");
@@ -233,9 +250,9 @@ async fn env_format_evals_in_bash() {
 #[tokio::test(flavor = "multi_thread")]
 async fn credentials_print_id_and_secret_per_app() {
     let f = Fixture::new().await;
-    let out = f.run(&["credentials", "--format", "json"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let creds: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let out = f.run(&["credentials", "--format", "json"]).await;
+    assert_eq!(out.code, 0, "{}", text(&out));
+    let creds: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
     let got: Vec<(&str, &str, &str)> = creds
         .iter()
         .map(|c| {
@@ -255,10 +272,13 @@ async fn credentials_print_id_and_secret_per_app() {
             ("reporter", r.client_id.as_str(), r.client_secret.as_str()),
         ]
     );
-    let out = f.run(&["credentials", "reporter", "--format", "env"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let out = f.run(&["credentials", "reporter", "--format", "env"]).await;
+    let stdout = out.stdout;
     assert!(
-        stdout.contains(&format!("export M2M_REPORTER_CLIENT_SECRET='{}'", r.client_secret)),
+        stdout.contains(&format!(
+            "export M2M_REPORTER_CLIENT_SECRET='{}'",
+            r.client_secret
+        )),
         "{stdout}"
     );
 }

@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use crate::support;
+
 /// The project of the test config (part of the ownership marker).
 pub const PROJECT: &str = "tokentest";
 
@@ -21,30 +23,13 @@ pub struct App {
 }
 
 impl Seeder {
-    /// Exchanges the bootstrap credentials for a Management API token.
-    pub async fn connect(base: &str, ca_pem: &[u8], client_id: &str, client_secret: &str) -> Seeder {
-        let cert = reqwest::Certificate::from_pem(ca_pem).unwrap();
-        let http = reqwest::Client::builder()
-            .add_root_certificate(cert)
-            .build()
-            .unwrap();
-        let base = base.trim_end_matches('/').to_string();
-        let reply: Value = http
-            .post(format!("{base}/oauth/token"))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", client_id),
-                ("client_secret", client_secret),
-                ("audience", &format!("{base}/api/v2/")),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let bearer = reply["access_token"].as_str().expect("bootstrap token").to_string();
-        Seeder { base, http, bearer }
+    /// A session as the tenant's bootstrap client (all Management API scopes).
+    pub async fn new(tenant: &support::Tenant) -> Seeder {
+        Seeder {
+            base: tenant.base_url().trim_end_matches('/').to_string(),
+            http: tenant.http(),
+            bearer: tenant.management_token().await,
+        }
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -72,7 +57,12 @@ impl Seeder {
             "identifier": identifier, "name": identifier, "scopes": scopes,
             "token_lifetime": lifetime, "signing_alg": "RS256",
         });
-        self.call(reqwest::Method::POST, "/api/v2/resource-servers", Some(body)).await;
+        self.call(
+            reqwest::Method::POST,
+            "/api/v2/resource-servers",
+            Some(body),
+        )
+        .await;
     }
 
     /// `POST /api/v2/clients` with the ownership marker `PROJECT:key`.
@@ -83,7 +73,9 @@ impl Seeder {
             "token_endpoint_auth_method": auth_method,
             "client_metadata": {"m2mctl": format!("{PROJECT}:{key}")},
         });
-        let client = self.call(reqwest::Method::POST, "/api/v2/clients", Some(body)).await;
+        let client = self
+            .call(reqwest::Method::POST, "/api/v2/clients", Some(body))
+            .await;
         App {
             client_id: client["client_id"].as_str().unwrap().to_string(),
             client_secret: client["client_secret"].as_str().unwrap().to_string(),
@@ -93,49 +85,58 @@ impl Seeder {
     /// `POST /api/v2/client-grants`; returns the grant id.
     pub async fn grant(&self, client_id: &str, audience: &str, scopes: &[&str]) -> String {
         let body = json!({"client_id": client_id, "audience": audience, "scope": scopes});
-        let grant = self.call(reqwest::Method::POST, "/api/v2/client-grants", Some(body)).await;
+        let grant = self
+            .call(reqwest::Method::POST, "/api/v2/client-grants", Some(body))
+            .await;
         grant["id"].as_str().unwrap().to_string()
     }
 
     /// `PATCH /api/v2/client-grants/{id}`: changes a grant behind m2mctl's back.
     pub async fn set_grant_scopes(&self, id: &str, scopes: &[&str]) {
         let body = json!({"scope": scopes});
-        self.call(reqwest::Method::PATCH, &format!("/api/v2/client-grants/{id}"), Some(body))
-            .await;
+        self.call(
+            reqwest::Method::PATCH,
+            &format!("/api/v2/client-grants/{id}"),
+            Some(body),
+        )
+        .await;
     }
 
     /// `PATCH /api/v2/clients/{id}`.
     pub async fn patch_client(&self, id: &str, body: Value) {
-        self.call(reqwest::Method::PATCH, &format!("/api/v2/clients/{id}"), Some(body))
-            .await;
+        self.call(
+            reqwest::Method::PATCH,
+            &format!("/api/v2/clients/{id}"),
+            Some(body),
+        )
+        .await;
     }
 
     /// `DELETE /api/v2/client-grants/{id}`.
     pub async fn delete_grant(&self, id: &str) {
-        self.call(reqwest::Method::DELETE, &format!("/api/v2/client-grants/{id}"), None)
-            .await;
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/api/v2/client-grants/{id}"),
+            None,
+        )
+        .await;
     }
 
     /// The Management API audience of this tenant.
     pub fn management(&self) -> String {
         format!("{}/api/v2/", self.base)
     }
-
-    /// `GET /__m2mctl/stats`.
-    pub async fn stats(&self) -> Value {
-        self.call(reqwest::Method::GET, "/__m2mctl/stats", None).await
-    }
 }
 
 /// The test config: two APIs, two applications (one per auth method), four grants; with
 /// `unapplied`, a third application that is not in the tenant.
-pub fn config_yaml(domain: &str, unapplied: bool) -> String {
+pub fn config_yaml(unapplied: bool) -> String {
     let extra = if unapplied { UNAPPLIED } else { "" };
     format!(
         r#"version: 1
 project: {PROJECT}
 tenant:
-  domain: {domain}
+  domain: ${{AUTH0_DOMAIN}}
 apis:
   - identifier: https://orders.example.com/
     name: Orders API
@@ -183,16 +184,39 @@ pub struct Seeded {
 
 /// Creates what `apply` would for [`config_yaml`], except the `not-yet-applied` application.
 pub async fn seed(s: &Seeder) -> Seeded {
-    s.api("https://orders.example.com/", &["read:orders", "write:orders"], 3600).await;
-    s.api("https://reports.example.com/", &["read:reports"], 7200).await;
-    let billing = s.app("billing", "Billing Worker", "client_secret_post").await;
+    s.api(
+        "https://orders.example.com/",
+        &["read:orders", "write:orders"],
+        3600,
+    )
+    .await;
+    s.api("https://reports.example.com/", &["read:reports"], 7200)
+        .await;
+    let billing = s
+        .app("billing", "Billing Worker", "client_secret_post")
+        .await;
     let reporter = s.app("reporter", "reporter", "client_secret_basic").await;
     let billing_orders_grant = s
-        .grant(&billing.client_id, "https://orders.example.com/", &["read:orders", "write:orders"])
+        .grant(
+            &billing.client_id,
+            "https://orders.example.com/",
+            &["read:orders", "write:orders"],
+        )
         .await;
-    s.grant(&billing.client_id, &s.management(), &["read:clients"]).await;
-    s.grant(&reporter.client_id, "https://reports.example.com/", &["read:reports"]).await;
-    s.grant(&reporter.client_id, "https://orders.example.com/", &["read:orders"]).await;
+    s.grant(&billing.client_id, &s.management(), &["read:clients"])
+        .await;
+    s.grant(
+        &reporter.client_id,
+        "https://reports.example.com/",
+        &["read:reports"],
+    )
+    .await;
+    s.grant(
+        &reporter.client_id,
+        "https://orders.example.com/",
+        &["read:orders"],
+    )
+    .await;
     Seeded {
         billing,
         reporter,
