@@ -54,19 +54,21 @@ impl Fixture {
 
     /// Runs the binary authenticated as another client.
     async fn run_as(&self, client_id: &str, secret: &str, args: &[&str]) -> Run {
-        let ca = self
-            .tenant
-            .ca_cert_path()
-            .expect("tls")
-            .display()
-            .to_string();
-        let envs = [
-            ("AUTH0_DOMAIN", self.tenant.auth0_domain()),
-            ("AUTH0_CLIENT_ID", client_id.to_string()),
-            ("AUTH0_CLIENT_SECRET", secret.to_string()),
-            ("M2MCTL_CA_CERT", ca),
-        ]
-        .map(|(k, v)| (k.to_string(), v));
+        let creds = [
+            ("AUTH0_CLIENT_ID", client_id),
+            ("AUTH0_CLIENT_SECRET", secret),
+        ];
+        self.run_with(&creds, args).await
+    }
+
+    /// Runs the binary against the tenant with these AUTH0_* variables only.
+    async fn run_with(&self, auth: &[(&str, &str)], args: &[&str]) -> Run {
+        let ca = self.tenant.ca_cert_path().expect("tls");
+        let mut envs = vec![
+            ("AUTH0_DOMAIN".to_string(), self.tenant.auth0_domain()),
+            ("M2MCTL_CA_CERT".to_string(), ca.display().to_string()),
+        ];
+        envs.extend(auth.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         support::run_binary(self.tenant.dir(), args, &envs).await
     }
 
@@ -151,17 +153,36 @@ async fn a_token_per_pair_with_declared_scopes_then_served_from_the_cache() {
     assert_eq!(first[0]["client_id"], f.seeded.billing.client_id.as_str());
     assert_eq!(first[1]["audience"], f.seeder.management().as_str());
 
+    // Each run exchanges m2mctl's own credentials for a management token (not an M2M quota
+    // token); with AUTH0_ACCESS_TOKEN a cached run makes no token request at all.
     let before = f.token_requests().await;
     let second = f.tokens(&[]).await;
     assert_eq!(
         f.token_requests().await,
-        before,
-        "second run requested tokens"
+        before + 1,
+        "only m2mctl's own token"
     );
-    assert!(second.iter().all(|t| t["source"] == "cache"));
-    for (a, b) in first.iter().zip(&second) {
+    let bearer = f.tenant.management_token().await;
+    let before = f.token_requests().await;
+    let run = f
+        .run_with(
+            &[("AUTH0_ACCESS_TOKEN", bearer.as_str())],
+            &["token", "--format", "json"],
+        )
+        .await;
+    assert_eq!(run.code, 0, "{}", text(&run));
+    assert_eq!(
+        f.token_requests().await,
+        before,
+        "cached run requested tokens"
+    );
+    let third: Vec<Value> = serde_json::from_str(&run.stdout).unwrap();
+    assert!(second.iter().chain(&third).all(|t| t["source"] == "cache"));
+    for ((a, b), c) in first.iter().zip(&second).zip(&third) {
         assert_eq!(a["access_token"], b["access_token"]);
+        assert_eq!(a["access_token"], c["access_token"]);
     }
+    let before = f.token_requests().await;
 
     // Selection by name and API; `--no-cache` asks again.
     let one = f
@@ -171,7 +192,7 @@ async fn a_token_per_pair_with_declared_scopes_then_served_from_the_cache() {
         summary(&one),
         [r#""billing" "management" [read:clients] "new""#]
     );
-    assert_eq!(f.token_requests().await, before + 1);
+    assert_eq!(f.token_requests().await, before + 2);
 
     #[cfg(unix)]
     {

@@ -4,13 +4,19 @@
 use super::seed::App;
 use super::{Fixture, text};
 
+/// Stderr with miette's wrapping undone: box-drawing gutters dropped, whitespace collapsed.
+fn flat(stderr: &str) -> String {
+    let no_gutter = stderr.replace(['│', '×'], " ");
+    no_gutter.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Runs and expects exit 1 with every one of `needles` on stderr.
 async fn fails_with(f: &Fixture, args: &[&str], needles: &[&str]) {
     let out = f.run(args).await;
     assert_eq!(out.code, 1, "{args:?}\n{}", text(&out));
     for needle in needles {
         assert!(
-            out.stderr.contains(needle),
+            flat(&out.stderr).contains(needle),
             "{args:?}: missing {needle:?}\n{}",
             text(&out)
         );
@@ -61,11 +67,8 @@ async fn errors_say_what_and_what_to_do() {
         .run_as(&limited.client_id, &limited.client_secret, &["credentials"])
         .await;
     assert_eq!(out.code, 1, "{}", text(&out));
-    assert!(
-        out.stderr.contains("lacks `read:client_keys`"),
-        "{}",
-        text(&out)
-    );
+    let wanted = "the management token lacks `read:client_keys`";
+    assert!(flat(&out.stderr).contains(wanted), "{}", text(&out));
 
     // Auth0's OAuth refusal is quoted: the client no longer allows client_credentials.
     let no_grant_types = serde_json::json!({"grant_types": []});

@@ -55,7 +55,8 @@ impl Seeder {
             .collect();
         let body = json!({
             "identifier": identifier, "name": identifier, "scopes": scopes,
-            "token_lifetime": lifetime, "signing_alg": "RS256",
+            "token_lifetime": lifetime, "token_lifetime_for_web": lifetime,
+            "signing_alg": "RS256",
         });
         self.call(
             reqwest::Method::POST,
