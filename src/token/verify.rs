@@ -11,7 +11,7 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::{scope_set, scope_string};
+use super::{Issued, scope_set, scope_string};
 
 /// What a token for one pair must say.
 #[derive(Debug, Clone)]
@@ -85,6 +85,30 @@ pub fn check_token(token: &str, jwks: &JwkSet, expected: &Expected, now: i64) ->
         Err(e) => out.push(diff("claims", "a JWT with Auth0's claims", e.to_string())),
     }
     out
+}
+
+/// Every check of every served token against its pair, with the pair each difference is for.
+pub fn check_issued<'a>(
+    issued: &'a [Issued],
+    jwks: &JwkSet,
+    issuer: &str,
+    now: i64,
+) -> Vec<(&'a Issued, Difference)> {
+    issued
+        .iter()
+        .flat_map(|i| {
+            let expected = Expected {
+                issuer,
+                audience: &i.pair.audience,
+                client_id: &i.pair.client_id,
+                scopes: &i.pair.scopes,
+                lifetime: i.pair.lifetime,
+            };
+            check_token(i.access_token.expose(), jwks, &expected, now)
+                .into_iter()
+                .map(move |d| (i, d))
+        })
+        .collect()
 }
 
 /// The RS256 signature against the JWKS key named by the token's `kid`.

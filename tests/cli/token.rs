@@ -135,7 +135,14 @@ fn claims(token: &str) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_per_pair_with_declared_scopes_then_served_from_the_cache() {
     let f = Fixture::new().await;
+    f.tenant.reset_stats().await;
     let first = f.tokens(&[]).await;
+    // One secret read per application (2), one read of each collection, one token per pair (4)
+    // plus m2mctl's own management token.
+    let secret_reads = f.tenant.count("GET /api/v2/clients/{id} 200").await;
+    assert_eq!(secret_reads, 2);
+    assert_eq!(f.tenant.count("GET /api/v2/client-grants 200").await, 1);
+    assert_eq!(f.token_requests().await, 5);
     assert_eq!(
         summary(&first),
         [
@@ -238,6 +245,31 @@ async fn verify_passes_then_names_the_scope_after_drift() {
         "{row}"
     );
     assert!(row.contains("missing write:orders"), "{row}");
+
+    // An API's token lifetime changed behind m2mctl's back is named too.
+    let lifetime = serde_json::json!({"token_lifetime": 60, "token_lifetime_for_web": 60});
+    f.seeder
+        .patch_api("https://reports.example.com/", lifetime)
+        .await;
+    let out = f.run(&["token", "--verify", "reporter"]).await;
+    assert_eq!(out.code, 1, "{}", text(&out));
+    let rows: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("reporter"))
+        .collect();
+    assert_eq!(rows.len(), 1, "{}", out.stderr);
+    let cells: Vec<&str> = rows[0].split_whitespace().collect();
+    assert_eq!(
+        cells,
+        [
+            "reporter",
+            "https://reports.example.com/",
+            "lifetime",
+            "7200s",
+            "60s"
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -103,6 +103,13 @@ impl Seeder {
         .await;
     }
 
+    /// `PATCH /api/v2/resource-servers/{identifier}` (Auth0 accepts the encoded identifier).
+    pub async fn patch_api(&self, identifier: &str, body: Value) {
+        let id: String = url::form_urlencoded::byte_serialize(identifier.as_bytes()).collect();
+        let path = format!("/api/v2/resource-servers/{id}");
+        self.call(reqwest::Method::PATCH, &path, Some(body)).await;
+    }
+
     /// `PATCH /api/v2/clients/{id}`.
     pub async fn patch_client(&self, id: &str, body: Value) {
         self.call(
