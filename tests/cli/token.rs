@@ -338,3 +338,54 @@ async fn credentials_print_id_and_secret_per_app() {
 
 #[path = "token_errors.rs"]
 mod errors;
+
+/// Benchmark (ignored by default): 50 applications × 2 APIs. Prints requests and wall time of a
+/// cold run, a cached run and a `--no-cache` run.
+/// `cargo test --test cli token::bench_many_pairs -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread")]
+#[ignore]
+async fn bench_many_pairs() {
+    let f = Fixture::new().await;
+    let mut yaml = seed::config_yaml(false);
+    for n in 0..50 {
+        let key = format!("bench{n:02}");
+        let app = f.seeder.app(&key, &key, "client_secret_post").await;
+        f.seeder
+            .grant(
+                &app.client_id,
+                "https://orders.example.com/",
+                &["read:orders"],
+            )
+            .await;
+        f.seeder
+            .grant(
+                &app.client_id,
+                "https://reports.example.com/",
+                &["read:reports"],
+            )
+            .await;
+        yaml.push_str(&format!(
+            "  - name: {key}\n    grants:\n      - api: https://orders.example.com/\n        scopes: [read:orders]\n      - api: https://reports.example.com/\n        scopes: [read:reports]\n"
+        ));
+    }
+    std::fs::write(f.tenant.dir().join("m2mctl.yaml"), yaml).unwrap();
+    for label in ["cold", "cached", "--no-cache"] {
+        f.tenant.reset_stats().await;
+        let mut args = vec!["token", "--format", "json"];
+        if label == "--no-cache" {
+            args.push("--no-cache");
+        }
+        let started = std::time::Instant::now();
+        let run = f.run(&args).await;
+        let wall = started.elapsed();
+        assert_eq!(run.code, 0, "{}", text(&run));
+        let stats = f.tenant.stats().await;
+        eprintln!(
+            "{label}: {} requests ({} POST /oauth/token, {} secret reads), {} ms",
+            stats["total"],
+            f.token_requests().await,
+            f.tenant.count("GET /api/v2/clients/{id} 200").await,
+            wall.as_millis()
+        );
+    }
+}
