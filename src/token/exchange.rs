@@ -23,8 +23,8 @@ pub const CONCURRENCY: usize = 8;
 pub struct Fresh {
     /// The token.
     pub access_token: AccessToken,
-    /// The granted scopes from the response (`None` when Auth0 sent no `scope`).
-    pub scopes: Option<BTreeSet<String>>,
+    /// The granted scopes from the response (empty when Auth0 sent no `scope`).
+    pub scopes: BTreeSet<String>,
     /// Seconds until it expires.
     pub expires_in: u64,
 }
@@ -125,7 +125,7 @@ pub async fn serve<F: Fetch>(
 
     for (i, fresh) in fresh {
         let pair = &pairs[i];
-        let scopes = fresh.scopes.unwrap_or_default();
+        let scopes = fresh.scopes;
         let expires_at = now.saturating_add(i64::try_from(fresh.expires_in).unwrap_or(i64::MAX));
         if let Some(cache) = cache.as_deref_mut() {
             cache.insert(Entry {

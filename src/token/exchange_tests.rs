@@ -39,7 +39,7 @@ impl Fetch for Counting {
             .push((pair.client_id.clone(), pair.audience.clone()));
         Ok(Fresh {
             access_token: AccessToken::new(format!("{}|{}", pair.client_id, pair.audience)),
-            scopes: Some(pair.tenant_scopes.clone()),
+            scopes: pair.tenant_scopes.clone(),
             expires_in: 3600,
         })
     }
