@@ -66,7 +66,8 @@ pub(crate) fn check<'f>(
             Some(k) => (k.value.as_str(), c.at(k)),
             None => (name, name_at),
         };
-        if key.trim().is_empty() {
+        let defaulted = cfg.key.is_none();
+        if key.trim().is_empty() && !defaulted {
             c.push(
                 Finding::new("config::empty_key", "application key is empty")
                     .label(key_at.clone(), "empty key")
@@ -166,8 +167,7 @@ pub(crate) fn check<'f>(
     out
 }
 
-/// Records `value` as seen, or a duplicate finding pointing at both places.
-#[allow(clippy::too_many_arguments)]
+/// Records `value` as seen, or a duplicate finding pointing at both places (returns true).
 fn unique<'a>(
     c: &mut Checker<'_>,
     seen: &mut HashMap<&'a str, Range<usize>>,
@@ -176,16 +176,20 @@ fn unique<'a>(
     code: &'static str,
     message: String,
     help: &str,
-) {
+) -> bool {
     match seen.get(value) {
-        Some(first) => c.push(
-            Finding::new(code, message)
-                .label(at, "used again here")
-                .label(first.clone(), "first used here")
-                .help(help),
-        ),
+        Some(first) => {
+            c.push(
+                Finding::new(code, message)
+                    .label(at, "used again here")
+                    .label(first.clone(), "first used here")
+                    .help(help),
+            );
+            true
+        }
         None => {
             seen.insert(value, at);
+            false
         }
     }
 }

@@ -238,14 +238,50 @@ pub fn did_you_mean(close: Option<&str>, otherwise: String) -> String {
 }
 
 /// A serde-saphyr error (syntax, type, unknown or duplicate key) as a finding in the original file.
-pub(crate) fn parse_finding(err: &serde_saphyr::Error, text: &str, map: &SpanMap) -> Finding {
+pub(crate) fn parse_finding(
+    err: &serde_saphyr::Error,
+    source: &str,
+    text: &str,
+    map: &SpanMap,
+) -> Finding {
     use serde_saphyr::Error as E;
     let err = err.without_snippet();
     let at = err
         .location()
         .and_then(|loc| location_range(&loc, text))
         .map(|r| map.to_orig(r));
+    let found = at
+        .clone()
+        .and_then(|r| source.get(r))
+        .filter(|f| !f.is_empty() && !f.contains('\n'));
+    let type_help = |expected: &str| match found {
+        Some(f) if f.contains("${") => {
+            format!("this value comes from a variable, whose value must be {expected}")
+        }
+        _ => "see `m2mctl schema` for the type of every key".to_string(),
+    };
     let (code, message, label, help) = match err {
+        E::InvalidScalar { ty, .. } => {
+            let expected = friendly_type(ty);
+            (
+                "config::wrong_type",
+                match found {
+                    Some(f) => format!("wrong type: expected {expected}, found `{f}`"),
+                    None => format!("wrong type: expected {expected}"),
+                },
+                format!("expected {expected}"),
+                type_help(expected),
+            )
+        }
+        E::Unexpected { expected, .. } => {
+            let expected = friendly_type(expected);
+            (
+                "config::wrong_type",
+                format!("wrong type: expected {expected}"),
+                format!("expected {expected}"),
+                type_help(expected),
+            )
+        }
         E::SerdeUnknownField {
             field, expected, ..
         } => (
@@ -309,6 +345,19 @@ pub(crate) fn parse_finding(err: &serde_saphyr::Error, text: &str, map: &SpanMap
     match at {
         Some(at) => finding.label(at, label),
         None => finding,
+    }
+}
+
+/// A reader's name for a serde-saphyr type or token name.
+fn friendly_type(ty: &'static str) -> &'static str {
+    match ty {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "u8" | "u16" | "u32" | "u64" | "u128" | "usize"
+        | "isize" => "an integer",
+        "f32" | "f64" => "a number",
+        "bool" => "`true` or `false`",
+        t if t.contains("sequence") => "a list (`[a, b]` or `- a` lines)",
+        t if t.contains("mapping") => "a mapping (`key: value` lines)",
+        t => t,
     }
 }
 

@@ -99,7 +99,8 @@ pub fn load(path: &Path, vars: &Vars) -> Result<Loaded, Error> {
 pub fn load_str(name: &str, source: &str, vars: &Vars) -> Result<Loaded, Error> {
     let shared: Arc<str> = Arc::from(source);
     let fail = |findings: Vec<Finding>| Error::invalid(name, &shared, findings);
-    if source.trim().is_empty() {
+    let blank = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#');
+    if source.lines().all(blank) {
         return Err(fail(vec![
             Finding::new("config::empty", "the config is empty")
                 .label(0..0, "nothing here")
@@ -108,7 +109,7 @@ pub fn load_str(name: &str, source: &str, vars: &Vars) -> Result<Loaded, Error> 
     }
     let (text, map) = subst::substitute(source, vars).map_err(fail)?;
     let config: ConfigFile = serde_saphyr::from_str(&text)
-        .map_err(|e| fail(vec![diagnostics::parse_finding(&e, &text, &map)]))?;
+        .map_err(|e| fail(vec![diagnostics::parse_finding(&e, source, &text, &map)]))?;
     let mut checker = validate::Checker {
         map: &map,
         text: &text,

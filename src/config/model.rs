@@ -31,11 +31,11 @@ pub const MAX_TOKEN_LIFETIME: i64 = 2_592_000;
 #[schemars(title = "m2mctl configuration")]
 pub struct ConfigFile {
     /// File format version; must be 1.
-    #[schemars(with = "u32", range(min = 1, max = 1))]
+    #[schemars(schema_with = "super::schema::version")]
     pub version: Sp<u32>,
     /// Who owns what this file manages (stored in each client's ownership marker); default `default`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<String>", regex(pattern = r"^[A-Za-z0-9._-]+$"))]
+    #[schemars(schema_with = "super::schema::project")]
     pub project: Option<Sp<String>>,
     /// Which tenant; without it, the embedded local tenant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,11 +68,11 @@ pub struct TenantConfig {
 pub struct SettingsConfig {
     /// Delete managed applications that left the config (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<bool>")]
+    #[schemars(schema_with = "super::schema::boolean")]
     pub prune: Option<Sp<bool>>,
     /// Refuse plans deleting more objects than this without `--allow-mass-delete` (default 5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<u32>")]
+    #[schemars(schema_with = "super::schema::count")]
     pub max_deletes: Option<Sp<u32>>,
 }
 
@@ -89,14 +89,14 @@ pub struct ApiConfig {
     pub name: Option<Sp<String>>,
     /// Access-token lifetime in seconds (1..=2592000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<i64>", range(min = 1, max = 2_592_000))]
+    #[schemars(schema_with = "super::schema::lifetime")]
     pub token_lifetime: Option<Sp<i64>>,
     /// The full set of scopes of the API.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<ScopeConfig>,
     /// The API exists in the tenant but is not managed by this file (grants may reference it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<bool>")]
+    #[schemars(schema_with = "super::schema::boolean")]
     pub external: Option<Sp<bool>>,
 }
 
@@ -148,7 +148,7 @@ pub struct AppConfig {
     pub token_endpoint_auth_method: Option<Sp<AuthMethodConfig>>,
     /// Intended token lifetime in seconds; applies to every API this application is granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<i64>", range(min = 1, max = 2_592_000))]
+    #[schemars(schema_with = "super::schema::lifetime")]
     pub token_lifetime: Option<Sp<i64>>,
     /// The APIs this application may call, with which scopes (authoritative).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

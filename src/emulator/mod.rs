@@ -26,6 +26,12 @@ mod oauth;
 pub mod persist;
 pub mod ratelimit;
 mod resource_servers;
+#[cfg(test)]
+mod router_tests;
+#[cfg(test)]
+mod router_tests_clients;
+#[cfg(test)]
+mod router_tests_grants;
 pub mod server;
 pub mod stats;
 pub mod store;

@@ -165,12 +165,16 @@ pub async fn create(
     let identifier = sent
         .get("identifier")
         .and_then(Value::as_str)
-        .unwrap_or_default();
-    check_web_lifetime(&sent, None)?;
+        .unwrap_or_default()
+        .to_string();
+    let mut sent = sent;
+    if let Some(web) = check_web_lifetime(&sent, None)? {
+        sent.insert("token_lifetime_for_web".into(), web.into());
+    }
     let (response, version) = {
         let mut tenant = app.write();
         if identifier == tenant.management_audience()
-            || tenant.resource_server_by_identifier(identifier).is_some()
+            || tenant.resource_server_by_identifier(&identifier).is_some()
         {
             return Err(ApiError::conflict(
                 "conflict",
@@ -187,25 +191,28 @@ pub async fn create(
     Ok(response)
 }
 
+/// `token_lifetime_for_web` may not exceed `token_lifetime`. An explicit web lifetime above it is an
+/// error; lowering only `token_lifetime` below the stored web lifetime lowers that too (returned).
 fn check_web_lifetime(
     sent: &Map<String, Value>,
     current: Option<&Map<String, Value>>,
-) -> Result<(), ApiError> {
+) -> Result<Option<i64>, ApiError> {
     let get = |k: &str| {
         sent.get(k)
             .or_else(|| current.and_then(|c| c.get(k)))
             .and_then(Value::as_i64)
     };
-    if sent.contains_key("token_lifetime_for_web") || sent.contains_key("token_lifetime") {
-        let web = get("token_lifetime_for_web").unwrap_or(7200);
-        let life = get("token_lifetime").unwrap_or(86_400);
-        if web > life {
-            return Err(ApiError::invalid_body(
-                "'token_lifetime_for_web cannot be greater than token_lifetime'.",
-            ));
-        }
+    let web = get("token_lifetime_for_web").unwrap_or(7200);
+    let life = get("token_lifetime").unwrap_or(86_400);
+    if web <= life {
+        return Ok(None);
     }
-    Ok(())
+    if sent.contains_key("token_lifetime_for_web") {
+        return Err(ApiError::invalid_body(
+            "'token_lifetime_for_web cannot be greater than token_lifetime'.",
+        ));
+    }
+    Ok(sent.contains_key("token_lifetime").then_some(life))
 }
 
 /// `PATCH /api/v2/resource-servers/{id or identifier}` (`scopes` replaces the list).
@@ -249,7 +256,12 @@ pub async fn patch(
                 "'The client policy of subject_type_authorization cannot be changed on a system resource server'.",
             ));
         }
-        check_web_lifetime(&sent, Some(&record.obj))?;
+        let clamp = check_web_lifetime(&sent, Some(&record.obj))?;
+        if let Some(web) = clamp {
+            record
+                .obj
+                .insert("token_lifetime_for_web".into(), web.into());
+        }
         for (k, v) in sent {
             if v.is_null() {
                 record.obj.shift_remove(&k);
