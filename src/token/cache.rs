@@ -3,8 +3,9 @@
 //!
 //! Owns the file format, reuse rule and safe writes. Entries are keyed by tenant domain, client id
 //! and audience. A corrupt or unreadable file is ignored (and rewritten on save), never fatal. A
-//! save re-reads the file, merges, writes a temporary file created with mode 0600 beside it and
-//! renames it over the old one, so concurrent runs never see a half-written file. Must not log a
+//! save takes a lock file, re-reads the file, merges, writes a temporary file created with mode
+//! 0600 beside it and renames it over the old one, so concurrent runs never see a half-written
+//! file and never drop each other's entries. Must not log a
 //! token: entries hold an [`AccessToken`].
 
 use std::collections::BTreeSet;
@@ -19,6 +20,9 @@ use super::AccessToken;
 
 /// File name inside the cache directory.
 pub const FILE_NAME: &str = "tokens.json";
+
+/// The lock file beside it, held while a save merges and replaces the file.
+const LOCK_NAME: &str = ".tokens.lock";
 
 /// A cached token is reused only while more than this many seconds remain.
 pub const MIN_REMAINING_SECS: i64 = 60;
@@ -127,6 +131,13 @@ impl Cache {
         if self.added.is_empty() {
             return Ok(());
         }
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        create_private_dir(dir)?;
+        // Serialises concurrent savers so none drops another's entries; readers need no lock.
+        let lock = open_private(&dir.join(LOCK_NAME), false)?;
+        if let Err(e) = lock.lock() {
+            tracing::debug!("token cache lock unavailable, saving without it: {e}");
+        }
         let mut entries = read_entries(&self.path).unwrap_or_default();
         entries.retain(|e| e.expires_at > now && !self.added.iter().any(|a| a.key == e.key));
         entries.extend(self.added.iter().cloned());
@@ -136,8 +147,6 @@ impl Cache {
             entries,
         };
         let body = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        create_private_dir(dir)?;
         write_atomically(&self.path, &body)
     }
 }
@@ -164,6 +173,20 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
+/// Opens `path` for writing, created with mode 0600 (`new`: it must not exist yet).
+fn open_private(path: &Path, new: bool) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if new {
+        options.create_new(true);
+    } else {
+        options.create(true).truncate(false);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
 /// Writes `body` to a fresh temporary file (mode 0600 at creation) beside `path`, syncs it and
 /// renames it over `path`.
 fn write_atomically(path: &Path, body: &[u8]) -> std::io::Result<()> {
@@ -173,11 +196,7 @@ fn write_atomically(path: &Path, body: &[u8]) -> std::io::Result<()> {
         std::process::id(),
         rand::random::<u64>()
     ));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let result = options.open(&tmp).and_then(|mut file| {
+    let result = open_private(&tmp, true).and_then(|mut file| {
         file.write_all(body)?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)
@@ -267,7 +286,10 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         let leftovers = std::fs::read_dir(&cache_dir).unwrap().count();
-        assert_eq!(leftovers, 1, "temporary files left behind");
+        assert_eq!(
+            leftovers, 2,
+            "temporary files left behind (tokens.json + lock expected)"
+        );
     }
 
     #[test]
@@ -283,6 +305,52 @@ mod tests {
             assert!(ignored.is_none());
             assert!(reread.lookup(&key("a"), &set(&["r"]), 0).is_some());
         }
+    }
+
+    #[test]
+    fn concurrent_writers_never_leave_a_torn_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let reader = {
+            let (path, stop) = (path.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut reads = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let (_, ignored) = Cache::load(&path);
+                    assert_eq!(ignored, None, "a reader saw a torn file");
+                    reads += 1;
+                }
+                reads
+            })
+        };
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for i in 0..25 {
+                        let (mut cache, ignored) = Cache::load(&path);
+                        assert_eq!(ignored, None);
+                        cache.insert(entry(&format!("w{w}-{i}"), &["r"], 5_000));
+                        cache.save(0).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(reader.join().unwrap() > 0);
+        let (cache, ignored) = Cache::load(&path);
+        assert_eq!(ignored, None);
+        // The lock serialises read-merge-replace: no writer dropped another's entries.
+        assert_eq!(cache.entries.len(), 100);
+        let files = std::fs::read_dir(&path).unwrap().count();
+        assert_eq!(
+            files, 2,
+            "temporary files left (tokens.json + lock expected)"
+        );
     }
 
     #[test]
