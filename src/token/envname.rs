@@ -196,3 +196,36 @@ mod tests {
         assert!(names[2].starts_with("M2M_BIL_LING_"), "{}", names[2]);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Different (app, audience) pairs never share a name, names are valid shell identifiers,
+        /// and a pair's name does not depend on the other pairs' order.
+        #[test]
+        fn names_are_unique_valid_and_order_free(
+            pairs in proptest::collection::vec(("[a-c_.-]{1,3}", "[a-c:/._-]{1,4}"), 1..12)
+        ) {
+            let triples: Vec<(&str, &str, &str)> =
+                pairs.iter().map(|(a, b)| (a.as_str(), b.as_str(), b.as_str())).collect();
+            let names = token_names(&triples).unwrap();
+            for (i, a) in triples.iter().enumerate() {
+                prop_assert!(names[i].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'));
+                prop_assert!(names[i].starts_with("M2M_"));
+                for (j, b) in triples.iter().enumerate() {
+                    if a != b {
+                        prop_assert_ne!(&names[i], &names[j]);
+                    }
+                }
+            }
+            let mut reversed = triples.clone();
+            reversed.reverse();
+            let mut again = token_names(&reversed).unwrap();
+            again.reverse();
+            prop_assert_eq!(names, again);
+        }
+    }
+}
