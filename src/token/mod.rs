@@ -11,6 +11,7 @@ pub mod envname;
 mod error;
 pub mod exchange;
 pub mod output;
+pub mod remote;
 pub mod select;
 pub mod verify;
 
