@@ -6,7 +6,7 @@
 //! save takes a lock file, re-reads the file, merges, writes a temporary file created with mode
 //! 0600 beside it and renames it over the old one, so concurrent runs never see a half-written
 //! file and never drop each other's entries. Must not log a
-//! token: entries hold an [`AccessToken`].
+//! token: entries hold a [`Secret`], written to the file only through [`expose_secret`].
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::env;
 
-use super::AccessToken;
+use crate::tenant::Secret;
 
 /// File name inside the cache directory.
 pub const FILE_NAME: &str = "tokens.json";
@@ -55,7 +55,8 @@ pub struct Entry {
     #[serde(flatten)]
     pub key: Key,
     /// The token.
-    pub access_token: AccessToken,
+    #[serde(serialize_with = "expose_secret")]
+    pub access_token: Secret,
     /// The scopes it carries.
     pub scopes: BTreeSet<String>,
     /// Unix seconds.
@@ -151,6 +152,11 @@ impl Cache {
     }
 }
 
+/// Writes a token into the cache file (the one place it is serialised).
+fn expose_secret<S: serde::Serializer>(secret: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(secret.expose())
+}
+
 fn read_entries(path: &Path) -> Result<Vec<Entry>, String> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -222,7 +228,7 @@ mod tests {
     fn entry(client: &str, scopes: &[&str], expires_at: i64) -> Entry {
         Entry {
             key: key(client),
-            access_token: AccessToken::new(format!("tok-{client}")),
+            access_token: Secret::new(format!("tok-{client}")),
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             expires_at,
         }

@@ -12,7 +12,8 @@ use std::future::Future;
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::cache::{Cache, Entry, Key};
-use super::{AccessToken, Issued, Pair, Source, TokenError};
+use super::{Issued, Pair, Source, TokenError};
+use crate::tenant::Secret;
 
 /// How many secret reads or token requests run at once (the tenant client's governor still
 /// paces them).
@@ -22,7 +23,7 @@ pub const CONCURRENCY: usize = 8;
 #[derive(Debug, Clone)]
 pub struct Fresh {
     /// The token.
-    pub access_token: AccessToken,
+    pub access_token: Secret,
     /// The granted scopes from the response (empty when Auth0 sent no `scope`).
     pub scopes: BTreeSet<String>,
     /// Seconds until it expires.
@@ -31,15 +32,15 @@ pub struct Fresh {
 
 /// What serving tokens needs from a tenant.
 pub trait Fetch {
-    /// A client secret (redacted in `Debug`).
-    type Secret;
+    /// What a token request needs from the application (its secret; redacted in `Debug`).
+    type Keys;
     /// Reads the client secret of the pair's application.
-    fn secret(&self, pair: &Pair) -> impl Future<Output = Result<Self::Secret, TokenError>>;
+    fn secret(&self, pair: &Pair) -> impl Future<Output = Result<Self::Keys, TokenError>>;
     /// Exchanges the secret for a token for the pair's audience.
     fn token(
         &self,
         pair: &Pair,
-        secret: &Self::Secret,
+        keys: &Self::Keys,
     ) -> impl Future<Output = Result<Fresh, TokenError>>;
 }
 
@@ -103,7 +104,7 @@ pub async fn serve<F: Fetch>(
             .entry(pairs[i].client_id.as_str())
             .or_insert(&pairs[i]);
     }
-    let secrets: BTreeMap<&str, F::Secret> = stream::iter(first_pair)
+    let secrets: BTreeMap<&str, F::Keys> = stream::iter(first_pair)
         .map(|(client_id, pair)| async move { Ok((client_id, fetch.secret(pair).await?)) })
         .buffer_unordered(CONCURRENCY)
         .try_collect()

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use super::*;
 use crate::model::{ApiRef, AuthMethod};
+use crate::tenant::Secret;
 use crate::token::scope_set;
 
 #[derive(Default)]
@@ -15,7 +16,7 @@ struct Counting {
 }
 
 impl Fetch for Counting {
-    type Secret = String;
+    type Keys = String;
 
     async fn secret(&self, pair: &Pair) -> Result<String, TokenError> {
         self.secrets.borrow_mut().push(pair.client_id.clone());
@@ -38,7 +39,7 @@ impl Fetch for Counting {
             .borrow_mut()
             .push((pair.client_id.clone(), pair.audience.clone()));
         Ok(Fresh {
-            access_token: AccessToken::new(format!("{}|{}", pair.client_id, pair.audience)),
+            access_token: Secret::new(format!("{}|{}", pair.client_id, pair.audience)),
             scopes: pair.tenant_scopes.clone(),
             expires_in: 3600,
         })

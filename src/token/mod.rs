@@ -4,7 +4,7 @@
 //! Owns everything `m2mctl token` and `m2mctl credentials` know beyond argument plumbing. The
 //! selection, claim checks and renderers are pure; only `cache` (one file) and `exchange` (the
 //! tenant) do I/O. Must never put a token or a secret into a log line, an error or a `Debug`
-//! string: they travel as [`AccessToken`] / `Secret`, whose `Debug` is redacted.
+//! string: they travel as [`Secret`], whose `Debug` is redacted.
 
 pub mod cache;
 pub mod envname;
@@ -16,39 +16,16 @@ pub mod select;
 pub mod verify;
 
 use std::collections::BTreeSet;
-use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::model::{ApiRef, AuthMethod};
+use crate::tenant::Secret;
 
 pub use error::TokenError;
 
 /// The label of the Management API in the config, on the command line and in outputs.
 pub const MANAGEMENT: &str = "management";
-
-/// A bearer access token. `Debug` and `Display` never show it; [`AccessToken::expose`] does.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct AccessToken(String);
-
-impl AccessToken {
-    /// Wraps a token string.
-    pub fn new(token: impl Into<String>) -> AccessToken {
-        AccessToken(token.into())
-    }
-
-    /// The token itself, for the outputs the user asked for.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AccessToken(<redacted>)")
-    }
-}
 
 /// One (application, API) pair a token is served for, resolved against config and tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,7 +91,7 @@ pub struct Issued {
     /// The pair.
     pub pair: Pair,
     /// The token.
-    pub access_token: AccessToken,
+    pub access_token: Secret,
     /// The scopes the token carries (from the token response or the cache).
     pub scopes: BTreeSet<String>,
     /// Unix time (seconds) when it expires.
@@ -148,14 +125,6 @@ pub fn scope_string(scopes: &BTreeSet<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn access_token_debug_is_redacted() {
-        let token = AccessToken::new("eyJhbGciOi.secret.part");
-        let shown = format!("{token:?} {:?}", Some(&token));
-        assert!(!shown.contains("secret"), "{shown}");
-        assert_eq!(token.expose(), "eyJhbGciOi.secret.part");
-    }
 
     #[test]
     fn scope_strings_round_trip_as_sets() {

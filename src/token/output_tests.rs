@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::model::{ApiRef, AuthMethod};
-use crate::token::{AccessToken, Pair, Source, scope_set};
+use crate::tenant::Secret;
+use crate::token::{Pair, Source, scope_set};
 
 fn issued(app: &str, api: ApiRef, audience: &str, token: &str, source: Source) -> Issued {
     Issued {
@@ -17,7 +18,7 @@ fn issued(app: &str, api: ApiRef, audience: &str, token: &str, source: Source) -
             tenant_scopes: scope_set("read:orders"),
             lifetime: None,
         },
-        access_token: AccessToken::new(token),
+        access_token: Secret::new(token),
         scopes: scope_set("write:orders read:orders"),
         expires_at: 1_767_229_200,
         source,

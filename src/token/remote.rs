@@ -8,7 +8,7 @@
 use crate::tenant::{self, ClientKeys};
 
 use super::exchange::{Fetch, Fresh};
-use super::{AccessToken, Pair, TokenError};
+use super::{Pair, TokenError};
 
 /// Serves secrets and tokens from a connected tenant.
 #[derive(Debug, Clone, Copy)]
@@ -18,7 +18,7 @@ pub struct TenantFetch<'a> {
 }
 
 impl Fetch for TenantFetch<'_> {
-    type Secret = ClientKeys;
+    type Keys = ClientKeys;
 
     async fn secret(&self, pair: &Pair) -> Result<ClientKeys, TokenError> {
         client_keys(self.client, &pair.app_key, &pair.client_id).await
@@ -33,7 +33,7 @@ impl Fetch for TenantFetch<'_> {
             .await
             .map_err(|e| oauth_error(e, pair))?;
         Ok(Fresh {
-            access_token: AccessToken::new(response.access_token.expose()),
+            access_token: response.access_token,
             scopes: response.scope,
             expires_in: response.expires_in,
         })
