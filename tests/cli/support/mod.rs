@@ -12,6 +12,8 @@
 //! ```
 #![allow(dead_code)]
 
+pub mod seed;
+
 use std::path::{Path, PathBuf};
 
 use m2mctl::emulator::{self, Emulator, EmulatorConfig, FaultSpec, RateLimit, TlsMode};
@@ -198,6 +200,11 @@ impl Tenant {
     /// Runs the real binary in the temp dir with AUTH0_DOMAIN/CLIENT_ID/CLIENT_SECRET of the
     /// bootstrap app, NO_COLOR=1, and M2MCTL_CA_CERT in TLS mode.
     pub async fn m2mctl(&self, args: &[&str]) -> Run {
+        self.m2mctl_with(args, &[]).await
+    }
+
+    /// [`Tenant::m2mctl`] with extra environment variables (set last, so they override).
+    pub async fn m2mctl_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
         let mut envs = vec![
             ("AUTH0_DOMAIN".to_string(), self.auth0_domain()),
             ("AUTH0_CLIENT_ID".to_string(), self.client_id()),
@@ -206,6 +213,7 @@ impl Tenant {
         if let Some(ca) = &self.ca {
             envs.push(("M2MCTL_CA_CERT".into(), ca.display().to_string()));
         }
+        envs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         run_binary(self.dir(), args, &envs).await
     }
 
