@@ -339,6 +339,29 @@ async fn credentials_print_id_and_secret_per_app() {
 #[path = "token_errors.rs"]
 mod errors;
 
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_passes_right_after_apply() {
+    let options = support::Options {
+        tls: true,
+        ..support::Options::default()
+    };
+    let tenant = support::Tenant::with(options).await;
+    std::fs::write(tenant.dir().join("m2mctl.yaml"), seed::config_yaml(false)).unwrap();
+    let applied = tenant.m2mctl(&["apply", "--auto-approve"]).await;
+    assert_eq!(applied.code, 0, "{}", text(&applied));
+    let run = tenant
+        .m2mctl(&["token", "--verify", "--format", "json"])
+        .await;
+    assert_eq!(run.code, 0, "{}", text(&run));
+    let tokens: Vec<Value> = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(tokens.len(), 4);
+    assert!(
+        run.stderr.contains("verified 4 tokens: no differences"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// Benchmark (ignored by default): 50 applications × 2 APIs. Prints requests and wall time of a
 /// cold run, a cached run and a `--no-cache` run.
 /// `cargo test --test cli token::bench_many_pairs -- --ignored --nocapture`
