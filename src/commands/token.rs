@@ -58,7 +58,7 @@ async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> mi
         &opened.remote,
         &args.apps,
         args.api.as_deref(),
-        &client.management_audience(),
+        &select::management_audience(&opened.remote, client.tenant().authority()),
     )?;
     let now = now_unix();
     let domain = cache_domain(&opened.desired, client, &args.config);
