@@ -18,17 +18,17 @@ use crate::ui::Context;
 
 /// Runs `m2mctl credentials`.
 pub async fn run(args: CredentialsArgs, ctx: &Context) -> miette::Result<Exit> {
-    let opened = super::token::open(&args.config, &args.tenant).await?;
-    print_credentials(&args, ctx, &opened).await?;
-    opened.connection.close().await?;
-    Ok(Exit::Success)
+    super::token::with_tenant(&args.config, &args.tenant, ctx, async |opened| {
+        print_credentials(&args, ctx, opened).await
+    })
+    .await
 }
 
 async fn print_credentials(
     args: &CredentialsArgs,
     ctx: &Context,
     opened: &super::token::Opened,
-) -> miette::Result<()> {
+) -> miette::Result<Exit> {
     let client = opened.connection.client();
     let apps = select::select_apps(&opened.desired, &opened.remote, &args.apps)?;
     let keys: Vec<_> = stream::iter(&apps)
@@ -59,5 +59,5 @@ async fn print_credentials(
     std::io::stdout()
         .write_all(text.as_bytes())
         .map_err(TokenError::Output)?;
-    Ok(())
+    Ok(Exit::Success)
 }

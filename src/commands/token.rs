@@ -8,6 +8,7 @@ use std::io::Write;
 
 use crate::Exit;
 use crate::cli::{ConfigArgs, TenantArgs, TokenArgs, TokenFormat};
+use crate::commands::pipeline;
 use crate::config::count_noun;
 use crate::model::{DesiredState, Domain, RemoteState};
 use crate::tenant;
@@ -25,30 +26,52 @@ pub(super) struct Opened {
     pub remote: RemoteState,
 }
 
-/// Loads the config, connects and reads the tenant once.
-pub(super) async fn open(config: &ConfigArgs, tenant_args: &TenantArgs) -> miette::Result<Opened> {
-    let vars = crate::config::Vars::from_env_and_args(&config.vars)?;
-    let desired = crate::config::load(&config.file, &vars)?.desired;
-    let dir = config
-        .file
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
-    let connection = tenant::connect(&desired.domain, tenant_args, &dir).await?;
-    let remote = connection.client().read_state().await?;
-    Ok(Opened {
-        desired,
-        connection,
-        remote,
-    })
+/// Loads the config, connects and reads the tenant once (the pipeline `plan` uses, without the
+/// diff); a failed read closes the connection.
+pub(super) async fn open(
+    config: &ConfigArgs,
+    tenant_args: &TenantArgs,
+) -> Result<Opened, pipeline::Error> {
+    let desired = pipeline::load(config)?.desired;
+    let connection = pipeline::connect(&desired.domain, tenant_args, &config.file).await?;
+    match pipeline::read(connection.client()).await {
+        Ok(remote) => Ok(Opened {
+            desired,
+            connection,
+            remote,
+        }),
+        Err(err) => {
+            let _ = connection.close().await;
+            Err(err)
+        }
+    }
+}
+
+/// Runs `body` on the opened tenant, then closes the connection (flushing the local tenant's
+/// state) whatever `body` returned.
+pub(super) async fn with_tenant(
+    config: &ConfigArgs,
+    tenant_args: &TenantArgs,
+    ctx: &Context,
+    body: impl AsyncFnOnce(&Opened) -> miette::Result<Exit>,
+) -> miette::Result<Exit> {
+    let opened = match open(config, tenant_args).await {
+        Ok(opened) => opened,
+        Err(err) => return err.report(ctx),
+    };
+    let outcome = body(&opened).await;
+    let closed = opened.connection.close().await;
+    let exit = outcome?;
+    closed.map_err(miette::Report::new)?;
+    Ok(exit)
 }
 
 /// Runs `m2mctl token`.
 pub async fn run(args: TokenArgs, ctx: &Context) -> miette::Result<Exit> {
-    let opened = open(&args.config, &args.tenant).await?;
-    let exit = serve_and_print(&args, ctx, &opened).await?;
-    opened.connection.close().await?;
-    Ok(exit)
+    with_tenant(&args.config, &args.tenant, ctx, async |opened| {
+        serve_and_print(&args, ctx, opened).await
+    })
+    .await
 }
 
 async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> miette::Result<Exit> {
@@ -143,8 +166,8 @@ fn load_cache() -> Option<Cache> {
 fn cache_domain(desired: &DesiredState, client: &tenant::Client, config: &ConfigArgs) -> String {
     match desired.domain {
         Domain::Local => {
-            let dir = config.file.parent().unwrap_or(std::path::Path::new("."));
-            let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+            let dir = pipeline::config_dir(&config.file);
+            let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
             format!("local:{}", dir.join(tenant::LOCAL_STATE_FILE).display())
         }
         Domain::Remote(_) => client.tenant().authority().to_string(),
