@@ -53,7 +53,7 @@ pub(crate) fn check<'f>(
         c.name(&cfg.name, "application");
         let name = cfg.name.value.as_str();
         let name_at = c.at(&cfg.name);
-        unique(
+        let name_dup = unique(
             c,
             &mut names,
             name,
@@ -78,15 +78,20 @@ pub(crate) fn check<'f>(
                 .label(key_at.clone(), "the marker `project:key` exceeds 255 characters")
                 .help("Auth0 metadata values hold at most 255 characters; shorten the key or the project"));
         }
-        unique(
-            c,
-            &mut keys,
-            key,
-            key_at,
-            "config::duplicate_app_key",
-            format!("application key `{key}` is used twice"),
-            "keys identify managed applications (`key` defaults to the name); give each application its own key",
-        );
+        if defaulted && name_dup {
+            // Same name, key defaulted from it: the name finding already says it.
+            keys.entry(key).or_insert(key_at);
+        } else {
+            unique(
+                c,
+                &mut keys,
+                key,
+                key_at,
+                "config::duplicate_app_key",
+                format!("application key `{key}` is used twice"),
+                "keys identify managed applications (`key` defaults to the name); give each application its own key",
+            );
+        }
         if let Some(d) = &cfg.description {
             let len = d.value.chars().count();
             if len > MAX_DESCRIPTION {

@@ -126,6 +126,21 @@ pub enum Error {
         help: Option<String>,
     },
 
+    /// A client's secret could not be read (403, or the field withheld).
+    #[error("cannot read the secret of client `{client_id}`: {reason}")]
+    #[diagnostic(
+        code(m2mctl::tenant::client_keys),
+        help(
+            "reading client secrets needs the `read:client_keys` scope on the Management API grant of the client m2mctl authenticates as"
+        )
+    )]
+    ClientKeys {
+        /// The client whose secret was asked for.
+        client_id: String,
+        /// Auth0's answer.
+        reason: String,
+    },
+
     /// A create request may or may not have happened (5xx, timeout or connection lost after sending).
     #[error("outcome unknown for {method} {path}: {reason}")]
     #[diagnostic(

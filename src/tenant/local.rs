@@ -6,20 +6,32 @@
 //! [`Credentials::from_env`]. Must not print anything but the one line saying the local tenant
 //! is in use.
 
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 
 use super::error::{Error, Result};
-use super::{Client, Credentials, Options, TenantUrl};
+use super::{Client, Credentials, Options, Secret, TenantUrl};
 use crate::cli::TenantArgs;
+use crate::emulator::{self, Emulator, EmulatorConfig};
 use crate::model::Domain;
 
 /// Where the local tenant keeps its state, relative to the config's directory.
 pub const LOCAL_STATE_FILE: &str = ".m2mctl/local-tenant.json";
 
 /// A connected tenant; for the local tenant it also owns the running emulator.
-#[derive(Debug)]
 pub struct Connection {
     client: Client,
+    local: Option<Emulator>,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("tenant", &self.client.tenant().origin())
+            .field("local", &self.local.is_some())
+            .finish()
+    }
 }
 
 impl Connection {
@@ -28,14 +40,27 @@ impl Connection {
         &self.client
     }
 
-    /// Shuts the connection down (for the local tenant: stops the emulator, flushing its state).
+    /// True for the embedded local tenant.
+    pub fn is_local(&self) -> bool {
+        self.local.is_some()
+    }
+
+    /// Shuts the connection down; for the local tenant, stops the emulator gracefully and makes
+    /// sure its state file holds every write.
     pub async fn close(self) -> Result<()> {
-        Ok(())
+        match self.local {
+            Some(emulator) => emulator
+                .shutdown()
+                .await
+                .map_err(|e| Error::Local(format!("cannot save the local tenant: {e}"))),
+            None => Ok(()),
+        }
     }
 }
 
 /// Connects to `domain`: a remote tenant with credentials from the environment, or the embedded
-/// local tenant with its state in `<config_dir>/.m2mctl/local-tenant.json`.
+/// local tenant with its state in `<config_dir>/.m2mctl/local-tenant.json` (announced in one
+/// line on stderr).
 pub async fn connect(domain: &Domain, args: &TenantArgs, config_dir: &Path) -> Result<Connection> {
     let options = Options::from_args(args);
     match domain {
@@ -43,11 +68,46 @@ pub async fn connect(domain: &Domain, args: &TenantArgs, config_dir: &Path) -> R
             let url = TenantUrl::parse(input)?;
             let credentials = Credentials::from_env(url.authority())?;
             let client = Client::connect(url, credentials, &options).await?;
-            Ok(Connection { client })
+            Ok(Connection {
+                client,
+                local: None,
+            })
         }
-        Domain::Local => Err(Error::Local(format!(
-            "cannot start the embedded tenant for `{}` yet",
-            config_dir.join(LOCAL_STATE_FILE).display()
-        ))),
+        Domain::Local => connect_local(&options, config_dir).await,
+    }
+}
+
+/// Starts the emulator on 127.0.0.1:0 (plain http) with its state beside the config, and
+/// authenticates as its bootstrap application.
+async fn connect_local(options: &Options, config_dir: &Path) -> Result<Connection> {
+    let state = config_dir.join(LOCAL_STATE_FILE);
+    if let Some(dir) = state.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Local(format!("cannot create `{}`: {e}", dir.display())))?;
+    }
+    let mut config = EmulatorConfig::local(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
+    config.state = Some(state.clone());
+    let emulator = emulator::spawn(config)
+        .await
+        .map_err(|e| Error::Local(format!("cannot start it: {e}")))?;
+    let shown = state.strip_prefix(".").unwrap_or(&state);
+    eprintln!("using the local tenant (state: {})", shown.display());
+    let credentials = Credentials::ClientCredentials {
+        client_id: emulator.bootstrap_client_id().to_string(),
+        client_secret: Secret::new(emulator.bootstrap_client_secret()),
+    };
+    let connected = match TenantUrl::parse(emulator.base_url()) {
+        Ok(url) => Client::connect(url, credentials, options).await,
+        Err(e) => Err(e),
+    };
+    match connected {
+        Ok(client) => Ok(Connection {
+            client,
+            local: Some(emulator),
+        }),
+        Err(e) => {
+            let _ = emulator.shutdown().await;
+            Err(e)
+        }
     }
 }

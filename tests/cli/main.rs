@@ -11,4 +11,6 @@ mod emulator_socket;
 mod plan;
 mod plan_floor;
 mod support;
+mod tenant;
+mod tenant_faults;
 mod token;
