@@ -362,6 +362,33 @@ async fn verify_passes_right_after_apply() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_embedded_local_tenant_serves_cached_tokens_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("m2mctl.yaml"), seed::config_yaml(false)).unwrap();
+    let run = |args: &'static [&'static str]| support::run_binary(dir.path(), args, &[]);
+    let applied = run(&["apply", "--auto-approve"]).await;
+    assert_eq!(applied.code, 0, "{}", text(&applied));
+    // The local tenant listens on a new port each run; its tokens stay cached by state file,
+    // except the Management API's, whose audience (`https://127.0.0.1:PORT/api/v2/`) moves.
+    let first = run(&["token", "--format", "json"]).await;
+    let second = run(&["token", "--format", "json"]).await;
+    let verified = run(&["token", "--verify", "--format", "json"]).await;
+    for r in [&first, &second, &verified] {
+        assert_eq!(r.code, 0, "{}", text(r));
+    }
+    let sources = |r: &Run| -> Vec<String> {
+        let tokens: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+        tokens.iter().map(|t| t["source"].to_string()).collect()
+    };
+    assert_eq!(sources(&first), [r#""new""#; 4]);
+    assert_eq!(
+        sources(&second),
+        [r#""cache""#, r#""new""#, r#""cache""#, r#""cache""#]
+    );
+    assert_eq!(sources(&verified), [r#""new""#; 4]);
+}
+
 /// Benchmark (ignored by default): 50 applications × 2 APIs. Prints requests and wall time of a
 /// cold run, a cached run and a `--no-cache` run.
 /// `cargo test --test cli token::bench_many_pairs -- --ignored --nocapture`

@@ -144,7 +144,7 @@ pub fn config_yaml(unapplied: bool) -> String {
         r#"version: 1
 project: {PROJECT}
 tenant:
-  domain: ${{AUTH0_DOMAIN}}
+  domain: ${{AUTH0_DOMAIN:-local}}
 apis:
   - identifier: https://orders.example.com/
     name: Orders API
