@@ -6,7 +6,7 @@
 //! save takes a lock file, re-reads the file, merges, writes a temporary file created with mode
 //! 0600 beside it and renames it over the old one, so concurrent runs never see a half-written
 //! file and never drop each other's entries. Must not log a
-//! token: entries hold a [`Secret`], written to the file only through [`expose_secret`].
+//! token: entries hold a [`Secret`], written to the file only through `expose_secret`.
 
 use std::collections::BTreeSet;
 use std::io::Write;
