@@ -16,3 +16,4 @@ mod plan_floor;
 mod support;
 mod tenant;
 mod tenant_faults;
+mod token;
