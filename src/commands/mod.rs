@@ -12,6 +12,7 @@ mod completions;
 mod credentials;
 mod emulator;
 mod export;
+pub mod pipeline;
 mod plan;
 mod schema;
 mod token;

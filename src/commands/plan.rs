@@ -1,12 +1,109 @@
-//! `m2mctl plan`: not built yet (see the open issue that owns it).
+//! `m2mctl plan`: run the shared pipeline, render the plan to stdout, optionally save it.
+//!
+//! Owns the plan command's output contract: the plan (text, markdown or JSON) on stdout and
+//! nothing else there; notes (saved plan, blocked plan) on stderr; the exit code (0 no changes,
+//! 2 changes with `--detailed-exitcode`, 1 error). A plan blocked by the mass-delete guard is
+//! still a successful plan: it renders with the block stated, exits like any plan with changes,
+//! and warns on stderr that apply will refuse it without `--allow-mass-delete`.
+//! Must not diff, format plans or talk HTTP itself.
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
 
 use crate::Exit;
+use crate::cli::{PlanArgs, PlanFormat};
+use crate::commands::pipeline::{self, Planned, Switches};
+use crate::emulator::persist::write_atomic;
+use crate::plan::{Plan, SavedPlan};
+use crate::render;
 use crate::ui::Context;
 
 /// Runs `m2mctl plan`.
-pub async fn run(_args: crate::cli::PlanArgs, _ctx: &Context) -> miette::Result<Exit> {
-    Err(miette::miette!(
-        help = "this command is not implemented yet in this build",
-        "`m2mctl plan` is not available yet"
-    ))
+pub async fn run(args: PlanArgs, ctx: &Context) -> miette::Result<Exit> {
+    let switches = Switches {
+        prune: args.prune,
+        allow_mass_delete: false,
+    };
+    let planned = match pipeline::plan(&args.config, &args.tenant, switches).await {
+        Ok(planned) => planned,
+        Err(err) => return err.report(ctx),
+    };
+    let Planned {
+        loaded,
+        connection,
+        options,
+        plan,
+        ..
+    } = planned;
+    let outcome = show(&plan, &args, ctx).and_then(|()| match &args.out {
+        Some(path) => save(
+            path,
+            SavedPlan::new(plan.clone(), loaded.desired, options),
+            ctx,
+        ),
+        None => Ok(()),
+    });
+    // Close first in every case: for the local tenant this flushes its state file.
+    let closed = connection.close().await;
+    outcome?;
+    closed.map_err(miette::Report::new)?;
+    if let Some(line) = render::blocked_line(&plan)
+        && !ctx.quiet
+    {
+        eprintln!("warning: {line}");
+    }
+    Ok(exit_code(&plan, args.detailed_exitcode))
+}
+
+/// 0 without changes; with changes 2 under `--detailed-exitcode`, else 0.
+pub fn exit_code(plan: &Plan, detailed: bool) -> Exit {
+    if detailed && !plan.is_empty() {
+        Exit::Changes
+    } else {
+        Exit::Success
+    }
+}
+
+/// Renders the plan in the chosen format to stdout.
+fn show(plan: &Plan, args: &PlanArgs, ctx: &Context) -> miette::Result<()> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = match args.format {
+        PlanFormat::Text => render::text(plan, &mut out, ctx.color),
+        PlanFormat::Markdown => render::markdown(plan, &mut out),
+        PlanFormat::Json => render::json(plan, &mut out),
+    }
+    .and_then(|()| out.flush());
+    match written {
+        Ok(()) => Ok(()),
+        // `m2mctl plan | head`: the reader left; nothing more to say.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(miette::miette!(
+            help = "check that stdout is writable (disk full, closed pipe?)",
+            "cannot write the plan to stdout: {e}"
+        )),
+    }
+}
+
+/// Writes the saved plan atomically (temp file + rename) and says how to apply it.
+fn save(path: &Path, saved: SavedPlan, ctx: &Context) -> miette::Result<()> {
+    write_atomic(path, saved.to_json().as_bytes()).map_err(|e| {
+        miette::miette!(
+            help = "check that the directory exists and is writable; nothing was written",
+            "cannot save the plan to `{}`: {e}",
+            path.display()
+        )
+    })?;
+    if !ctx.quiet {
+        let shown = path.display();
+        let extra = if saved.plan.blocked.is_some() {
+            " --allow-mass-delete"
+        } else {
+            ""
+        };
+        eprintln!(
+            "Saved the plan to `{shown}`; apply exactly it with `m2mctl apply {shown}{extra}`"
+        );
+    }
+    Ok(())
 }

@@ -1,1 +1,277 @@
-//! Placeholder: owned by the issue that builds `emulator`.
+//! The Auth0-compatible local tenant: Management API v2 (clients, client grants, resource servers),
+//! `POST /oauth/token` (client credentials, RS256), JWKS, rate limiting, fault injection, an operator
+//! stats endpoint, and crash-safe persistence.
+//!
+//! Owns serving a tenant over loopback (HTTP or TLS). Must not be used to talk to real Auth0 (that
+//! is `tenant`), and must not print: `commands::emulator` reports what [`spawn`] returns.
+//!
+//! Layout: [`app`] state + routes, [`layer`] rate limit/faults/stats around every Auth0 route,
+//! `clients`/`grants`/`resource_servers`/`oauth` endpoints, [`auth`] bearer checks, [`jwt`] tokens,
+//! [`body`] payload validation, [`list`] pagination, [`store`]/[`table`] data, [`defaults`] Auth0's
+//! defaults, [`persist`] the state file, [`server`] sockets, [`tls`] certificates.
+
+pub mod app;
+pub mod auth;
+pub mod body;
+mod clients;
+pub mod defaults;
+pub mod error;
+pub mod faults;
+mod grants;
+pub mod ids;
+pub mod jwt;
+pub mod layer;
+pub mod list;
+mod oauth;
+pub mod persist;
+pub mod ratelimit;
+mod resource_servers;
+#[cfg(test)]
+mod router_tests;
+#[cfg(test)]
+mod router_tests_clients;
+#[cfg(test)]
+mod router_tests_grants;
+pub mod server;
+pub mod stats;
+pub mod store;
+pub mod table;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use app::{AppState, router};
+pub use error::{ApiError, Error, OAuthError};
+pub use faults::FaultSpec;
+pub use ratelimit::RateLimit;
+pub use tls::TlsMode;
+
+use persist::Persister;
+use store::Tenant;
+
+/// How to run an emulator.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Address to bind; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// JSON state file; `None` keeps the tenant in memory.
+    pub state: Option<PathBuf>,
+    /// Plain HTTP or TLS.
+    pub tls: TlsMode,
+    /// Fixed bootstrap client id and secret (random ones otherwise, made once per state).
+    pub bootstrap: Option<(String, String)>,
+    /// Token bucket; `None` = no limit and no `x-ratelimit-*` headers.
+    pub rate_limit: Option<RateLimit>,
+    /// Injected faults.
+    pub faults: Option<FaultSpec>,
+    /// Seed of the fault injector.
+    pub seed: u64,
+}
+
+impl EmulatorConfig {
+    /// In memory, plain HTTP, no limits, no faults.
+    pub fn local(listen: SocketAddr) -> EmulatorConfig {
+        EmulatorConfig {
+            listen,
+            state: None,
+            tls: TlsMode::Off,
+            bootstrap: None,
+            rate_limit: None,
+            faults: None,
+            seed: 0,
+        }
+    }
+}
+
+/// A running emulator. Dropping it stops serving (without the final flush of [`Emulator::shutdown`];
+/// every answered write is already on disk).
+pub struct Emulator {
+    base_url: String,
+    domain: String,
+    bootstrap_id: String,
+    bootstrap_secret: String,
+    secret_generated: bool,
+    cert_pem: Option<String>,
+    cert_path: Option<PathBuf>,
+    state_path: Option<PathBuf>,
+    app: Arc<AppState>,
+    stop: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
+    persister: Option<JoinHandle<()>>,
+}
+
+/// Binds, loads or creates the tenant, and serves it; returns once the socket accepts connections.
+pub async fn spawn(config: EmulatorConfig) -> Result<Emulator, Error> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| Error::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| Error::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else if addr.is_ipv6() {
+        format!("[{}]", addr.ip())
+    } else {
+        addr.ip().to_string()
+    };
+    let domain = format!("{host}:{}", addr.port());
+    let tls = tls::setup(&config.tls)?;
+
+    let (tenant, persister) = match &config.state {
+        Some(path) => {
+            let tenant = match persist::load(path)? {
+                Some(mut tenant) => {
+                    tenant.rehome(&domain);
+                    if let Some((id, secret)) = &config.bootstrap {
+                        tenant.ensure_bootstrap(id, secret);
+                    }
+                    tenant
+                }
+                None => Tenant::new(&domain, jwt::generate_key()?, config.bootstrap.clone()),
+            };
+            let write_err = |source| Error::StateWrite {
+                path: path.clone(),
+                source,
+            };
+            let bytes =
+                persist::to_bytes(&tenant).map_err(|e| write_err(std::io::Error::other(e)))?;
+            persist::write_atomic(path, &bytes).map_err(write_err)?;
+            let (persister, task) = Persister::new(path.clone(), tenant.version);
+            (tenant, Some((persister, task)))
+        }
+        None => (
+            Tenant::new(&domain, jwt::process_key()?, config.bootstrap.clone()),
+            None,
+        ),
+    };
+    let bootstrap_id = tenant.bootstrap_client_id.clone();
+    let bootstrap_secret = tenant
+        .clients
+        .get(&bootstrap_id)
+        .and_then(|c| c.str("client_secret"))
+        .unwrap_or_default()
+        .to_string();
+    let limiter = config.rate_limit.map(ratelimit::Limiter::new);
+    let faults = config
+        .faults
+        .clone()
+        .map(|spec| faults::Faults::new(spec, config.seed));
+    let (persister, task) = match persister {
+        Some((p, t)) => (Some(p), Some(t)),
+        None => (None, None),
+    };
+    let app = AppState::new(tenant, limiter, faults, persister)?;
+    let persister = task.map(|t| tokio::spawn(t.run(Arc::downgrade(&app))));
+    let (stop, stop_rx) = watch::channel(false);
+    let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
+    let server = tokio::spawn(server::serve(
+        listener,
+        acceptor,
+        router(app.clone()),
+        stop_rx,
+    ));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    Ok(Emulator {
+        base_url: format!("{scheme}://{domain}"),
+        domain,
+        bootstrap_id,
+        bootstrap_secret,
+        secret_generated: config.bootstrap.is_none(),
+        cert_pem: tls.as_ref().map(|t| t.cert_pem.clone()),
+        cert_path: tls.and_then(|t| t.cert_path),
+        state_path: config.state,
+        app,
+        stop,
+        server: Some(server),
+        persister,
+    })
+}
+
+impl Emulator {
+    /// `http://127.0.0.1:PORT` or `https://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+    /// `127.0.0.1:PORT` (what clients take as the Auth0 domain).
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+    /// `https://127.0.0.1:PORT/` (the `iss` of issued tokens, also in HTTP mode).
+    pub fn issuer(&self) -> String {
+        format!("https://{}/", self.domain)
+    }
+    /// `https://127.0.0.1:PORT/api/v2/`.
+    pub fn management_audience(&self) -> String {
+        defaults::management_audience(&self.domain)
+    }
+    /// The bootstrap app's client id.
+    pub fn bootstrap_client_id(&self) -> &str {
+        &self.bootstrap_id
+    }
+    /// The bootstrap app's client secret.
+    pub fn bootstrap_client_secret(&self) -> &str {
+        &self.bootstrap_secret
+    }
+    /// Whether the bootstrap secret was generated (not given), so the user needs to be shown it.
+    pub fn bootstrap_secret_generated(&self) -> bool {
+        self.secret_generated
+    }
+    /// The TLS certificate PEM clients must trust (TLS mode only).
+    pub fn cert_pem(&self) -> Option<&str> {
+        self.cert_pem.as_deref()
+    }
+    /// Where that certificate is on disk (`--cert-out` or `--cert`).
+    pub fn cert_path(&self) -> Option<&std::path::Path> {
+        self.cert_path.as_deref()
+    }
+    /// The state file, if persisted.
+    pub fn state_path(&self) -> Option<&std::path::Path> {
+        self.state_path.as_deref()
+    }
+    /// The shared state (for in-process inspection).
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.app
+    }
+
+    /// Stops accepting, lets open requests finish (up to 5 s), then makes sure the state file holds
+    /// every write.
+    pub async fn shutdown(mut self) -> Result<(), Error> {
+        let _ = self.stop.send(true);
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        if let Some(p) = self.app.persister() {
+            let version = self.app.read().version;
+            let flushed = p.wait_for(version).await;
+            p.stop();
+            if let Some(task) = self.persister.take() {
+                let _ = task.await;
+            }
+            flushed.map_err(|reason| Error::StateWrite {
+                path: p.path().to_path_buf(),
+                source: std::io::Error::other(reason),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(p) = self.app.persister() {
+            p.stop();
+        }
+    }
+}

@@ -1,1 +1,271 @@
-//! Placeholder: owned by the issue that builds `plan`.
+//! The plan: what `apply` must do to make the tenant match a config, as data.
+//!
+//! Owns [`diff`] (desired state × remote state → [`Plan`]), the rules of DESIGN.md "What m2mctl
+//! manages" (ownership marker, matching, managed fields, authoritative grants, prune, guards), the
+//! tenant fingerprint of a plan, [`simulate`] and the saved-plan document. Must do no I/O: no
+//! network, no files, no environment, no printing (renderers live in `render`).
+
+mod apis;
+mod change;
+mod clients;
+mod error;
+mod grants;
+mod saved;
+mod simulate;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_apps;
+#[cfg(test)]
+mod tests_prop;
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{DesiredState, RemoteState};
+
+pub use change::{
+    Action, CascadedGrant, Change, ClientRef, FieldChange, Kind, METADATA_PREFIX, SetDelta,
+};
+pub use error::Error;
+pub use saved::{ObjectRef, SavedPlan, fingerprint};
+pub use simulate::simulate;
+
+/// Version of the plan document (JSON output and saved plans). Bumped on incompatible changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Address used for the Management API and for grants to it.
+pub const MANAGEMENT_ADDRESS: &str = "management";
+
+/// Inputs of a diff that do not come from the config.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanOptions {
+    /// `--prune`: delete managed applications that left the config (also `settings.prune`).
+    pub prune: bool,
+    /// `--allow-mass-delete`: do not block a plan deleting more than `settings.max_deletes`.
+    pub allow_mass_delete: bool,
+    /// The client m2mctl authenticates as (token `azp` or `AUTH0_CLIENT_ID`): the lockout guard.
+    pub self_client_id: Option<String>,
+    /// Identifier of the Management API, used when the tenant read has no system API for it.
+    pub management_audience: Option<String>,
+}
+
+/// A note for the user that does not stop the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// The object concerned, when there is one.
+    pub address: Option<String>,
+    /// Lowercase message, names in backticks.
+    pub message: String,
+}
+
+/// Why a plan must not be applied as is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocked {
+    /// Delete changes in the plan.
+    pub deletes: usize,
+    /// The config's `settings.max_deletes`.
+    pub max_deletes: usize,
+}
+
+/// Counts of changes per action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Creates.
+    pub create: usize,
+    /// Updates (adoptions not included).
+    pub update: usize,
+    /// Deletes (grants deleted with their client not included).
+    pub delete: usize,
+    /// Adoptions.
+    pub adopt: usize,
+}
+
+/// Everything apply must do, in a stable order: APIs, then applications, then grants, each sorted
+/// by address. Apply executes exactly these changes and never re-diffs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The config's project (owner in the ownership markers).
+    pub project: String,
+    /// The changes; never a no-op.
+    pub changes: Vec<Change>,
+    /// Notes (e.g. managed applications left out of the config while prune is off).
+    pub warnings: Vec<Warning>,
+    /// Tenant objects the plan touches, in fingerprint order.
+    pub touched: Vec<ObjectRef>,
+    /// sha256 (hex) of the touched objects as read; see [`fingerprint`].
+    pub fingerprint: String,
+    /// `settings.max_deletes` at plan time.
+    pub max_deletes: usize,
+    /// Set when the plan deletes more than `max_deletes` objects without `allow_mass_delete`.
+    pub blocked: Option<Blocked>,
+}
+
+impl Plan {
+    /// Counts per action.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            match c.action {
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::Delete => s.delete += 1,
+                Action::Adopt => s.adopt += 1,
+            }
+        }
+        s
+    }
+
+    /// True when apply has nothing to do (warnings do not count).
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// The mass-delete guard, for apply: refuses a plan deleting more than `max_deletes` objects
+    /// unless `allow_mass_delete`. Deleted clients and deleted grants each count once; grants that
+    /// go with their client do not count separately.
+    pub fn check_mass_delete(&self, allow_mass_delete: bool) -> Result<(), Error> {
+        mass_delete(self, allow_mass_delete).map_or(Ok(()), |b| {
+            Err(Error::MassDelete {
+                deletes: b.deletes,
+                max_deletes: b.max_deletes,
+            })
+        })
+    }
+}
+
+/// Compares a config's desired state with a tenant's state and returns the plan.
+///
+/// Pure: the same inputs give the same plan, byte for byte. Errors are the rule violations that
+/// make any plan unsafe (ambiguous matches, foreign ownership, lockout); the mass-delete guard
+/// does not fail the diff but sets [`Plan::blocked`] so the plan can still be shown.
+pub fn diff(
+    desired: &DesiredState,
+    remote: &RemoteState,
+    options: &PlanOptions,
+) -> Result<Plan, Error> {
+    let management = management_audience(remote, options);
+    let mut out = Builder::default();
+    apis::diff_apis(desired, remote, management.as_deref(), &mut out)?;
+    let matched = clients::match_apps(desired, remote)?;
+    let prune = options.prune || desired.settings.prune;
+    clients::diff_clients(desired, remote, &matched, prune, &mut out);
+    grants::diff_grants(desired, remote, &matched, management.as_deref(), &mut out)?;
+    lockout(&out.changes, remote, options, management.as_deref())?;
+
+    let Builder {
+        mut changes,
+        warnings,
+    } = out;
+    changes.sort_by(|a, b| (a.kind, &a.address).cmp(&(b.kind, &b.address)));
+    let touched = saved::touched(&changes);
+    let mut plan = Plan {
+        format_version: FORMAT_VERSION,
+        project: desired.project.clone(),
+        fingerprint: fingerprint(&touched, remote),
+        touched,
+        changes,
+        warnings,
+        max_deletes: desired.settings.max_deletes,
+        blocked: None,
+    };
+    plan.blocked = mass_delete(&plan, options.allow_mass_delete);
+    Ok(plan)
+}
+
+/// The Management API identifier: the tenant's system API ending in `/api/v2/`, else the option.
+pub fn management_audience(remote: &RemoteState, options: &PlanOptions) -> Option<String> {
+    remote
+        .apis
+        .iter()
+        .find(|a| a.is_system && a.identifier.ends_with("/api/v2/"))
+        .map(|a| a.identifier.clone())
+        .or_else(|| options.management_audience.clone())
+}
+
+/// Accumulates changes and warnings while the diff walks the state.
+#[derive(Debug, Default)]
+struct Builder {
+    changes: Vec<Change>,
+    warnings: Vec<Warning>,
+}
+
+impl Builder {
+    fn push(&mut self, change: Change) {
+        self.changes.push(change);
+    }
+
+    fn warn(&mut self, address: Option<String>, message: String) {
+        self.warnings.push(Warning { address, message });
+    }
+}
+
+// The two guards. Lockout is a hard error of the diff; mass delete blocks the plan instead, so that
+// `plan` can still show what would be deleted and apply enforces it with `Plan::check_mass_delete`.
+
+/// Fails when a change deletes the client m2mctl authenticates as, or deletes or narrows its
+/// Management API grant.
+fn lockout(
+    changes: &[Change],
+    remote: &RemoteState,
+    options: &PlanOptions,
+    management: Option<&str>,
+) -> Result<(), Error> {
+    let Some(me) = options.self_client_id.as_deref() else {
+        return Ok(());
+    };
+    let lockout = |what: &str| {
+        Err(Error::Lockout {
+            client_id: me.to_string(),
+            what: what.to_string(),
+        })
+    };
+    for c in changes {
+        match (c.kind, c.action) {
+            (Kind::Client, Action::Delete) if c.id.as_deref() == Some(me) => {
+                return lockout("delete");
+            }
+            (Kind::Grant, Action::Delete | Action::Update) => {
+                let Some(grant) = remote.grants.iter().find(|g| Some(&g.id) == c.id.as_ref())
+                else {
+                    continue;
+                };
+                if grant.client_id != me || Some(grant.audience.as_str()) != management {
+                    continue;
+                }
+                if c.action == Action::Delete {
+                    return lockout("delete the Management API grant of");
+                }
+                let after: BTreeSet<&str> = c
+                    .field("scope")
+                    .and_then(|f| f.after.as_ref())
+                    .and_then(|v| v.as_array())
+                    .map(|a| a.iter().filter_map(|s| s.as_str()).collect())
+                    .unwrap_or_default();
+                if grant.scope.iter().any(|s| !after.contains(s.as_str())) {
+                    return lockout("remove Management API scopes from");
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `Some` when the plan deletes more than its `max_deletes` objects and that is not allowed.
+///
+/// Every delete change counts once (a deleted client, a deleted grant); grants deleted together
+/// with their client are part of the client's change and do not count again.
+fn mass_delete(plan: &Plan, allow_mass_delete: bool) -> Option<Blocked> {
+    let deletes = plan.summary().delete;
+    (!allow_mass_delete && deletes > plan.max_deletes).then_some(Blocked {
+        deletes,
+        max_deletes: plan.max_deletes,
+    })
+}

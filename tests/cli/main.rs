@@ -1,5 +1,19 @@
 //! Integration tests: the real `m2mctl` binary against an emulator on 127.0.0.1:0.
 
+mod apply;
+mod apply_faults;
+mod apply_kit;
 mod config;
 mod config_invalid;
+mod emulator_cli;
+mod emulator_persist;
+mod emulator_socket;
+mod export;
+mod export_roundtrip;
+mod export_seed;
+mod plan;
+mod plan_floor;
 mod support;
+mod tenant;
+mod tenant_faults;
+mod token;

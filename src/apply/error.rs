@@ -1,0 +1,132 @@
+//! Errors of apply: why nothing was written (pre-flight, confirmation, stale saved plan) and why a
+//! run ended with failures.
+//!
+//! Owns the wording and the `help:` of each. Failures of single changes are not errors of this
+//! type: they are [`super::Outcome::Failed`] entries of the report, and [`Error::Incomplete`]
+//! sums them up at the end. Must not print anything.
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+use crate::plan;
+
+/// Why apply stopped.
+#[derive(Debug, Error, Diagnostic)]
+pub enum Error {
+    /// The management token lacks scopes the plan needs; nothing was written.
+    #[error(
+        "the Management API token lacks scopes this plan needs: {missing}; nothing was written"
+    )]
+    #[diagnostic(
+        code(m2mctl::apply::missing_scopes),
+        help(
+            "grant these scopes to {who} (Dashboard: Applications > APIs > Auth0 Management API > Machine to Machine Applications), then run apply again"
+        )
+    )]
+    MissingScopes {
+        /// The missing scopes, in backticks, comma separated.
+        missing: String,
+        /// Which client to grant them to (`client `abc``, or `the client m2mctl authenticates as`).
+        who: String,
+    },
+
+    /// A change would lock m2mctl out of the tenant; nothing was written.
+    #[error(
+        "`{address}` would {what} `{client_id}`, the client m2mctl authenticates as; nothing was written"
+    )]
+    #[diagnostic(
+        code(m2mctl::apply::lockout),
+        help(
+            "m2mctl would lose access to the tenant; keep this application's settings and Management API scopes, or run with another client's credentials"
+        )
+    )]
+    Lockout {
+        /// The change's address.
+        address: String,
+        /// What the change would do.
+        what: String,
+        /// m2mctl's own client.
+        client_id: String,
+    },
+
+    /// The mass-delete guard (or another plan rule) refused the plan; nothing was written.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Plan(#[from] plan::Error),
+
+    /// No terminal to ask on and no `--auto-approve`; nothing was written.
+    #[error("refusing to apply without confirmation: stdin is not a terminal; nothing was written")]
+    #[diagnostic(
+        code(m2mctl::apply::no_confirmation),
+        help(
+            "review the plan above and pass `--auto-approve`, or save a reviewed plan with `m2mctl plan --out plan.json` and apply it with `m2mctl apply plan.json`"
+        )
+    )]
+    NoConfirmation,
+
+    /// The user did not answer `yes`.
+    #[error("apply cancelled; nothing was written")]
+    #[diagnostic(
+        code(m2mctl::apply::cancelled),
+        help("only `yes` confirms; run apply again to review the plan")
+    )]
+    Cancelled,
+
+    /// The saved plan cannot be read.
+    #[error("cannot read the saved plan `{path}`: {reason}")]
+    #[diagnostic(
+        code(m2mctl::apply::saved_plan_read),
+        help("write one with `m2mctl plan --out {path}`")
+    )]
+    SavedPlanRead {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// An object the saved plan touches changed since the plan was made; nothing was written.
+    #[error("the tenant changed since this plan was made; run plan again")]
+    #[diagnostic(
+        code(m2mctl::apply::stale_plan),
+        help(
+            "an object the plan modifies or deletes is not as it was when `{path}` was written; make a new plan with `m2mctl plan --out {path}`, review it, and apply that"
+        )
+    )]
+    StalePlan {
+        /// The saved plan file.
+        path: String,
+    },
+
+    /// The saved plan was made for another tenant or project; nothing was written.
+    #[error("the saved plan was made for {what} `{planned}`, not `{current}`; nothing was written")]
+    #[diagnostic(
+        code(m2mctl::apply::other_target),
+        help("apply a plan where it was made, or make a new plan for `{current}`")
+    )]
+    OtherTarget {
+        /// `tenant` or `project`.
+        what: &'static str,
+        /// What the plan names.
+        planned: String,
+        /// What this run targets.
+        current: String,
+    },
+
+    /// Some changes failed; the others stay applied.
+    #[error("apply incomplete: {failed} of {total} changes failed{skipped}", skipped = if *skipped > 0 { format!(", {skipped} skipped") } else { String::new() })]
+    #[diagnostic(
+        code(m2mctl::apply::incomplete),
+        help(
+            "the changes listed as done stay applied; fix the cause above and run `m2mctl apply` again: a new plan shows only what remains"
+        )
+    )]
+    Incomplete {
+        /// Changes that failed.
+        failed: usize,
+        /// Changes not attempted because something they depend on failed.
+        skipped: usize,
+        /// Changes in the plan.
+        total: usize,
+    },
+}

@@ -1,0 +1,254 @@
+//! Executes a [`Plan`] against a tenant: ordering, bounded concurrency, idempotent recovery,
+//! progress, and the report of what was done.
+//!
+//! Owns running exactly the plan's changes, phase by phase ([`order`]); within a phase the changes
+//! run concurrently and the tenant client's governor paces them. Creates recover from lost
+//! responses ([`recover`]); a grant for an application created in the same run gets that
+//! application's new id; a change whose prerequisite failed is skipped, everything else still
+//! runs, and what succeeded stays applied, so a re-run (a new plan) finishes the rest.
+//! Pre-flight ([`preflight`]) and saved-plan checks ([`saved`]) run before any write.
+//! Must not diff (the plan decides what to write), prompt, or print to stdout.
+
+mod error;
+pub mod order;
+pub mod preflight;
+pub mod progress;
+pub mod recover;
+mod report;
+pub mod saved;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use futures::StreamExt;
+use serde_json::Value;
+
+pub use error::Error;
+pub use progress::{Mode, Progress};
+pub use report::{Counts, Entry, Outcome, Report};
+
+use crate::model::{MARKER_KEY, Marker};
+use crate::plan::{Action, Change, Kind, Plan};
+use crate::tenant::{self, Client};
+use recover::ClientIndex;
+
+/// Changes of one phase started at once (the tenant client bounds requests in flight further).
+const PARALLEL: usize = 64;
+
+/// Runs every change of `plan` and reports each outcome; never stops at the first failure.
+pub async fn execute(plan: &Plan, client: &Client, progress: &Progress) -> Report {
+    let started = Instant::now();
+    let run = Run {
+        client,
+        index: ClientIndex::default(),
+        shared: Mutex::new(Shared::default()),
+    };
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; plan.changes.len()];
+    for (phase, members) in order::phases(plan) {
+        tracing::debug!(?phase, changes = members.len(), "apply phase");
+        let run = &run;
+        let done: Vec<(usize, Outcome)> = futures::stream::iter(members)
+            .map(|i| async move {
+                let change = &plan.changes[i];
+                let outcome = run.change(change).await;
+                run.record(change, &outcome);
+                progress.done(&entry(change, outcome.clone()));
+                (i, outcome)
+            })
+            .buffer_unordered(PARALLEL)
+            .collect()
+            .await;
+        for (i, outcome) in done {
+            outcomes[i] = Some(outcome);
+        }
+    }
+    progress.finish();
+    let entries = plan
+        .changes
+        .iter()
+        .zip(outcomes)
+        .map(|(c, o)| entry(c, o.unwrap_or(Outcome::Skipped("not reached".into()))))
+        .collect();
+    Report {
+        entries,
+        elapsed: started.elapsed(),
+        metrics: client.metrics(),
+    }
+}
+
+fn entry(change: &Change, outcome: Outcome) -> Entry {
+    Entry {
+        address: change.address.clone(),
+        kind: change.kind,
+        action: change.action,
+        outcome,
+    }
+}
+
+/// What later phases learn from earlier ones.
+#[derive(Debug, Default)]
+struct Shared {
+    /// Application key → client id of clients created in this run.
+    created: BTreeMap<String, String>,
+    /// Keys of applications whose create failed.
+    failed_apps: BTreeSet<String>,
+    /// Identifiers of APIs whose create failed.
+    failed_apis: BTreeSet<String>,
+}
+
+/// One apply in progress.
+struct Run<'a> {
+    client: &'a Client,
+    index: ClientIndex,
+    shared: Mutex<Shared>,
+}
+
+impl Run<'_> {
+    fn shared(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Remembers created clients and failed creates for the phases after this one.
+    fn record(&self, change: &Change, outcome: &Outcome) {
+        if change.action != Action::Create {
+            return;
+        }
+        let mut shared = self.shared();
+        match (change.kind, outcome) {
+            (Kind::Client, Outcome::Created { id, .. }) => {
+                shared.created.insert(app_key(change), id.clone());
+            }
+            (Kind::Client, _) => {
+                shared.failed_apps.insert(app_key(change));
+            }
+            (Kind::Api, Outcome::Created { .. }) => {}
+            (Kind::Api, _) => {
+                if let Some(identifier) = order::api_identifier(change) {
+                    shared.failed_apis.insert(identifier);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Runs one change to its outcome.
+    async fn change(&self, c: &Change) -> Outcome {
+        let body = c.body().unwrap_or(Value::Null);
+        let id = c.id.as_deref();
+        let result = match (c.kind, c.action, id) {
+            (Kind::Api, Action::Create, _) => {
+                let Some(identifier) = order::api_identifier(c) else {
+                    return Outcome::Failed("the plan gives this API no `identifier`".into());
+                };
+                created(recover::create_api(self.client, &identifier, &body).await)
+            }
+            (Kind::Api, Action::Update | Action::Adopt, Some(id)) => {
+                done(self.client.update_api(id, &body).await, Outcome::Updated)
+            }
+            (Kind::Api, Action::Delete, _) => {
+                return Outcome::Failed("m2mctl never deletes APIs".into());
+            }
+            (Kind::Client, Action::Create, _) => {
+                created(recover::create_client(self.client, &self.index, &body).await)
+            }
+            (Kind::Client, Action::Update, Some(id)) => {
+                done(self.client.update_client(id, &body).await, Outcome::Updated)
+            }
+            (Kind::Client, Action::Adopt, Some(id)) => {
+                done(self.client.update_client(id, &body).await, Outcome::Adopted)
+            }
+            (Kind::Client, Action::Delete, Some(id)) => {
+                done(self.client.delete_client(id).await, Outcome::Deleted)
+            }
+            (Kind::Grant, Action::Create, _) => return self.create_grant(c, &body).await,
+            (Kind::Grant, Action::Update | Action::Adopt, Some(id)) => {
+                let scopes = scopes(&body);
+                done(
+                    self.client.update_grant(id, &scopes).await,
+                    Outcome::Updated,
+                )
+            }
+            (Kind::Grant, Action::Delete, Some(id)) => {
+                done(self.client.delete_grant(id).await, Outcome::Deleted)
+            }
+            (_, _, None) => Err("the plan gives this change no tenant id".to_string()),
+        };
+        result.unwrap_or_else(Outcome::Failed)
+    }
+
+    /// A grant create: the client id from the plan or from this run's create of its application.
+    async fn create_grant(&self, c: &Change, body: &Value) -> Outcome {
+        let Some(client_ref) = &c.client else {
+            return Outcome::Failed("the plan gives this grant no application".into());
+        };
+        let Some(audience) = order::grant_audience(c) else {
+            return Outcome::Failed("the plan gives this grant no `audience`".into());
+        };
+        let client_id = {
+            let shared = self.shared();
+            if shared.failed_apis.contains(&audience) {
+                return Outcome::Skipped(format!("API `{audience}` was not created"));
+            }
+            match &client_ref.client_id {
+                Some(id) => id.clone(),
+                None => match shared.created.get(&client_ref.key) {
+                    Some(id) => id.clone(),
+                    None => {
+                        return Outcome::Skipped(format!(
+                            "application `{}` was not created",
+                            client_ref.key
+                        ));
+                    }
+                },
+            }
+        };
+        let scopes = scopes(body);
+        created(recover::create_grant(self.client, &client_id, &audience, &scopes).await)
+            .unwrap_or_else(Outcome::Failed)
+    }
+}
+
+/// The application key of a client change: from the marker in its body, else its address.
+fn app_key(change: &Change) -> String {
+    change
+        .body()
+        .as_ref()
+        .and_then(|b| b.get("client_metadata"))
+        .and_then(|m| m.get(MARKER_KEY))
+        .and_then(Value::as_str)
+        .and_then(Marker::decode)
+        .map(|m| m.key)
+        .unwrap_or_else(|| {
+            let a = change.address.as_str();
+            a.strip_prefix("application.").unwrap_or(a).to_string()
+        })
+}
+
+/// The `scope` array of a grant body.
+fn scopes(body: &Value) -> Vec<String> {
+    body.get("scope")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn created(result: tenant::Result<recover::Created>) -> Result<Outcome, String> {
+    result
+        .map(|c| Outcome::Created {
+            id: c.id,
+            recovered: c.recovered,
+        })
+        .map_err(|e| e.to_string())
+}
+
+fn done<T>(result: tenant::Result<T>, outcome: Outcome) -> Result<Outcome, String> {
+    result.map(|_| outcome).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,204 @@
+//! The order apply runs a plan in: phases, and which changes of a phase depend on earlier ones.
+//!
+//! Owns the phase of each change: APIs (create/update) → clients (create/update/adopt) → grants
+//! (create/update) → grant deletions → client deletions. A phase starts when the previous one has
+//! finished; the changes inside one phase are independent of each other and run concurrently.
+//! Grants come after clients and APIs because they name both; deletions come last so that a run
+//! cut short never leaves an application without the grants it is about to get. Pure: no I/O.
+
+use crate::plan::{Action, Change, Kind, Plan};
+
+/// One step of an apply, in execution order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    /// API creates and updates.
+    Apis,
+    /// Client creates, updates and adoptions (the ownership marker comes with them).
+    Clients,
+    /// Grant creates and scope updates.
+    Grants,
+    /// Grant deletions (authoritative grants of managed applications).
+    GrantDeletes,
+    /// Client deletions (prune); Auth0 deletes their grants with them.
+    ClientDeletes,
+    /// API deletions: m2mctl never plans them; kept so that every change has a phase.
+    ApiDeletes,
+}
+
+impl Phase {
+    /// Every phase, in execution order.
+    pub const ALL: [Phase; 6] = [
+        Phase::Apis,
+        Phase::Clients,
+        Phase::Grants,
+        Phase::GrantDeletes,
+        Phase::ClientDeletes,
+        Phase::ApiDeletes,
+    ];
+
+    /// The phase of one change.
+    pub fn of(change: &Change) -> Phase {
+        match (change.kind, change.action) {
+            (Kind::Api, Action::Delete) => Phase::ApiDeletes,
+            (Kind::Api, _) => Phase::Apis,
+            (Kind::Client, Action::Delete) => Phase::ClientDeletes,
+            (Kind::Client, _) => Phase::Clients,
+            (Kind::Grant, Action::Delete) => Phase::GrantDeletes,
+            (Kind::Grant, _) => Phase::Grants,
+        }
+    }
+}
+
+/// The plan's changes grouped by phase, in execution order; empty phases are left out. Each
+/// entry holds the change's index in `plan.changes` (reports keep the plan's order).
+pub fn phases(plan: &Plan) -> Vec<(Phase, Vec<usize>)> {
+    Phase::ALL
+        .iter()
+        .map(|phase| {
+            let members: Vec<usize> = plan
+                .changes
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| Phase::of(c) == *phase)
+                .map(|(i, _)| i)
+                .collect();
+            (*phase, members)
+        })
+        .filter(|(_, members)| !members.is_empty())
+        .collect()
+}
+
+/// The API identifier a grant change is for (its `audience` field, else the address suffix).
+pub fn grant_audience(change: &Change) -> Option<String> {
+    if let Some(f) = change.field("audience") {
+        let value = f.after.as_ref().or(f.before.as_ref());
+        if let Some(s) = value.and_then(|v| v.as_str()) {
+            return Some(s.to_string());
+        }
+    }
+    None
+}
+
+/// The identifier an API create is for.
+pub fn api_identifier(change: &Change) -> Option<String> {
+    change
+        .field("identifier")
+        .and_then(|f| f.after.as_ref())
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::{ClientRef, FieldChange};
+
+    fn change(kind: Kind, action: Action, address: &str) -> Change {
+        Change {
+            action,
+            kind,
+            address: address.into(),
+            id: None,
+            client: None,
+            fields: Vec::new(),
+            cascade: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn phase_table() {
+        use Action::*;
+        let cases = [
+            (Kind::Api, Create, Phase::Apis),
+            (Kind::Api, Update, Phase::Apis),
+            (Kind::Api, Delete, Phase::ApiDeletes),
+            (Kind::Client, Create, Phase::Clients),
+            (Kind::Client, Update, Phase::Clients),
+            (Kind::Client, Adopt, Phase::Clients),
+            (Kind::Client, Delete, Phase::ClientDeletes),
+            (Kind::Grant, Create, Phase::Grants),
+            (Kind::Grant, Update, Phase::Grants),
+            (Kind::Grant, Delete, Phase::GrantDeletes),
+        ];
+        for (kind, action, want) in cases {
+            assert_eq!(
+                Phase::of(&change(kind, action, "x")),
+                want,
+                "{kind:?} {action:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn phases_follow_the_dependency_order_and_keep_plan_indices() {
+        // The plan's own order is kind then address: grants deletes sit between grant creates.
+        let changes = vec![
+            change(Kind::Api, Action::Create, "api.a"),
+            change(Kind::Client, Action::Create, "application.a"),
+            change(Kind::Client, Action::Delete, "application.old"),
+            change(Kind::Client, Action::Update, "application.z"),
+            change(Kind::Grant, Action::Create, "grant.a -> x"),
+            change(Kind::Grant, Action::Delete, "grant.b -> y"),
+            change(Kind::Grant, Action::Update, "grant.c -> x"),
+        ];
+        let plan = crate::plan::Plan {
+            format_version: crate::plan::FORMAT_VERSION,
+            project: "p".into(),
+            changes,
+            warnings: Vec::new(),
+            touched: Vec::new(),
+            fingerprint: String::new(),
+            max_deletes: 5,
+            blocked: None,
+        };
+        let got = phases(&plan);
+        assert_eq!(
+            got,
+            vec![
+                (Phase::Apis, vec![0]),
+                (Phase::Clients, vec![1, 3]),
+                (Phase::Grants, vec![4, 6]),
+                (Phase::GrantDeletes, vec![5]),
+                (Phase::ClientDeletes, vec![2]),
+            ]
+        );
+        let empty = crate::plan::Plan {
+            changes: Vec::new(),
+            ..plan
+        };
+        assert!(phases(&empty).is_empty());
+    }
+
+    #[test]
+    fn audience_and_identifier_come_from_fields() {
+        let mut g = change(Kind::Grant, Action::Create, "grant.a -> management");
+        g.client = Some(ClientRef {
+            key: "a".into(),
+            client_id: None,
+        });
+        assert_eq!(grant_audience(&g), None);
+        g.fields.push(FieldChange::new(
+            "audience",
+            None,
+            Some(json!("https://t/api/v2/")),
+        ));
+        assert_eq!(grant_audience(&g).as_deref(), Some("https://t/api/v2/"));
+        let mut d = change(Kind::Grant, Action::Delete, "grant.a -> x");
+        d.fields.push(FieldChange::new(
+            "audience",
+            Some(json!("https://x/")),
+            None,
+        ));
+        assert_eq!(grant_audience(&d).as_deref(), Some("https://x/"));
+        let mut a = change(Kind::Api, Action::Create, "api.https://x/");
+        assert_eq!(api_identifier(&a), None);
+        a.fields.push(FieldChange::new(
+            "identifier",
+            None,
+            Some(json!("https://x/")),
+        ));
+        assert_eq!(api_identifier(&a).as_deref(), Some("https://x/"));
+    }
+}

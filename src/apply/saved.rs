@@ -1,0 +1,212 @@
+//! Checks before a saved plan (`apply PLAN`) may run: it targets this tenant and project, and the
+//! objects it touches are exactly as they were when it was made.
+//!
+//! Owns the staleness rule (re-read tenant → [`plan::fingerprint`] over the plan's `touched`
+//! objects, compared with the saved fingerprint; Auth0 has no ETags) and the target rule (the
+//! plan's tenant against `AUTH0_DOMAIN` and a config in the working directory, when present).
+//! Pure: the command reads the file, the environment and the tenant and passes them in.
+
+use super::Error;
+use crate::model::{Domain, RemoteState};
+use crate::plan::{self, SavedPlan};
+use crate::tenant::TenantUrl;
+
+/// Refuses a saved plan whose touched objects changed since it was made.
+pub fn check_fresh(saved: &SavedPlan, fresh: &RemoteState, path: &str) -> Result<(), Error> {
+    let now = plan::fingerprint(&saved.plan.touched, fresh);
+    if now == saved.fingerprint {
+        Ok(())
+    } else {
+        Err(Error::StalePlan {
+            path: path.to_string(),
+        })
+    }
+}
+
+/// What this run targets, as far as it is known without the saved plan.
+#[derive(Debug, Clone, Default)]
+pub struct Target<'a> {
+    /// `AUTH0_DOMAIN`, when set.
+    pub env_domain: Option<&'a str>,
+    /// The project and tenant of the config in the working directory, when there is one.
+    pub config: Option<(&'a str, &'a Domain)>,
+}
+
+/// Refuses a saved plan made for another tenant or another project.
+pub fn check_target(saved: &SavedPlan, target: &Target<'_>) -> Result<(), Error> {
+    let planned = domain_name(&saved.desired.domain);
+    let mismatch = |what, current: String| Error::OtherTarget {
+        what,
+        planned: if what == "project" {
+            saved.plan.project.clone()
+        } else {
+            planned.clone()
+        },
+        current,
+    };
+    if let Some(env) = target.env_domain {
+        let current = domain_name(&parse_domain(env));
+        if current != planned {
+            return Err(mismatch("tenant", current));
+        }
+    }
+    if let Some((project, domain)) = target.config {
+        if project != saved.plan.project {
+            return Err(mismatch("project", project.to_string()));
+        }
+        let current = domain_name(domain);
+        if current != planned {
+            return Err(mismatch("tenant", current));
+        }
+    }
+    Ok(())
+}
+
+/// How a user writes a domain in `AUTH0_DOMAIN`.
+fn parse_domain(text: &str) -> Domain {
+    match text.trim() {
+        "" | "local" => Domain::Local,
+        other => Domain::Remote(other.to_string()),
+    }
+}
+
+/// A comparable name: `local`, or the tenant's `host[:port]`.
+fn domain_name(domain: &Domain) -> String {
+    match domain {
+        Domain::Local => "local".to_string(),
+        Domain::Remote(text) => TenantUrl::parse(text)
+            .map(|u| u.authority().to_string())
+            .unwrap_or_else(|_| text.trim().to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DesiredState, RemoteClient, Settings};
+    use crate::plan::{Kind, ObjectRef, PlanOptions};
+
+    fn saved(domain: Domain, touched: Vec<ObjectRef>, remote: &RemoteState) -> SavedPlan {
+        let desired = DesiredState {
+            project: "payments".into(),
+            domain,
+            settings: Settings::default(),
+            apis: Vec::new(),
+            applications: Vec::new(),
+            management_token_lifetime: None,
+        };
+        let plan = plan::diff(&desired, remote, &PlanOptions::default()).unwrap();
+        let plan = plan::Plan {
+            fingerprint: plan::fingerprint(&touched, remote),
+            touched,
+            ..plan
+        };
+        SavedPlan::new(plan, desired, PlanOptions::default())
+    }
+
+    fn client(id: &str, name: &str) -> RemoteClient {
+        RemoteClient {
+            client_id: id.into(),
+            name: name.into(),
+            description: None,
+            app_type: Some("non_interactive".into()),
+            grant_types: vec!["client_credentials".into()],
+            token_endpoint_auth_method: None,
+            client_metadata: Default::default(),
+            global: false,
+        }
+    }
+
+    #[test]
+    fn a_touched_object_that_changed_or_vanished_makes_the_plan_stale() {
+        let remote = RemoteState {
+            clients: vec![client("a", "one"), client("b", "two")],
+            ..Default::default()
+        };
+        let touched = vec![ObjectRef {
+            kind: Kind::Client,
+            id: "a".into(),
+        }];
+        let s = saved(Domain::Local, touched, &remote);
+        assert!(check_fresh(&s, &remote, "p.json").is_ok());
+        // an object the plan does not touch may change
+        let mut other = remote.clone();
+        other.clients[1].name = "renamed".into();
+        assert!(check_fresh(&s, &other, "p.json").is_ok());
+        let mut changed = remote.clone();
+        changed.clients[0].name = "renamed".into();
+        let err = check_fresh(&s, &changed, "p.json").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the tenant changed since this plan was made; run plan again"
+        );
+        let mut gone = remote.clone();
+        gone.clients.remove(0);
+        assert!(check_fresh(&s, &gone, "p.json").is_err());
+    }
+
+    #[test]
+    fn target_table() {
+        let remote = RemoteState::default();
+        let s = saved(
+            Domain::Remote("https://acme.auth0.com/".into()),
+            Vec::new(),
+            &remote,
+        );
+        let acme = Domain::Remote("acme.auth0.com".into());
+        let prod = Domain::Remote("prod.auth0.com".into());
+        let cases: Vec<(Target<'_>, Option<&str>)> = vec![
+            (Target::default(), None),
+            (
+                Target {
+                    env_domain: Some("acme.auth0.com"),
+                    config: None,
+                },
+                None,
+            ),
+            (
+                Target {
+                    env_domain: Some("prod.auth0.com"),
+                    config: None,
+                },
+                Some("tenant `acme.auth0.com`, not `prod.auth0.com`"),
+            ),
+            (
+                Target {
+                    env_domain: Some("local"),
+                    config: None,
+                },
+                Some("not `local`"),
+            ),
+            (
+                Target {
+                    env_domain: None,
+                    config: Some(("payments", &acme)),
+                },
+                None,
+            ),
+            (
+                Target {
+                    env_domain: None,
+                    config: Some(("billing", &acme)),
+                },
+                Some("project `payments`, not `billing`"),
+            ),
+            (
+                Target {
+                    env_domain: None,
+                    config: Some(("payments", &prod)),
+                },
+                Some("not `prod.auth0.com`"),
+            ),
+        ];
+        for (target, want) in cases {
+            let got = check_target(&s, &target).err().map(|e| e.to_string());
+            match (got, want) {
+                (None, None) => {}
+                (Some(got), Some(want)) => assert!(got.contains(want), "{got}"),
+                (got, want) => panic!("{target:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+}

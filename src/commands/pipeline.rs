@@ -1,0 +1,186 @@
+//! The pipeline `plan` and `apply` share: load the config with its `--var`s, connect to its
+//! tenant, read the tenant, diff.
+//!
+//! Owns the order of those steps, the [`PlanOptions`] they feed the diff (prune from the flag or
+//! `settings.prune`, the lockout guard's own client id, the Management API audience), closing the
+//! connection when a step after `connect` fails, and how each step's error reaches the user
+//! (config errors with every diagnostic, tenant and plan errors with their help lines). Must not
+//! render plans or write to the tenant.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use miette::Diagnostic;
+
+use crate::Exit;
+use crate::cli::{ConfigArgs, TenantArgs};
+use crate::config::{self, Loaded, Vars};
+use crate::model::{Domain, RemoteState};
+use crate::plan::{self, Plan, PlanOptions};
+use crate::tenant::{self, Client, Connection};
+use crate::ui::Context;
+
+/// Width config diagnostics are wrapped at.
+const WIDTH: usize = 80;
+
+/// What the pipeline needs beyond the config and tenant flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Switches {
+    /// `--prune`.
+    pub prune: bool,
+    /// `--allow-mass-delete` (apply only; `plan` shows a blocked plan instead).
+    pub allow_mass_delete: bool,
+}
+
+/// Everything a fresh plan was made from; apply executes `plan` through `connection`.
+#[derive(Debug)]
+pub struct Planned {
+    /// The loaded, valid config.
+    pub loaded: Loaded,
+    /// The open tenant connection; close it with [`Connection::close`] when done.
+    pub connection: Connection,
+    /// The tenant as read.
+    pub remote: RemoteState,
+    /// The options the diff ran with (saved with the plan).
+    pub options: PlanOptions,
+    /// The plan.
+    pub plan: Plan,
+}
+
+/// Why the pipeline stopped.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum Error {
+    /// The config (or a `--var`) is not valid; nothing was sent to the tenant.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Config(#[from] config::Error),
+    /// Connecting to or reading the tenant failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Tenant(Box<tenant::Error>),
+    /// The diff refused to make a plan (ambiguous match, foreign owner, lockout).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Plan(#[from] plan::Error),
+}
+
+impl From<tenant::Error> for Error {
+    fn from(err: tenant::Error) -> Error {
+        Error::Tenant(Box::new(err))
+    }
+}
+
+impl Error {
+    /// Shows the error the way its module means it to be seen: a config error as every
+    /// diagnostic of the file (then exit 1), the others as one miette report with its help line.
+    pub fn report(self, ctx: &Context) -> miette::Result<Exit> {
+        match self {
+            Error::Config(err) => {
+                eprint!("{}", config::render(&err, ctx.color_stderr, WIDTH));
+                Ok(Exit::Failure)
+            }
+            other => Err(miette::Report::new(other)),
+        }
+    }
+}
+
+/// Reads `--var`s and the environment, then loads and validates the config (no network).
+pub fn load(args: &ConfigArgs) -> Result<Loaded, Error> {
+    let vars = Vars::from_env_and_args(&args.vars)?;
+    Ok(config::load(&args.file, &vars)?)
+}
+
+/// The directory the local tenant keeps its state in: the config file's directory.
+pub fn config_dir(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Connects to the tenant a config names (the embedded local tenant for `domain: local`).
+pub async fn connect(domain: &Domain, args: &TenantArgs, file: &Path) -> Result<Connection, Error> {
+    Ok(tenant::connect(domain, args, &config_dir(file)).await?)
+}
+
+/// The diff options: prune from the flag or the config, lockout guard and Management API from
+/// the connected client.
+pub fn options(loaded: &Loaded, client: &Client, switches: Switches) -> PlanOptions {
+    PlanOptions {
+        prune: switches.prune || loaded.desired.settings.prune,
+        allow_mass_delete: switches.allow_mass_delete,
+        self_client_id: client.self_client_id().map(str::to_string),
+        management_audience: Some(client.management_audience()),
+    }
+}
+
+/// Reads the whole tenant (the floor number of list requests) and logs what it cost.
+pub async fn read(client: &Client) -> Result<RemoteState, Error> {
+    let started = Instant::now();
+    let before = client.metrics();
+    let remote = client.read_state().await?;
+    let after = client.metrics();
+    tracing::info!(
+        clients = remote.clients.len(),
+        grants = remote.grants.len(),
+        apis = remote.apis.len(),
+        requests = after.requests - before.requests,
+        retries = after.retries - before.retries,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "read the tenant"
+    );
+    Ok(remote)
+}
+
+/// The whole pipeline: load, connect, read, diff. A config error stops before any request; a
+/// failure after connecting closes the connection (flushing the local tenant) before returning.
+pub async fn plan(
+    config: &ConfigArgs,
+    tenant_args: &TenantArgs,
+    switches: Switches,
+) -> Result<Planned, Error> {
+    let loaded = load(config)?;
+    tracing::info!(config = %loaded.name, "loaded the config: {}", loaded.summary());
+    let connection = connect(&loaded.desired.domain, tenant_args, &config.file).await?;
+    let client = connection.client().clone();
+    let options = options(&loaded, &client, switches);
+    let diffed = async {
+        let remote = read(&client).await?;
+        let plan = plan::diff(&loaded.desired, &remote, &options)?;
+        Ok::<_, Error>((remote, plan))
+    }
+    .await;
+    match diffed {
+        Ok((remote, plan)) => Ok(Planned {
+            loaded,
+            connection,
+            remote,
+            options,
+            plan,
+        }),
+        Err(err) => {
+            if let Err(close) = connection.close().await {
+                tracing::warn!("closing the tenant connection failed: {close}");
+            }
+            Err(err)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_dir_of_a_bare_file_name_is_the_working_directory() {
+        let cases = [
+            ("m2mctl.yaml", "."),
+            ("./m2mctl.yaml", "."),
+            ("infra/m2mctl.yaml", "infra"),
+            ("/etc/m2mctl/prod.yaml", "/etc/m2mctl"),
+        ];
+        for (file, want) in cases {
+            assert_eq!(config_dir(Path::new(file)), PathBuf::from(want), "{file}");
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The shared state behind the router ([`AppState`]) and the route table ([`router`]).
+//!
+//! Owns locking discipline (short `RwLock` sections, never held across `.await`) and the commit
+//! step every write goes through. Must not hold endpoint logic; the endpoint modules do.
+
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::error::{ApiError, Error, bytes_response};
+use super::faults::Faults;
+use super::jwt::{self, Signer};
+use super::layer;
+use super::persist::Persister;
+use super::ratelimit::Limiter;
+use super::stats::Stats;
+use super::store::Tenant;
+use super::{clients, grants, oauth, resource_servers, stats};
+
+/// Everything a request handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    tenant: RwLock<Tenant>,
+    /// Token signer/verifier.
+    pub signer: Signer,
+    /// `https://{domain}/`.
+    pub issuer: String,
+    /// `https://{domain}/api/v2/`.
+    pub audience: String,
+    /// Token bucket, when rate limiting is on.
+    pub limiter: Option<Limiter>,
+    /// Fault injector, when faults are on.
+    pub faults: Option<Faults>,
+    /// Per-route counters of `/__m2mctl/stats`.
+    pub stats: Stats,
+    persister: Option<Persister>,
+}
+
+impl AppState {
+    /// Wraps a tenant (already homed on its domain).
+    pub fn new(
+        tenant: Tenant,
+        limiter: Option<Limiter>,
+        faults: Option<Faults>,
+        persister: Option<Persister>,
+    ) -> Result<Arc<AppState>, Error> {
+        let signer = Signer::new(&tenant.key)?;
+        Ok(Arc::new(AppState {
+            issuer: format!("https://{}/", tenant.domain),
+            audience: tenant.management_audience(),
+            tenant: RwLock::new(tenant),
+            signer,
+            limiter,
+            faults,
+            stats: Stats::default(),
+            persister,
+        }))
+    }
+
+    /// An in-memory tenant at `domain` (router-level tests): no limits, no faults, no file.
+    pub fn in_memory(
+        domain: &str,
+        bootstrap: Option<(String, String)>,
+    ) -> Result<Arc<AppState>, Error> {
+        let tenant = Tenant::new(domain, jwt::process_key()?, bootstrap);
+        AppState::new(tenant, None, None, None)
+    }
+
+    /// Shared read access (concurrent with other readers).
+    pub fn read(&self) -> RwLockReadGuard<'_, Tenant> {
+        self.tenant.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Exclusive access for a write; keep the section short and call [`AppState::commit`] after.
+    pub fn write(&self) -> RwLockWriteGuard<'_, Tenant> {
+        self.tenant.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until the state file holds `version` (no-op in memory). Writes are answered only after.
+    pub async fn commit(&self, version: u64) -> Result<(), ApiError> {
+        match &self.persister {
+            Some(p) => p
+                .wait_for(version)
+                .await
+                .map_err(|e| ApiError::internal(format!("cannot persist the tenant state: {e}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// The persister, if the tenant is saved to a file.
+    pub fn persister(&self) -> Option<&Persister> {
+        self.persister.as_ref()
+    }
+
+    /// A serialised snapshot for the state file.
+    pub fn snapshot(&self) -> (u64, Result<Vec<u8>, serde_json::Error>) {
+        let tenant = self.read();
+        (tenant.version, super::persist::to_bytes(&tenant))
+    }
+}
+
+/// The whole HTTP surface: Auth0's paths plus `/__m2mctl/stats`.
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/oauth/token", post(oauth::token))
+        .route("/.well-known/jwks.json", get(oauth::jwks))
+        .route("/api/v2/clients", get(clients::list).post(clients::create))
+        .route(
+            "/api/v2/clients/{id}",
+            get(clients::get_one)
+                .patch(clients::patch)
+                .delete(clients::delete),
+        )
+        .route(
+            "/api/v2/clients/{id}/rotate-secret",
+            post(clients::rotate_secret),
+        )
+        .route(
+            "/api/v2/client-grants",
+            get(grants::list).post(grants::create),
+        )
+        .route(
+            "/api/v2/client-grants/{id}",
+            get(grants::get_one)
+                .patch(grants::patch)
+                .delete(grants::delete),
+        )
+        .route(
+            "/api/v2/resource-servers",
+            get(resource_servers::list).post(resource_servers::create),
+        )
+        .route(
+            "/api/v2/resource-servers/{id}",
+            get(resource_servers::get_one)
+                .patch(resource_servers::patch)
+                .delete(resource_servers::delete),
+        )
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            layer::outer,
+        ));
+    Router::new()
+        .route("/__m2mctl/stats", get(stats::get))
+        .route("/__m2mctl/stats/reset", post(stats::reset))
+        .merge(api)
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    let body = br#"{"statusCode":404,"error":"Not Found","message":"Not Found"}"#;
+    bytes_response(StatusCode::NOT_FOUND, body.to_vec()).into_response()
+}

@@ -1,0 +1,75 @@
+//! The layer around every Auth0 route: rate limit, injected faults, `x-ratelimit-*` headers,
+//! the JSON content type on every response, and the stats counters.
+//!
+//! Owns the order of those concerns: bucket first (a refused request never reaches a handler), then
+//! faults, then the handler. Must not hold endpoint logic. `/__m2mctl/*` does not pass through here.
+
+use std::sync::Arc;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::app::AppState;
+use super::error::{ApiError, JSON_UTF8};
+use super::server::ConnKill;
+
+static LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+static REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+static RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+
+/// The middleware (see the module doc).
+pub async fn outer(State(app): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let template = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let route = format!("{} {template}", req.method());
+    let kill = req.extensions().get::<ConnKill>().cloned();
+    let decision = app.limiter.as_ref().map(|l| l.take());
+
+    let mut response = if decision.is_some_and(|d| !d.allowed) {
+        ApiError::too_many_requests().into_response()
+    } else {
+        let draw = app.faults.as_ref().map(|f| f.draw()).unwrap_or_default();
+        if let Some(delay) = draw.latency {
+            tokio::time::sleep(delay).await;
+        }
+        match draw.status {
+            Some(429) => ApiError::too_many_requests().into_response(),
+            Some(code) => {
+                let status =
+                    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let mut e = ApiError::internal("Internal error (fault injected by the emulator)");
+                e.status = status;
+                e.into_response()
+            }
+            None => {
+                let response = next.run(req).await;
+                if draw.lost
+                    && let Some(kill) = kill
+                {
+                    app.stats.record(&route, "lost");
+                    kill.fire();
+                    // The connection task drops the connection; this response is never written.
+                    return std::future::pending().await;
+                }
+                response
+            }
+        }
+    };
+
+    let headers = response.headers_mut();
+    if let Some(d) = decision {
+        headers.insert(LIMIT.clone(), HeaderValue::from(d.limit));
+        headers.insert(REMAINING.clone(), HeaderValue::from(d.remaining));
+        headers.insert(RESET.clone(), HeaderValue::from(d.reset));
+    }
+    if !headers.contains_key(header::CONTENT_TYPE) {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    }
+    app.stats.record(&route, response.status().as_str());
+    response
+}

@@ -1,0 +1,128 @@
+//! Token-bucket rate limiting with Auth0's `x-ratelimit-*` headers.
+//!
+//! Owns the bucket arithmetic and the header values. Must not decide the response body (layer.rs
+//! turns an empty bucket into Auth0's 429).
+
+use std::sync::Mutex;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use super::error::Error;
+
+/// Rate limit configuration: sustained requests per second and bucket size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Refill rate, tokens per second.
+    pub rps: f64,
+    /// Bucket size (burst).
+    pub burst: u32,
+}
+
+impl RateLimit {
+    /// Checks the numbers (positive, finite).
+    pub fn new(rps: f64, burst: u32) -> Result<RateLimit, Error> {
+        if !rps.is_finite() || rps <= 0.0 {
+            return Err(Error::RateLimit {
+                reason: format!("`--rate-limit` must be a positive number, got {rps}"),
+            });
+        }
+        if burst == 0 {
+            return Err(Error::RateLimit {
+                reason: "`--burst` must be at least 1".into(),
+            });
+        }
+        Ok(RateLimit { rps, burst })
+    }
+}
+
+/// The outcome of one request against the bucket, with the header values to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// Whether the request may proceed.
+    pub allowed: bool,
+    /// `x-ratelimit-limit`: the bucket size.
+    pub limit: u32,
+    /// `x-ratelimit-remaining`: whole tokens left.
+    pub remaining: u32,
+    /// `x-ratelimit-reset`: epoch seconds when the next token is added (now when full).
+    pub reset: u64,
+}
+
+/// A shared token bucket.
+#[derive(Debug)]
+pub struct Limiter {
+    config: RateLimit,
+    bucket: Mutex<(f64, Instant)>,
+}
+
+impl Limiter {
+    /// A full bucket.
+    pub fn new(config: RateLimit) -> Limiter {
+        Limiter {
+            config,
+            bucket: Mutex::new((f64::from(config.burst), Instant::now())),
+        }
+    }
+
+    /// Takes one token if there is one.
+    pub fn take(&self) -> Decision {
+        let now = Instant::now();
+        let mut guard = self.bucket.lock().unwrap_or_else(|e| e.into_inner());
+        let (tokens, last) = *guard;
+        let burst = f64::from(self.config.burst);
+        let elapsed = now.saturating_duration_since(last).as_secs_f64();
+        let mut tokens = (tokens + elapsed * self.config.rps).min(burst);
+        let allowed = tokens >= 1.0;
+        if allowed {
+            tokens -= 1.0;
+        }
+        *guard = (tokens, now);
+        drop(guard);
+        let wait = if tokens >= burst {
+            0.0
+        } else {
+            (1.0 - tokens.fract()) / self.config.rps
+        };
+        let epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        Decision {
+            allowed,
+            limit: self.config.burst,
+            remaining: tokens.floor() as u32,
+            reset: (epoch + wait).ceil() as u64,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_empties_after_burst_then_refuses() {
+        let limiter = Limiter::new(RateLimit::new(0.5, 3).expect("valid"));
+        let decisions: Vec<Decision> = (0..4).map(|_| limiter.take()).collect();
+        assert_eq!(
+            decisions
+                .iter()
+                .map(|d| (d.allowed, d.remaining))
+                .collect::<Vec<_>>(),
+            vec![(true, 2), (true, 1), (true, 0), (false, 0)]
+        );
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        // next token in about 2 s at 0.5 rps
+        assert!(decisions[3].reset > now && decisions[3].reset <= now + 3);
+        assert!(decisions.iter().all(|d| d.limit == 3));
+    }
+
+    #[test]
+    fn rejects_nonsense() {
+        assert!(RateLimit::new(0.0, 1).is_err());
+        assert!(RateLimit::new(f64::NAN, 1).is_err());
+        assert!(RateLimit::new(1.0, 0).is_err());
+    }
+}

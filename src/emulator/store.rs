@@ -1,0 +1,239 @@
+//! The tenant's data: clients, client grants, resource servers, the bootstrap app and the signing
+//! key material, plus the invariants that span them (re-homing, cascades, the bootstrap grant).
+//!
+//! Owns what a tenant contains. Must not do I/O (persist.rs writes it) or HTTP (handlers read it).
+
+use serde_json::Value;
+
+use super::defaults;
+use super::ids;
+use super::table::{Record, Table};
+
+/// The RSA signing key as stored: PKCS#8 PEM plus its `kid`.
+#[derive(Debug, Clone)]
+pub struct KeyMaterial {
+    /// JWT header `kid`.
+    pub kid: String,
+    /// `-----BEGIN PRIVATE KEY-----` PKCS#8 PEM.
+    pub pem: String,
+}
+
+/// Everything a tenant holds.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    /// `host:port` the tenant is served on.
+    pub domain: String,
+    /// Clients by `client_id`.
+    pub clients: Table,
+    /// Client grants by `id`.
+    pub grants: Table,
+    /// Resource servers by `id`.
+    pub resource_servers: Table,
+    /// The bootstrap app.
+    pub bootstrap_client_id: String,
+    /// The token signing key.
+    pub key: KeyMaterial,
+    /// Last creation sequence handed out.
+    pub seq: u64,
+    /// Bumped by every write (the persister saves up to a version).
+    pub version: u64,
+}
+
+impl Tenant {
+    /// A fresh tenant: the system Management API, the global client, and the bootstrap app with a
+    /// grant for every Management API scope.
+    pub fn new(domain: &str, key: KeyMaterial, bootstrap: Option<(String, String)>) -> Tenant {
+        let mut tenant = Tenant {
+            domain: domain.to_string(),
+            clients: Table::new("client_id"),
+            grants: Table::new("id"),
+            resource_servers: Table::new("id"),
+            bootstrap_client_id: String::new(),
+            key,
+            seq: 0,
+            version: 0,
+        };
+        let seq = tenant.next_seq();
+        let api = defaults::management_api(&ids::resource_server_id(), domain);
+        tenant.resource_servers.push(seq, api);
+        let seq = tenant.next_seq();
+        let global = defaults::global_client(&ids::client_id(), &ids::client_secret());
+        tenant.clients.push(seq, global);
+        let (id, secret) = bootstrap.unwrap_or_else(|| (ids::client_id(), ids::client_secret()));
+        tenant.add_bootstrap(&id, &secret);
+        tenant
+    }
+
+    fn add_bootstrap(&mut self, id: &str, secret: &str) {
+        let seq = self.next_seq();
+        self.clients
+            .push(seq, defaults::bootstrap_client(id, secret));
+        let seq = self.next_seq();
+        let grant = defaults::bootstrap_grant(&ids::grant_id(), id, &self.domain);
+        self.grants.push(seq, grant);
+        self.bootstrap_client_id = id.to_string();
+    }
+
+    /// Makes `id`/`secret` the bootstrap app's credentials (fixed credentials on an existing state).
+    pub fn ensure_bootstrap(&mut self, id: &str, secret: &str) {
+        match self.clients.get_mut(id) {
+            Some(client) => {
+                client.obj.insert("client_secret".into(), secret.into());
+                self.bootstrap_client_id = id.to_string();
+                let audience = self.management_audience();
+                let has_grant = self.grant_for(id, &audience).is_some();
+                if !has_grant {
+                    let seq = self.next_seq();
+                    let grant = defaults::bootstrap_grant(&ids::grant_id(), id, &self.domain);
+                    self.grants.push(seq, grant);
+                }
+            }
+            None => self.add_bootstrap(id, secret),
+        }
+        self.version += 1;
+    }
+
+    /// The next creation sequence.
+    pub fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// Marks a write; returns the version the persister must reach before the write is answered.
+    pub fn touch(&mut self) -> u64 {
+        self.version += 1;
+        self.version
+    }
+
+    /// `https://{domain}/api/v2/`.
+    pub fn management_audience(&self) -> String {
+        defaults::management_audience(&self.domain)
+    }
+
+    /// Moves the tenant to another `host:port`: the system API identifier and the grants that
+    /// pointed at it follow. Returns whether anything changed.
+    pub fn rehome(&mut self, domain: &str) -> bool {
+        if self.domain == domain {
+            return false;
+        }
+        let old = self.management_audience();
+        let new = defaults::management_audience(domain);
+        let system_ids: Vec<String> = self
+            .resource_servers
+            .all()
+            .iter()
+            .filter(|r| r.bool("is_system") == Some(true) && r.str("identifier") == Some(&old))
+            .filter_map(|r| r.str("id").map(str::to_string))
+            .collect();
+        for id in system_ids {
+            if let Some(rs) = self.resource_servers.get_mut(&id) {
+                rs.obj.insert("identifier".into(), new.clone().into());
+            }
+        }
+        let grant_ids: Vec<String> = self
+            .grants
+            .all()
+            .iter()
+            .filter(|g| g.str("audience") == Some(&old))
+            .filter_map(|g| g.str("id").map(str::to_string))
+            .collect();
+        for id in grant_ids {
+            if let Some(grant) = self.grants.get_mut(&id) {
+                grant.obj.insert("audience".into(), new.clone().into());
+            }
+        }
+        self.domain = domain.to_string();
+        self.version += 1;
+        true
+    }
+
+    /// The resource server with this identifier (audience).
+    pub fn resource_server_by_identifier(&self, identifier: &str) -> Option<&Record> {
+        self.resource_servers
+            .find(|r| r.str("identifier") == Some(identifier))
+    }
+
+    /// A resource server by id, or else by identifier (`/resource-servers/{id}` accepts both).
+    pub fn resource_server_by_id_or_identifier(&self, key: &str) -> Option<&Record> {
+        self.resource_servers
+            .get(key)
+            .or_else(|| self.resource_server_by_identifier(key))
+    }
+
+    /// The `client` subject-type grant of a client for an audience.
+    pub fn grant_for(&self, client_id: &str, audience: &str) -> Option<&Record> {
+        self.grants.find(|g| {
+            g.str("client_id") == Some(client_id)
+                && g.str("audience") == Some(audience)
+                && g.str("subject_type").unwrap_or("client") == "client"
+        })
+    }
+
+    /// Deletes a client and its grants; returns whether it existed.
+    pub fn delete_client(&mut self, client_id: &str) -> bool {
+        let existed = self.clients.remove(client_id).is_some();
+        self.grants
+            .remove_where(|g| g.str("client_id") == Some(client_id));
+        existed
+    }
+
+    /// Deletes a resource server and the grants for its audience; returns whether it existed.
+    pub fn delete_resource_server(&mut self, id: &str) -> bool {
+        let Some(removed) = self.resource_servers.remove(id) else {
+            return false;
+        };
+        if let Some(Value::String(audience)) = removed.obj.get("identifier") {
+            self.grants
+                .remove_where(|g| g.str("audience") == Some(audience.as_str()));
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> KeyMaterial {
+        KeyMaterial {
+            kid: "k".into(),
+            pem: String::new(),
+        }
+    }
+
+    #[test]
+    fn new_tenant_has_system_api_global_client_and_authorized_bootstrap() {
+        let t = Tenant::new("127.0.0.1:1", key(), Some(("boot".into(), "s".into())));
+        let api = t
+            .resource_server_by_identifier("https://127.0.0.1:1/api/v2/")
+            .expect("system api");
+        assert_eq!(api.str("name"), Some("Auth0 Management API"));
+        assert_eq!(api.bool("is_system"), Some(true));
+        assert!(t.clients.find(|c| c.bool("global") == Some(true)).is_some());
+        let grant = t
+            .grant_for("boot", "https://127.0.0.1:1/api/v2/")
+            .expect("grant");
+        let scopes = grant.obj["scope"].as_array().map(Vec::len);
+        assert_eq!(scopes, Some(crate::scopes::MANAGEMENT_API_SCOPES.len()));
+    }
+
+    #[test]
+    fn rehome_moves_system_api_and_its_grants() {
+        let mut t = Tenant::new("127.0.0.1:1", key(), Some(("boot".into(), "s".into())));
+        assert!(t.rehome("127.0.0.1:2"));
+        assert!(!t.rehome("127.0.0.1:2"));
+        assert!(t.grant_for("boot", "https://127.0.0.1:2/api/v2/").is_some());
+        assert!(
+            t.resource_server_by_identifier("https://127.0.0.1:1/api/v2/")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn deleting_a_client_deletes_its_grants() {
+        let mut t = Tenant::new("h:1", key(), Some(("boot".into(), "s".into())));
+        assert!(t.delete_client("boot"));
+        assert!(t.grants.is_empty());
+        assert!(!t.delete_client("boot"));
+    }
+}

@@ -1,0 +1,164 @@
+//! An ordered collection of JSON records with an id index: the storage of clients, grants and
+//! resource servers.
+//!
+//! Owns insertion order (list order), O(1) lookup by id, O(page) slicing and checkpoint cursors.
+//! Must not know what a record means; the endpoint modules do.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+/// One stored object (`client`, `client grant`, `resource server`) and its creation sequence.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Creation sequence: list order and checkpoint cursor.
+    pub seq: u64,
+    /// The object as Auth0 shows it (secrets included; views filter them).
+    pub obj: Map<String, Value>,
+}
+
+impl Record {
+    /// A string field.
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.obj.get(key).and_then(Value::as_str)
+    }
+    /// A boolean field.
+    pub fn bool(&self, key: &str) -> Option<bool> {
+        self.obj.get(key).and_then(Value::as_bool)
+    }
+}
+
+/// Records in creation order, indexed by the value of their id field.
+#[derive(Debug, Clone)]
+pub struct Table {
+    id_key: &'static str,
+    items: Vec<Record>,
+    index: HashMap<String, usize>,
+}
+
+impl Table {
+    /// An empty table whose records are identified by `id_key` (`client_id`, `id`).
+    pub fn new(id_key: &'static str) -> Table {
+        Table {
+            id_key,
+            items: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// All records in order.
+    pub fn all(&self) -> &[Record] {
+        &self.items
+    }
+
+    /// The record with this id.
+    pub fn get(&self, id: &str) -> Option<&Record> {
+        self.index.get(id).map(|&i| &self.items[i])
+    }
+
+    /// The record with this id, mutable.
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut Record> {
+        let i = *self.index.get(id)?;
+        Some(&mut self.items[i])
+    }
+
+    /// The first record matching `pred`.
+    pub fn find(&self, pred: impl Fn(&Record) -> bool) -> Option<&Record> {
+        self.items.iter().find(|r| pred(r))
+    }
+
+    /// Appends a record (its seq must be larger than every stored one); returns it.
+    pub fn push(&mut self, seq: u64, obj: Map<String, Value>) -> &Record {
+        let id = obj
+            .get(self.id_key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        self.index.insert(id, self.items.len());
+        self.items.push(Record { seq, obj });
+        let last = self.items.len() - 1;
+        &self.items[last]
+    }
+
+    /// Removes the record with this id; returns whether it existed.
+    pub fn remove(&mut self, id: &str) -> Option<Record> {
+        let i = self.index.remove(id)?;
+        let record = self.items.remove(i);
+        for item in &self.items[i..] {
+            if let Some(key) = item.obj.get(self.id_key).and_then(Value::as_str)
+                && let Some(slot) = self.index.get_mut(key)
+            {
+                *slot -= 1;
+            }
+        }
+        Some(record)
+    }
+
+    /// Removes every record matching `pred`; returns how many.
+    pub fn remove_where(&mut self, pred: impl Fn(&Record) -> bool) -> usize {
+        let before = self.items.len();
+        self.items.retain(|r| !pred(r));
+        let removed = before - self.items.len();
+        if removed > 0 {
+            self.reindex();
+        }
+        removed
+    }
+
+    fn reindex(&mut self) {
+        self.index.clear();
+        for (i, item) in self.items.iter().enumerate() {
+            let id = item
+                .obj
+                .get(self.id_key)
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            self.index.insert(id.to_string(), i);
+        }
+    }
+
+    /// Position of the first record whose seq is >= `seq` (checkpoint cursors).
+    pub fn position_from_seq(&self, seq: u64) -> usize {
+        self.items.partition_point(|r| r.seq < seq)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(id: &str) -> Map<String, Value> {
+        match json!({ "id": id }) {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn keeps_order_and_index_across_removals() {
+        let mut t = Table::new("id");
+        for (seq, id) in ["a", "b", "c", "d"].iter().enumerate() {
+            t.push(seq as u64 + 1, obj(id));
+        }
+        assert!(t.remove("b").is_some());
+        assert!(t.remove("b").is_none());
+        assert_eq!(t.get("c").map(|r| r.seq), Some(3));
+        assert_eq!(t.get("d").map(|r| r.seq), Some(4));
+        assert_eq!(t.remove_where(|r| r.str("id") == Some("a")), 1);
+        assert_eq!(t.get("d").map(|r| r.seq), Some(4));
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.position_from_seq(4), 1);
+        assert_eq!(t.position_from_seq(99), 2);
+    }
+}

@@ -1,0 +1,211 @@
+//! One planned change: its action, the object it targets and the per-field before/after values.
+//!
+//! Owns the plan's vocabulary ([`Action`], [`Kind`], [`Change`], [`FieldChange`]) and the pure
+//! helpers every consumer needs from it: the request body a change stands for and the set view of
+//! list-valued fields. Must not compare desired and remote state (that is `diff`), nor format text.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// What happens to one tenant object. A closed set: the plan holds no no-op entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A new object; every field has `before: None`.
+    Create,
+    /// Managed fields of an existing object change; only differing fields are listed.
+    Update,
+    /// An update of an unmarked client pinned by `client_id` that adds the ownership marker.
+    Adopt,
+    /// The object goes away; every field has `after: None`.
+    Delete,
+}
+
+impl Action {
+    /// The symbol the text and markdown renderers show.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Adopt => "<=",
+            Action::Delete => "-",
+        }
+    }
+
+    /// The verb shown next to the address ("will be created").
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Create => "created",
+            Action::Update => "updated in place",
+            Action::Adopt => "adopted",
+            Action::Delete => "deleted",
+        }
+    }
+}
+
+/// Which kind of tenant object a change targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A resource server.
+    Api,
+    /// An application (client).
+    Client,
+    /// A client grant.
+    Grant,
+}
+
+/// The application a grant belongs to: always its key, and its `client_id` once it exists.
+///
+/// A grant created for an application created in the same plan has `client_id: None`; apply takes
+/// the id from the client it just created for `key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRef {
+    /// The application's key (its ownership-marker key).
+    pub key: String,
+    /// The tenant's client id, when the client already exists.
+    pub client_id: Option<String>,
+}
+
+/// A grant that Auth0 deletes together with its client (shown on the client's delete, never sent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CascadedGrant {
+    /// `cgr_…`.
+    pub id: String,
+    /// The API identifier.
+    pub audience: String,
+    /// The scopes it held, sorted.
+    pub scope: Vec<String>,
+}
+
+/// One field's values before and after, in Auth0's wire form.
+///
+/// `field` is the wire name (`name`, `scopes`, `scope`, `token_lifetime`…); metadata keys are
+/// `client_metadata.<key>`. `before: None` means absent (always so on create), `after: None` means
+/// removed (always so on delete; a metadata key removal is sent as `null`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// Wire name of the field.
+    pub field: String,
+    /// Value in the tenant now.
+    pub before: Option<Value>,
+    /// Value after apply.
+    pub after: Option<Value>,
+}
+
+/// Prefix of the per-key metadata fields.
+pub const METADATA_PREFIX: &str = "client_metadata.";
+
+/// Element-wise view of a list-valued field (scopes, grant types), for "+ x / - y" displays.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SetDelta {
+    /// Elements only in `after`.
+    pub added: Vec<Value>,
+    /// Elements only in `before`.
+    pub removed: Vec<Value>,
+    /// Elements whose identity (`value` of an API scope) stayed but whose content changed.
+    pub changed: Vec<(Value, Value)>,
+}
+
+impl FieldChange {
+    /// Builds a change of one field.
+    pub fn new(field: impl Into<String>, before: Option<Value>, after: Option<Value>) -> Self {
+        FieldChange {
+            field: field.into(),
+            before,
+            after,
+        }
+    }
+
+    /// The set view when both sides are arrays (or absent); `None` for scalar fields.
+    ///
+    /// Array elements that are objects with a `value` key (API scopes) are matched by that key, so
+    /// a new description shows as a change of one scope instead of a removal plus an addition.
+    pub fn set_delta(&self) -> Option<SetDelta> {
+        let side = |v: &Option<Value>| match v {
+            None | Some(Value::Null) => Some(Vec::new()),
+            Some(Value::Array(items)) => Some(items.clone()),
+            Some(_) => None,
+        };
+        let (before, after) = (side(&self.before)?, side(&self.after)?);
+        let identity = |v: &Value| v.get("value").cloned().unwrap_or_else(|| v.clone());
+        let mut delta = SetDelta::default();
+        for b in &before {
+            match after.iter().find(|a| identity(a) == identity(b)) {
+                None => delta.removed.push(b.clone()),
+                Some(a) if a != b => delta.changed.push((b.clone(), a.clone())),
+                Some(_) => {}
+            }
+        }
+        for a in &after {
+            if !before.iter().any(|b| identity(a) == identity(b)) {
+                delta.added.push(a.clone());
+            }
+        }
+        Some(delta)
+    }
+}
+
+/// One planned change to one tenant object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// What happens.
+    pub action: Action,
+    /// Which kind of object.
+    pub kind: Kind,
+    /// Stable, human address: `api.<identifier>`, `api.management`, `application.<key>`,
+    /// `grant.<key> -> <identifier or management>`.
+    pub address: String,
+    /// The tenant id (client id, grant id, resource-server id) when the object exists.
+    pub id: Option<String>,
+    /// For grants: the application they belong to.
+    #[serde(default)]
+    pub client: Option<ClientRef>,
+    /// Field values before and after (all fields on create/delete, differing ones on update).
+    pub fields: Vec<FieldChange>,
+    /// For a client delete: its grants, which Auth0 deletes with it (no separate request).
+    #[serde(default)]
+    pub cascade: Vec<CascadedGrant>,
+}
+
+impl Change {
+    /// The JSON body of the request this change stands for (`POST` on create, `PATCH` on update and
+    /// adopt; `None` on delete, which has no body).
+    ///
+    /// Metadata keys are nested under `client_metadata`; a removed key is `null` (Auth0 merges
+    /// metadata on PATCH). A grant create lacks `client_id` when `client.client_id` is `None`:
+    /// apply inserts the id of the client it created for `client.key`.
+    pub fn body(&self) -> Option<Value> {
+        if self.action == Action::Delete {
+            return None;
+        }
+        let mut body = Map::new();
+        let mut metadata = Map::new();
+        for f in &self.fields {
+            let value = f.after.clone().unwrap_or(Value::Null);
+            match f.field.strip_prefix(METADATA_PREFIX) {
+                Some(key) => {
+                    metadata.insert(key.to_string(), value);
+                }
+                None => {
+                    body.insert(f.field.clone(), value);
+                }
+            }
+        }
+        if !metadata.is_empty() {
+            body.insert("client_metadata".into(), Value::Object(metadata));
+        }
+        if self.kind == Kind::Grant
+            && self.action == Action::Create
+            && let Some(id) = self.client.as_ref().and_then(|c| c.client_id.as_ref())
+        {
+            body.insert("client_id".into(), Value::String(id.clone()));
+        }
+        Some(Value::Object(body))
+    }
+
+    /// The field change named `field`, if listed.
+    pub fn field(&self, field: &str) -> Option<&FieldChange> {
+        self.fields.iter().find(|f| f.field == field)
+    }
+}

@@ -1,0 +1,333 @@
+//! The application part of the diff: matching desired applications to tenant clients, managed
+//! client fields, and prune.
+//!
+//! Matching order: this project's marker with the app's key, then the pinned `client_id`
+//! (adoption). Unmarked clients are never touched unless pinned; clients of other projects are
+//! never touched. `client_metadata` is authoritative on managed clients: keys the config does not
+//! declare are removed (sent as `null`, Auth0 merges metadata on PATCH). Must do no I/O.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::{Action, Builder, CascadedGrant, Change, Error, FieldChange, Kind, METADATA_PREFIX};
+use crate::model::{DesiredApp, DesiredState, MARKER_KEY, Marker, RemoteClient, RemoteState};
+
+/// The values m2mctl forces on every managed application.
+pub(super) const APP_TYPE: &str = "non_interactive";
+/// The only grant type of a managed application.
+pub(super) const GRANT_TYPE: &str = "client_credentials";
+
+/// How a desired application found its client.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Match<'a> {
+    /// The client carrying this project's marker with the app's key.
+    Marked(&'a RemoteClient),
+    /// An unmarked client pinned by `client_id`: adopted.
+    Pinned(&'a RemoteClient),
+    /// No client yet: created.
+    New,
+}
+
+impl<'a> Match<'a> {
+    /// The existing client, if any.
+    pub(super) fn client(self) -> Option<&'a RemoteClient> {
+        match self {
+            Match::Marked(c) | Match::Pinned(c) => Some(c),
+            Match::New => None,
+        }
+    }
+}
+
+/// Result of matching: each desired app with its client, and this project's leftover clients.
+#[derive(Debug)]
+pub(super) struct Matched<'a> {
+    /// Desired applications in config order.
+    pub(super) apps: Vec<(&'a DesiredApp, Match<'a>)>,
+    /// Clients with this project's marker whose key is not in the config, sorted by key.
+    pub(super) orphans: Vec<(String, &'a RemoteClient)>,
+}
+
+/// Address of an application.
+pub(super) fn app_address(key: &str) -> String {
+    format!("application.{key}")
+}
+
+/// Matches every desired application to at most one client, enforcing the ownership rules.
+pub(super) fn match_apps<'a>(
+    desired: &'a DesiredState,
+    remote: &'a RemoteState,
+) -> Result<Matched<'a>, Error> {
+    let project = desired.project.as_str();
+    let mut ours: BTreeMap<String, Vec<&RemoteClient>> = BTreeMap::new();
+    for c in &remote.clients {
+        if let Some(m) = c.marker().filter(|m| m.project == project) {
+            ours.entry(m.key).or_default().push(c);
+        }
+    }
+    let mut pinned: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut apps = Vec::with_capacity(desired.applications.len());
+    for app in &desired.applications {
+        let key = app.key.clone();
+        let marked = ours.get(&app.key).map(Vec::as_slice).unwrap_or_default();
+        if marked.len() > 1 {
+            let ids: Vec<String> = marked
+                .iter()
+                .map(|c| format!("`{}`", c.client_id))
+                .collect();
+            return Err(Error::DuplicateMarker {
+                key,
+                ids: ids.join(", "),
+            });
+        }
+        let found = if let Some(c) = marked.first() {
+            match &app.client_id {
+                Some(pin) if *pin != c.client_id => {
+                    return Err(Error::PinConflict {
+                        key,
+                        pinned: pin.clone(),
+                        marked: c.client_id.clone(),
+                    });
+                }
+                _ => Match::Marked(c),
+            }
+        } else if let Some(pin) = &app.client_id {
+            let c = pinned_client(remote, project, app, pin)?;
+            if let Some(first) = pinned.insert(c.client_id.as_str(), app.key.as_str()) {
+                return Err(Error::PinnedTwice {
+                    client_id: pin.clone(),
+                    first: first.to_string(),
+                    second: key,
+                });
+            }
+            Match::Pinned(c)
+        } else {
+            check_unclaimed(remote, project, app)?;
+            Match::New
+        };
+        apps.push((app, found));
+    }
+    let declared: BTreeSet<&str> = desired
+        .applications
+        .iter()
+        .map(|a| a.key.as_str())
+        .collect();
+    let orphans = ours
+        .into_iter()
+        .filter(|(key, _)| !declared.contains(key.as_str()))
+        .flat_map(|(key, cs)| cs.into_iter().map(move |c| (key.clone(), c)))
+        .collect();
+    Ok(Matched { apps, orphans })
+}
+
+/// The pinned client, when it exists and may be adopted.
+fn pinned_client<'a>(
+    remote: &'a RemoteState,
+    project: &str,
+    app: &DesiredApp,
+    pin: &str,
+) -> Result<&'a RemoteClient, Error> {
+    let key = app.key.clone();
+    let client_id = pin.to_string();
+    let Some(c) = remote.clients.iter().find(|c| c.client_id == pin) else {
+        return Err(Error::PinnedClientMissing { key, client_id });
+    };
+    if c.global {
+        return Err(Error::GlobalClient { key, client_id });
+    }
+    match c.marker() {
+        Some(m) if m.project != project => Err(Error::OwnedByOtherProject {
+            key,
+            client_id,
+            owner: m.project,
+        }),
+        Some(m) => Err(Error::PinnedClientHasOtherKey {
+            key,
+            client_id,
+            other_key: m.key,
+        }),
+        None => Ok(c),
+    }
+}
+
+/// Errors when a new application would collide with another project's key or an unmanaged client
+/// of the same name (never adopted silently).
+fn check_unclaimed(remote: &RemoteState, project: &str, app: &DesiredApp) -> Result<(), Error> {
+    for c in &remote.clients {
+        match c.marker() {
+            Some(m) if m.project != project && m.key == app.key => {
+                return Err(Error::OwnedByOtherProject {
+                    key: app.key.clone(),
+                    client_id: c.client_id.clone(),
+                    owner: m.project,
+                });
+            }
+            None if !c.global && c.name == app.name => {
+                return Err(Error::SameNameUnmanaged {
+                    key: app.key.clone(),
+                    name: app.name.clone(),
+                    client_id: c.client_id.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Adds client creates, updates, adoptions and (with prune) deletes.
+pub(super) fn diff_clients(
+    desired: &DesiredState,
+    remote: &RemoteState,
+    matched: &Matched<'_>,
+    prune: bool,
+    out: &mut Builder,
+) {
+    for (app, found) in &matched.apps {
+        let want = desired_fields(app, &desired.project);
+        let (action, id, fields) = match found {
+            Match::New => {
+                let fields = want
+                    .into_iter()
+                    .filter(|(f, v)| !(f == "description" && v.as_str() == Some("")))
+                    .map(|(f, v)| FieldChange::new(f, None, Some(v)))
+                    .collect();
+                (Action::Create, None, fields)
+            }
+            Match::Marked(c) => (Action::Update, Some(c), changed_fields(c, want)),
+            Match::Pinned(c) => (Action::Adopt, Some(c), changed_fields(c, want)),
+        };
+        if !fields.is_empty() {
+            out.push(Change {
+                action,
+                kind: Kind::Client,
+                address: app_address(&app.key),
+                id: id.map(|c| c.client_id.clone()),
+                client: None,
+                fields,
+                cascade: Vec::new(),
+            });
+        }
+    }
+    for (key, c) in &matched.orphans {
+        if !prune {
+            out.warn(
+                Some(app_address(key)),
+                format!(
+                    "managed application `{key}` (`{}`) is not in the config; run with `--prune` to delete it",
+                    c.client_id
+                ),
+            );
+            continue;
+        }
+        let fields = current_fields(c)
+            .into_iter()
+            .filter_map(|(f, v)| v.map(|v| FieldChange::new(f, Some(v), None)))
+            .collect();
+        let mut cascade: Vec<CascadedGrant> = remote
+            .grants
+            .iter()
+            .filter(|g| g.client_id == c.client_id)
+            .map(|g| CascadedGrant {
+                id: g.id.clone(),
+                audience: g.audience.clone(),
+                scope: sorted(&g.scope),
+            })
+            .collect();
+        cascade.sort_by(|a, b| (&a.audience, &a.id).cmp(&(&b.audience, &b.id)));
+        out.push(Change {
+            action: Action::Delete,
+            kind: Kind::Client,
+            address: app_address(key),
+            id: Some(c.client_id.clone()),
+            client: None,
+            fields,
+            cascade,
+        });
+    }
+}
+
+/// A sorted, de-duplicated copy of a string list (scopes, grant types are sets).
+pub(super) fn sorted(items: &[String]) -> Vec<String> {
+    let set: BTreeSet<&String> = items.iter().collect();
+    set.into_iter().cloned().collect()
+}
+
+/// The managed fields of an application as the config wants them, in display order.
+fn desired_fields(app: &DesiredApp, project: &str) -> Vec<(String, Value)> {
+    let marker = Marker {
+        project: project.to_string(),
+        key: app.key.clone(),
+    };
+    let mut metadata = app.metadata.clone();
+    metadata.insert(MARKER_KEY.to_string(), marker.encode());
+    let mut fields = vec![
+        ("name".to_string(), Value::from(app.name.clone())),
+        (
+            "description".to_string(),
+            Value::from(app.description.clone().unwrap_or_default()),
+        ),
+        ("app_type".to_string(), Value::from(APP_TYPE)),
+        ("grant_types".to_string(), Value::from(vec![GRANT_TYPE])),
+        (
+            "token_endpoint_auth_method".to_string(),
+            Value::from(app.auth_method.as_str()),
+        ),
+    ];
+    fields.extend(
+        metadata
+            .into_iter()
+            .map(|(k, v)| (format!("{METADATA_PREFIX}{k}"), Value::from(v))),
+    );
+    fields
+}
+
+/// The managed fields of a tenant client as read (`None` when absent), in display order.
+fn current_fields(c: &RemoteClient) -> Vec<(String, Option<Value>)> {
+    let mut fields = vec![
+        ("name".to_string(), Some(Value::from(c.name.clone()))),
+        (
+            "description".to_string(),
+            c.description.clone().map(Value::from),
+        ),
+        ("app_type".to_string(), c.app_type.clone().map(Value::from)),
+        (
+            "grant_types".to_string(),
+            Some(Value::from(sorted(&c.grant_types))),
+        ),
+        (
+            "token_endpoint_auth_method".to_string(),
+            c.token_endpoint_auth_method.clone().map(Value::from),
+        ),
+    ];
+    fields.extend(c.client_metadata.iter().map(|(k, v)| {
+        (
+            format!("{METADATA_PREFIX}{k}"),
+            Some(Value::from(v.clone())),
+        )
+    }));
+    fields
+}
+
+/// The fields whose current value differs from the wanted one, metadata removals included.
+fn changed_fields(c: &RemoteClient, want: Vec<(String, Value)>) -> Vec<FieldChange> {
+    let mut have: BTreeMap<String, Option<Value>> = current_fields(c).into_iter().collect();
+    let mut changes = Vec::new();
+    for (field, value) in want {
+        let before = have.remove(&field).flatten();
+        let same = match (field.as_str(), &before) {
+            // An absent description and an empty one are the same thing.
+            ("description", None) => value.as_str() == Some(""),
+            (_, before) => before.as_ref() == Some(&value),
+        };
+        if !same {
+            changes.push(FieldChange::new(field, before, Some(value)));
+        }
+    }
+    for (field, before) in have {
+        if field.starts_with(METADATA_PREFIX) {
+            changes.push(FieldChange::new(field, before, None));
+        }
+    }
+    changes
+}

@@ -1,0 +1,180 @@
+//! Errors of the plan module: rule violations that make a plan unsafe, and bad saved plans.
+//!
+//! Owns the wording and the `help:` of each; must not print anything.
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+/// Why no plan (or no apply of a plan) is possible.
+#[derive(Debug, Error, Diagnostic, PartialEq, Eq)]
+pub enum Error {
+    /// A pinned `client_id` that the tenant does not have.
+    #[error(
+        "application `{key}` pins `client_id: {client_id}`, which does not exist in the tenant"
+    )]
+    #[diagnostic(
+        code(m2mctl::plan::pinned_client_missing),
+        help(
+            "check the id in the Dashboard, or remove `client_id` to let m2mctl create the application"
+        )
+    )]
+    PinnedClientMissing { key: String, client_id: String },
+
+    /// A client (pinned, or carrying the same key) that belongs to another project.
+    #[error("application `{key}`: client `{client_id}` is owned by project `{owner}`")]
+    #[diagnostic(
+        code(m2mctl::plan::owned_by_other_project),
+        help(
+            "each project manages only its own clients: use another key, or if this file took over from project `{owner}`, set `project: {owner}`"
+        )
+    )]
+    OwnedByOtherProject {
+        key: String,
+        client_id: String,
+        owner: String,
+    },
+
+    /// A pinned client already managed by this project under another key.
+    #[error(
+        "application `{key}` pins client `{client_id}`, which this project manages as `{other_key}`"
+    )]
+    #[diagnostic(
+        code(m2mctl::plan::pinned_client_has_other_key),
+        help(
+            "keys are identities: keep `key: {other_key}` for this application, or remove the pin"
+        )
+    )]
+    PinnedClientHasOtherKey {
+        key: String,
+        client_id: String,
+        other_key: String,
+    },
+
+    /// The marker points at one client, the pin at another.
+    #[error(
+        "application `{key}` pins `client_id: {pinned}` but client `{marked}` already carries its marker"
+    )]
+    #[diagnostic(
+        code(m2mctl::plan::pin_conflict),
+        help("set `client_id: {marked}` or remove the pin")
+    )]
+    PinConflict {
+        key: String,
+        pinned: String,
+        marked: String,
+    },
+
+    /// Two applications pin the same client.
+    #[error("applications `{first}` and `{second}` both pin client `{client_id}`")]
+    #[diagnostic(
+        code(m2mctl::plan::pinned_twice),
+        help("a client can be managed by one application only; remove one of the pins")
+    )]
+    PinnedTwice {
+        client_id: String,
+        first: String,
+        second: String,
+    },
+
+    /// Several clients carry this application's marker.
+    #[error("application `{key}` is carried by several clients: {ids}")]
+    #[diagnostic(
+        code(m2mctl::plan::duplicate_marker),
+        help("delete the duplicates in the Dashboard (keep one), then plan again")
+    )]
+    DuplicateMarker { key: String, ids: String },
+
+    /// An unmanaged client with the app's name and no pin: not adopted silently.
+    #[error(
+        "application `{key}`: an unmanaged client named `{name}` already exists (`{client_id}`)"
+    )]
+    #[diagnostic(
+        code(m2mctl::plan::same_name_unmanaged),
+        help(
+            "to manage that client, pin it with `client_id: {client_id}` under the application; to create a new one, give the application another name"
+        )
+    )]
+    SameNameUnmanaged {
+        key: String,
+        name: String,
+        client_id: String,
+    },
+
+    /// A pinned client that m2mctl cannot manage (the tenant's global client).
+    #[error(
+        "application `{key}` pins `{client_id}`, the tenant's global client, which m2mctl cannot manage"
+    )]
+    #[diagnostic(
+        code(m2mctl::plan::global_client),
+        help("pin a machine-to-machine application instead")
+    )]
+    GlobalClient { key: String, client_id: String },
+
+    /// A grant to an API marked `external` that the tenant does not have.
+    #[error(
+        "application `{key}` is granted `{identifier}`, an external API that does not exist in the tenant"
+    )]
+    #[diagnostic(
+        code(m2mctl::plan::external_api_missing),
+        help(
+            "create the API first, or declare it under `apis` without `external: true` so m2mctl creates it"
+        )
+    )]
+    ExternalApiMissing { key: String, identifier: String },
+
+    /// A grant to (or lifetime for) the Management API while its identifier is unknown.
+    #[error(
+        "the tenant has no Management API and its identifier is unknown (needed by {needed_by})"
+    )]
+    #[diagnostic(
+        code(m2mctl::plan::management_api_unknown),
+        help("check the tenant domain; the Management API is `https://{{domain}}/api/v2/`")
+    )]
+    ManagementApiUnknown { needed_by: String },
+
+    /// A declared API whose identifier is a system API of the tenant.
+    #[error("api `{identifier}` is a system API of the tenant and cannot be managed")]
+    #[diagnostic(
+        code(m2mctl::plan::system_api_declared),
+        help(
+            "grant it with `api: management` (for the Management API), or mark it `external: true`"
+        )
+    )]
+    SystemApiDeclared { identifier: String },
+
+    /// The plan would lock m2mctl out of the tenant.
+    #[error("the plan would {what} `{client_id}`, the client m2mctl authenticates as")]
+    #[diagnostic(
+        code(m2mctl::plan::lockout),
+        help(
+            "m2mctl would lose access to the tenant; keep this application and its Management API scopes in the config, or run with another client's credentials"
+        )
+    )]
+    Lockout { client_id: String, what: String },
+
+    /// Too many deletions without `--allow-mass-delete`.
+    #[error("the plan deletes {deletes} objects, more than `max_deletes` ({max_deletes})")]
+    #[diagnostic(
+        code(m2mctl::plan::mass_delete),
+        help(
+            "review the deletions; if they are intended, run with `--allow-mass-delete` or raise `settings.max_deletes`"
+        )
+    )]
+    MassDelete { deletes: usize, max_deletes: usize },
+
+    /// A saved plan written by an incompatible version.
+    #[error("the saved plan has format version {found}; this m2mctl reads version {expected}")]
+    #[diagnostic(
+        code(m2mctl::plan::saved_version),
+        help("make the plan again with this version of m2mctl")
+    )]
+    SavedPlanVersion { found: String, expected: u32 },
+
+    /// A saved plan that is not valid JSON of a plan.
+    #[error("the saved plan is not valid: {reason}")]
+    #[diagnostic(
+        code(m2mctl::plan::saved_invalid),
+        help("make the plan again with `m2mctl plan --out`")
+    )]
+    SavedPlanInvalid { reason: String },
+}

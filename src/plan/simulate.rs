@@ -1,0 +1,195 @@
+//! The effect of a plan on a tenant state, computed in memory.
+//!
+//! Used by the property test (diff → simulate → diff is empty) and by apply tests. Models what
+//! Auth0 does with each request (metadata merge with `null` deleting a key, grants deleted with
+//! their client), inventing ids for created objects. Must do no I/O.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{Action, Change, FieldChange, Kind, METADATA_PREFIX, Plan};
+use crate::model::{MARKER_KEY, Marker, RemoteApi, RemoteClient, RemoteGrant, RemoteState};
+
+/// The tenant state after applying every change of `plan` to `remote`.
+pub fn simulate(plan: &Plan, remote: &RemoteState) -> RemoteState {
+    let mut sim = Sim {
+        state: remote.clone(),
+        created: BTreeMap::new(),
+        next: 0,
+    };
+    // Apply order: creates and updates by kind (APIs, clients, grants), then deletes.
+    let (deletes, writes): (Vec<&Change>, Vec<&Change>) = plan
+        .changes
+        .iter()
+        .partition(|c| c.action == Action::Delete);
+    for c in writes.into_iter().chain(deletes) {
+        sim.apply(c);
+    }
+    sim.state
+}
+
+/// Simulation state: the tenant plus the ids given to applications created so far.
+struct Sim {
+    state: RemoteState,
+    created: BTreeMap<String, String>,
+    next: usize,
+}
+
+impl Sim {
+    /// A fresh id that no object of the state has.
+    fn fresh(&mut self, prefix: &str) -> String {
+        loop {
+            self.next += 1;
+            let id = format!("{prefix}_sim{}", self.next);
+            let s = &self.state;
+            let taken = s.apis.iter().any(|a| a.id == id)
+                || s.clients.iter().any(|c| c.client_id == id)
+                || s.grants.iter().any(|g| g.id == id);
+            if !taken {
+                return id;
+            }
+        }
+    }
+
+    fn apply(&mut self, c: &Change) {
+        let id = c.id.clone().unwrap_or_default();
+        match (c.kind, c.action) {
+            (Kind::Api, Action::Create) => {
+                let mut api = RemoteApi {
+                    id: self.fresh("api"),
+                    identifier: String::new(),
+                    name: String::new(),
+                    scopes: Vec::new(),
+                    token_lifetime: None,
+                    is_system: false,
+                };
+                c.fields.iter().for_each(|f| set_api(&mut api, f));
+                self.state.apis.push(api);
+            }
+            (Kind::Api, Action::Delete) => self.state.apis.retain(|a| a.id != id),
+            (Kind::Api, _) => {
+                if let Some(api) = self.state.apis.iter_mut().find(|a| a.id == id) {
+                    c.fields.iter().for_each(|f| set_api(api, f));
+                }
+            }
+            (Kind::Client, Action::Create) => {
+                let mut client = RemoteClient {
+                    client_id: self.fresh("client"),
+                    name: String::new(),
+                    description: None,
+                    app_type: None,
+                    grant_types: Vec::new(),
+                    token_endpoint_auth_method: None,
+                    client_metadata: BTreeMap::new(),
+                    global: false,
+                };
+                c.fields.iter().for_each(|f| set_client(&mut client, f));
+                if let Some(m) = client
+                    .client_metadata
+                    .get(MARKER_KEY)
+                    .and_then(|v| Marker::decode(v))
+                {
+                    self.created.insert(m.key, client.client_id.clone());
+                }
+                self.state.clients.push(client);
+            }
+            (Kind::Client, Action::Delete) => {
+                self.state.clients.retain(|x| x.client_id != id);
+                self.state.grants.retain(|g| g.client_id != id);
+            }
+            (Kind::Client, _) => {
+                if let Some(client) = self.state.clients.iter_mut().find(|x| x.client_id == id) {
+                    c.fields.iter().for_each(|f| set_client(client, f));
+                }
+            }
+            (Kind::Grant, Action::Create) => {
+                let client_id = c.client.as_ref().and_then(|r| {
+                    r.client_id
+                        .clone()
+                        .or_else(|| self.created.get(&r.key).cloned())
+                });
+                let mut grant = RemoteGrant {
+                    id: self.fresh("cgr"),
+                    client_id: client_id.unwrap_or_default(),
+                    audience: String::new(),
+                    scope: Vec::new(),
+                    subject_type: Some("client".into()),
+                };
+                c.fields.iter().for_each(|f| set_grant(&mut grant, f));
+                self.state.grants.push(grant);
+            }
+            (Kind::Grant, Action::Delete) => self.state.grants.retain(|g| g.id != id),
+            (Kind::Grant, _) => {
+                if let Some(grant) = self.state.grants.iter_mut().find(|g| g.id == id) {
+                    c.fields.iter().for_each(|f| set_grant(grant, f));
+                }
+            }
+        }
+    }
+}
+
+/// The string of a value (`None` for null or absent).
+fn text(v: &Option<Value>) -> Option<String> {
+    v.as_ref().and_then(Value::as_str).map(str::to_string)
+}
+
+/// The strings of an array value.
+fn texts(v: &Option<Value>) -> Vec<String> {
+    v.as_ref()
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn set_api(api: &mut RemoteApi, f: &FieldChange) {
+    match f.field.as_str() {
+        "identifier" => api.identifier = text(&f.after).unwrap_or_default(),
+        "name" => api.name = text(&f.after).unwrap_or_default(),
+        "scopes" => {
+            api.scopes = f
+                .after
+                .clone()
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default()
+        }
+        "token_lifetime" => {
+            api.token_lifetime = f
+                .after
+                .as_ref()
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+        }
+        _ => {}
+    }
+}
+
+fn set_client(client: &mut RemoteClient, f: &FieldChange) {
+    if let Some(key) = f.field.strip_prefix(METADATA_PREFIX) {
+        match text(&f.after) {
+            Some(v) => client.client_metadata.insert(key.to_string(), v),
+            None => client.client_metadata.remove(key),
+        };
+        return;
+    }
+    match f.field.as_str() {
+        "name" => client.name = text(&f.after).unwrap_or_default(),
+        "description" => client.description = text(&f.after),
+        "app_type" => client.app_type = text(&f.after),
+        "grant_types" => client.grant_types = texts(&f.after),
+        "token_endpoint_auth_method" => client.token_endpoint_auth_method = text(&f.after),
+        _ => {}
+    }
+}
+
+fn set_grant(grant: &mut RemoteGrant, f: &FieldChange) {
+    match f.field.as_str() {
+        "audience" => grant.audience = text(&f.after).unwrap_or_default(),
+        "scope" => grant.scope = texts(&f.after),
+        _ => {}
+    }
+}

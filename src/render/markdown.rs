@@ -1,0 +1,154 @@
+//! The markdown renderer for pull-request comments: the summary first (line and object table), then
+//! one collapsible `<details>` section per object holding a ```` ```diff ```` block, then warnings.
+//!
+//! Output is stable for a given plan (no timestamps, no colour). Must not decide what changed.
+
+use std::io::{self, Write};
+
+use super::{
+    FieldView, NO_CHANGES, blocked_line, cascade_lines, field_views, object_line, summary_line,
+};
+use crate::plan::{Action, Change, Plan};
+
+/// Writes `plan` as GitHub-flavoured markdown.
+pub fn markdown(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "### m2mctl plan")?;
+    writeln!(out)?;
+    if plan.is_empty() {
+        writeln!(out, "**{NO_CHANGES}**")?;
+    } else {
+        writeln!(out, "**{}**", summary_line(plan))?;
+        if let Some(line) = blocked_line(plan) {
+            writeln!(out)?;
+            writeln!(out, "> [!CAUTION]")?;
+            writeln!(out, "> {line}")?;
+        }
+        writeln!(out)?;
+        writeln!(out, "| | object | action |")?;
+        writeln!(out, "| --- | --- | --- |")?;
+        for c in &plan.changes {
+            writeln!(
+                out,
+                "| `{}` | `{}` | {} |",
+                c.action.symbol(),
+                c.address.replace('|', "\\|"),
+                verb(c.action)
+            )?;
+        }
+        for c in &plan.changes {
+            writeln!(out)?;
+            section(out, c)?;
+        }
+    }
+    if !plan.warnings.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "**Warnings**")?;
+        writeln!(out)?;
+        for w in &plan.warnings {
+            let at = w
+                .address
+                .as_ref()
+                .map_or(String::new(), |a| format!("`{a}`: "));
+            writeln!(out, "- {at}{}", w.message)?;
+        }
+    }
+    Ok(())
+}
+
+/// The table's action word.
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Adopt => "adopt",
+        Action::Delete => "delete",
+    }
+}
+
+/// One object: a collapsed summary line and its diff block.
+fn section(out: &mut impl Write, c: &Change) -> io::Result<()> {
+    let mut lines = vec![format!("{} {}", c.action.symbol(), object_line(c))];
+    let sign = match c.action {
+        Action::Create => '+',
+        Action::Delete => '-',
+        Action::Update | Action::Adopt => ' ',
+    };
+    for v in field_views(c) {
+        diff_lines(&mut lines, sign, &v);
+    }
+    lines.extend(cascade_lines(c).into_iter().map(|l| format!("- {l}")));
+    let body = lines.join("\n");
+    // A value holding a fence must not close the block early.
+    let fence = if body.contains("```") { "````" } else { "```" };
+    writeln!(
+        out,
+        "<details><summary><code>{} {}</code> will be {}</summary>",
+        html(c.action.symbol()),
+        html(&c.address),
+        c.action.verb()
+    )?;
+    writeln!(out)?;
+    writeln!(out, "{fence}diff")?;
+    writeln!(out, "{body}")?;
+    writeln!(out, "{fence}")?;
+    writeln!(out)?;
+    writeln!(out, "</details>")
+}
+
+/// A field as diff lines: `-` before, `+` after, two spaces for context.
+fn diff_lines(lines: &mut Vec<String>, sign: char, v: &FieldView) {
+    match v {
+        FieldView::Scalar {
+            field,
+            before,
+            after,
+        } => {
+            if let Some(b) = before {
+                lines.push(format!("- {field}: {b}"));
+            }
+            if let Some(a) = after {
+                lines.push(format!("+ {field}: {a}"));
+            }
+        }
+        FieldView::Set {
+            field,
+            added,
+            removed,
+            changed,
+        } => {
+            if added.is_empty() && removed.is_empty() && changed.is_empty() {
+                lines.push(format!("{sign} {field}: []"));
+                return;
+            }
+            lines.push(format!("{sign} {field}:"));
+            lines.extend(added.iter().map(|a| format!("+     {a}")));
+            lines.extend(removed.iter().map(|r| format!("-     {r}")));
+            for (b, a) in changed {
+                lines.push(format!("-     {b}"));
+                lines.push(format!("+     {a}"));
+            }
+        }
+        FieldView::Text {
+            field,
+            before,
+            after,
+            ..
+        } => {
+            lines.push(format!(
+                "- {field}: {}",
+                serde_json::Value::from(before.as_str())
+            ));
+            lines.push(format!(
+                "+ {field}: {}",
+                serde_json::Value::from(after.as_str())
+            ));
+        }
+    }
+}
+
+/// Escapes text for an HTML context (`<summary>`).
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

@@ -1,0 +1,128 @@
+//! Snapshot tests of the three renderers on a representative plan and on an empty plan.
+
+use crate::plan::fixtures::{app, desired, managed, remote, sample_plan};
+use crate::plan::{PlanOptions, diff};
+
+use super::{json, markdown, text};
+
+fn render(f: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut buf = Vec::new();
+    f(&mut buf).unwrap();
+    String::from_utf8(buf).unwrap()
+}
+
+fn empty_plan() -> crate::plan::Plan {
+    let tenant = remote(vec![managed("c1", "billing")], vec![], vec![]);
+    diff(
+        &desired(vec![app("billing")], vec![]),
+        &tenant,
+        &PlanOptions::default(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn text_sample() {
+    insta::assert_snapshot!(render(|o| text(&sample_plan(), o, false)));
+}
+
+#[test]
+fn text_sample_color() {
+    insta::assert_snapshot!(render(|o| text(&sample_plan(), o, true)));
+}
+
+#[test]
+fn text_empty() {
+    insta::assert_snapshot!(render(|o| text(&empty_plan(), o, false)));
+}
+
+#[test]
+fn markdown_sample() {
+    insta::assert_snapshot!(render(|o| markdown(&sample_plan(), o)));
+}
+
+#[test]
+fn markdown_empty() {
+    insta::assert_snapshot!(render(|o| markdown(&empty_plan(), o)));
+}
+
+#[test]
+fn json_sample() {
+    insta::assert_snapshot!(render(|o| json(&sample_plan(), o)));
+}
+
+#[test]
+fn json_empty() {
+    insta::assert_snapshot!(render(|o| json(&empty_plan(), o)));
+}
+
+#[test]
+fn blocked_plan_says_so_in_text_and_markdown() {
+    let mut d = desired(vec![], vec![]);
+    d.settings.max_deletes = 0;
+    let tenant = remote(vec![managed("c1", "gone")], vec![], vec![]);
+    let options = PlanOptions {
+        prune: true,
+        ..PlanOptions::default()
+    };
+    let plan = diff(&d, &tenant, &options).unwrap();
+    let t = render(|o| text(&plan, o, false));
+    assert!(
+        t.contains("Blocked: this plan deletes 1 objects, more than `max_deletes` (0)"),
+        "{t}"
+    );
+    assert!(
+        t.ends_with("Plan: 0 to create, 0 to update, 1 to delete.\n"),
+        "{t}"
+    );
+    let m = render(|o| markdown(&plan, o));
+    assert!(
+        m.contains("> [!CAUTION]\n> this plan deletes 1 objects"),
+        "{m}"
+    );
+    let j: serde_json::Value = serde_json::from_str(&render(|o| json(&plan, o))).unwrap();
+    assert_eq!(
+        j["blocked"],
+        serde_json::json!({"deletes": 1, "max_deletes": 0})
+    );
+}
+
+/// No key of any plan document can hold a secret: walk every JSON key of the rendered plan and of
+/// a saved plan.
+#[test]
+fn no_secret_field_anywhere() {
+    fn keys(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    out.push(k.clone());
+                    keys(v, out);
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| keys(v, out)),
+            _ => {}
+        }
+    }
+    let plan = sample_plan();
+    let saved = crate::plan::SavedPlan::new(
+        plan.clone(),
+        desired(vec![app("billing")], vec![]),
+        PlanOptions::default(),
+    );
+    for doc in [render(|o| json(&plan, o)), saved.to_json()] {
+        let value: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        let mut all = Vec::new();
+        keys(&value, &mut all);
+        assert!(all.len() > 20, "walked too few keys: {all:?}");
+        for k in all {
+            let k = k.to_lowercase();
+            assert!(
+                !k.contains("secret") && !k.contains("token")
+                    || k.contains("token_lifetime")
+                    || k == "token_endpoint_auth_method",
+                "suspicious key `{k}`"
+            );
+        }
+        assert!(!doc.contains("\"client_secret\""));
+    }
+}

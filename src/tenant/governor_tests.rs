@@ -1,0 +1,216 @@
+//! Unit tests of the governor maths: a discrete-event simulation of a token-bucket server.
+
+use super::*;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// A server bucket refilling continuously, like Auth0's per-second limits.
+struct Server {
+    tokens: f64,
+    burst: f64,
+    rps: f64,
+    at: f64,
+}
+
+impl Server {
+    /// Processes one request at `t`: (status 429?, remaining).
+    fn hit(&mut self, t: f64) -> (bool, f64) {
+        self.tokens = (self.tokens + (t - self.at) * self.rps).min(self.burst);
+        self.at = t;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            (false, self.tokens.floor())
+        } else {
+            (true, 0.0)
+        }
+    }
+}
+
+struct Outcome {
+    seconds: f64,
+    throttled: u32,
+    starts: Vec<f64>,
+    rate: Option<f64>,
+}
+
+/// Runs `total` requests through `concurrency` workers with `latency` round trips.
+fn simulate(total: u32, rps: f64, burst: f64, max_rps: Option<f64>, latency: f64) -> Outcome {
+    let t0 = Instant::now();
+    let at = |s: f64| t0 + Duration::from_secs_f64(s);
+    let mut model = Model::new(max_rps);
+    let mut server = Server {
+        tokens: burst,
+        burst,
+        rps,
+        at: 0.0,
+    };
+    // events: (time in ns, seq, worker, phase) phase 0 = ready, 1 = response
+    let mut events = BinaryHeap::new();
+    let mut seq = 0u64;
+    let mut push = |events: &mut BinaryHeap<_>, t: f64, w: u32, phase: u8, extra: (bool, f64)| {
+        seq += 1;
+        events.push(Reverse((
+            (t * 1e9) as u64,
+            seq,
+            w,
+            phase,
+            extra.0,
+            (extra.1 * 1000.0) as u64,
+        )));
+    };
+    for w in 0..DEFAULT_CONCURRENCY as u32 {
+        push(&mut events, 0.0, w, 0, (false, 0.0));
+    }
+    let (mut done, mut throttled, mut starts, mut end) = (0u32, 0u32, Vec::new(), 0.0);
+    let mut started = 0u32;
+    while let Some(Reverse((ns, _, w, phase, was_429, rem_milli))) = events.pop() {
+        let t = ns as f64 / 1e9;
+        if phase == 0 {
+            if started >= total {
+                continue;
+            }
+            match model.try_start(Bucket::Management, at(t)) {
+                Err(wait) => push(
+                    &mut events,
+                    t + wait.as_secs_f64() + 1e-6,
+                    w,
+                    0,
+                    (false, 0.0),
+                ),
+                Ok(()) => {
+                    started += 1;
+                    starts.push(t);
+                    let reply = server.hit(t + latency / 2.0);
+                    push(&mut events, t + latency, w, 1, reply);
+                }
+            }
+        } else {
+            let remaining = rem_milli as f64 / 1000.0;
+            let headers = RateHeaders {
+                limit: burst,
+                remaining,
+            };
+            model.finish(Bucket::Management, at(t), Some(headers), was_429);
+            if was_429 {
+                throttled += 1;
+                started -= 1; // retried
+                model.pause(at(t + 1.0));
+            } else {
+                done += 1;
+                end = t;
+            }
+            if done < total {
+                push(&mut events, t, w, 0, (false, 0.0));
+            }
+        }
+    }
+    Outcome {
+        seconds: end,
+        throttled,
+        starts,
+        rate: model.rate(Bucket::Management),
+    }
+}
+
+#[test]
+fn long_run_reaches_the_refill_rate_without_429s() {
+    // Auth0 enterprise production numbers: burst 50, 16 rps; 1,000 writes
+    let out = simulate(1000, 16.0, 50.0, None, 0.004);
+    let floor = 1000.0 / 16.0;
+    assert!(
+        out.seconds <= 1.10 * floor,
+        "{} s vs floor {floor}",
+        out.seconds
+    );
+    assert!(
+        out.seconds >= (1000.0 - 50.0) / 16.0 - 1.0,
+        "faster than the bucket allows: {}",
+        out.seconds
+    );
+    assert_eq!(out.throttled, 0);
+    let rate = out.rate.expect("rate learnt");
+    assert!((rate - 16.0).abs() < 1.5, "{rate}");
+}
+
+#[test]
+fn slow_responses_and_a_small_bucket_still_avoid_429s() {
+    let out = simulate(200, 2.0, 10.0, None, 0.150);
+    assert!(out.seconds <= 1.15 * 200.0 / 2.0, "{}", out.seconds);
+    assert!(out.throttled <= 1, "{}", out.throttled);
+}
+
+#[test]
+fn max_rps_is_never_exceeded_in_any_one_second_window() {
+    let out = simulate(300, 1000.0, 1000.0, Some(10.0), 0.002);
+    for (i, start) in out.starts.iter().enumerate() {
+        let in_window = out.starts[i..]
+            .iter()
+            .take_while(|t| **t < start + 1.0)
+            .count();
+        assert!(
+            in_window <= 10,
+            "{in_window} starts in the second after {start}"
+        );
+    }
+    assert!(
+        out.seconds >= 29.0 && out.seconds <= 31.0,
+        "{}",
+        out.seconds
+    );
+}
+
+#[test]
+fn without_headers_only_concurrency_and_max_rps_apply() {
+    let mut m = Model::new(None);
+    let now = Instant::now();
+    for _ in 0..100 {
+        assert!(m.try_start(Bucket::Management, now).is_ok());
+    }
+}
+
+#[test]
+fn pause_holds_every_bucket_until_the_deadline() {
+    let mut m = Model::new(None);
+    let now = Instant::now();
+    m.pause(now + Duration::from_secs(2));
+    let wait = m.try_start(Bucket::Authentication, now).unwrap_err();
+    assert_eq!(wait, Duration::from_secs(2));
+    assert!(
+        m.try_start(Bucket::Authentication, now + Duration::from_secs(2))
+            .is_ok()
+    );
+}
+
+#[test]
+fn low_remaining_spaces_requests_until_the_bucket_refills() {
+    let mut m = Model::new(None);
+    let now = Instant::now();
+    m.try_start(Bucket::Management, now).unwrap();
+    m.finish(
+        Bucket::Management,
+        now,
+        RateHeaders::parse(Some("50"), Some("3")),
+        false,
+    );
+    // 3 left, reserve 5: must wait, using the prior rate (5/s) -> (6 - 3) / 5 s
+    let wait = m.try_start(Bucket::Management, now).unwrap_err();
+    assert!((wait.as_secs_f64() - 0.6).abs() < 0.01, "{wait:?}");
+    assert!(m.try_start(Bucket::Management, now + wait).is_ok());
+}
+
+#[test]
+fn rate_headers_parse_table() {
+    let cases = [
+        (Some("50"), Some("49"), Some((50.0, 49.0))),
+        (Some(" 10 "), Some("0"), Some((10.0, 0.0))),
+        (None, Some("1"), None),
+        (Some("50"), None, None),
+        (Some("x"), Some("1"), None),
+        (Some("0"), Some("0"), None),
+        (Some("5"), Some("-1"), None),
+    ];
+    for (limit, remaining, want) in cases {
+        let got = RateHeaders::parse(limit, remaining).map(|h| (h.limit, h.remaining));
+        assert_eq!(got, want, "{limit:?} {remaining:?}");
+    }
+}

@@ -1,0 +1,335 @@
+//! The one place requests are sent: headers, the rate governor, retries, logging and counters.
+//!
+//! Owns [`Http::send`]: it adds `Authorization`, `Accept` and `User-Agent`, waits for the
+//! governor, retries what [`backoff`](super::backoff) says may be retried, logs one debug line
+//! per attempt (method, path, status, duration: never headers, query values holding secrets, or
+//! bodies) and counts requests, retries and 429s. Also maps Auth0's error body to
+//! [`Error::Api`]. Must not know about clients, grants or APIs.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER, USER_AGENT};
+use reqwest::{Method, StatusCode};
+
+use super::backoff::{self, Failure, MAX_ATTEMPTS, MAX_TOTAL_WAIT, Retry};
+use super::domain::TenantUrl;
+use super::error::{Error, Result};
+use super::governor::{Bucket, Governor, RateHeaders};
+pub(crate) use super::reply::{Reply, redact_serde};
+use super::secret::Secret;
+
+/// `m2mctl/<version>`.
+pub const USER_AGENT_VALUE: &str = concat!("m2mctl/", env!("CARGO_PKG_VERSION"));
+/// Per-attempt timeout.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Request counters of one client, for apply's summary and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Metrics {
+    /// Attempts sent (retries included).
+    pub requests: u64,
+    /// Attempts that were retries.
+    pub retries: u64,
+    /// 429 responses received.
+    pub throttled: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    retries: AtomicU64,
+    throttled: AtomicU64,
+}
+
+/// How a request authenticates.
+pub(crate) enum Auth<'a> {
+    /// The Management API token.
+    Bearer,
+    /// HTTP Basic (client_secret_basic at `/oauth/token`).
+    Basic(&'a str, &'a Secret),
+    /// Nothing (form-body credentials, JWKS).
+    None,
+}
+
+/// A request body.
+pub(crate) enum Body<'a> {
+    /// No body.
+    Empty,
+    /// JSON.
+    Json(&'a serde_json::Value),
+    /// `application/x-www-form-urlencoded` (may hold a secret: never logged).
+    Form(Vec<(&'static str, &'a str)>),
+}
+
+/// One logical request (the retry loop may send it several times).
+pub(crate) struct Request<'a> {
+    pub method: Method,
+    /// Path template for errors, e.g. `/api/v2/clients/{id}`.
+    pub template: &'static str,
+    /// The encoded path, starting with `/`.
+    pub path: String,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Body<'a>,
+    pub auth: Auth<'a>,
+    pub retry: Retry,
+    pub bucket: Bucket,
+}
+
+impl<'a> Request<'a> {
+    /// A Management API request with bearer auth; GET/PATCH/DELETE are safe, POST is a create.
+    pub fn management(method: Method, template: &'static str, path: String) -> Request<'a> {
+        let retry = if method == Method::POST {
+            Retry::Create
+        } else {
+            Retry::Safe
+        };
+        Request {
+            method,
+            template,
+            path,
+            query: Vec::new(),
+            body: Body::Empty,
+            auth: Auth::Bearer,
+            retry,
+            bucket: Bucket::Management,
+        }
+    }
+
+    /// Adds query parameters.
+    pub fn query(mut self, pairs: &[(&'static str, &str)]) -> Request<'a> {
+        self.query
+            .extend(pairs.iter().map(|(k, v)| (*k, v.to_string())));
+        self
+    }
+
+    /// Sets a JSON body.
+    pub fn json(mut self, body: &'a serde_json::Value) -> Request<'a> {
+        self.body = Body::Json(body);
+        self
+    }
+
+    fn method_str(&self) -> &'static str {
+        match self.method {
+            Method::GET => "GET",
+            Method::POST => "POST",
+            Method::PATCH => "PATCH",
+            Method::DELETE => "DELETE",
+            Method::PUT => "PUT",
+            _ => "HTTP",
+        }
+    }
+}
+
+/// The HTTP layer of one tenant connection.
+#[derive(Debug)]
+pub(crate) struct Http {
+    client: reqwest::Client,
+    pub base: TenantUrl,
+    pub governor: Governor,
+    counters: Counters,
+    token: OnceLock<Secret>,
+}
+
+impl Http {
+    /// Builds the reqwest client (extra trusted roots from `ca_pem`) and the governor.
+    pub fn new(
+        base: TenantUrl,
+        ca: Option<Vec<reqwest::Certificate>>,
+        governor: Governor,
+    ) -> Result<Http> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(30));
+        if let Some(certs) = ca {
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::Setup(e.without_url().to_string()))?;
+        Ok(Http {
+            client,
+            base,
+            governor,
+            counters: Counters::default(),
+            token: OnceLock::new(),
+        })
+    }
+
+    /// Sets the Management API token (once).
+    pub fn set_token(&self, token: Secret) {
+        let _ = self.token.set(token);
+    }
+
+    /// The counters so far.
+    pub fn metrics(&self) -> Metrics {
+        Metrics {
+            requests: self.counters.requests.load(Ordering::Relaxed),
+            retries: self.counters.retries.load(Ordering::Relaxed),
+            throttled: self.counters.throttled.load(Ordering::Relaxed),
+        }
+    }
+
+    fn build(&self, req: &Request<'_>) -> Result<reqwest::RequestBuilder> {
+        let mut rb = self
+            .client
+            .request(req.method.clone(), self.base.url(&req.path))
+            .header(ACCEPT, "application/json")
+            .header(USER_AGENT, USER_AGENT_VALUE);
+        if !req.query.is_empty() {
+            rb = rb.query(&req.query);
+        }
+        rb = match &req.auth {
+            Auth::Bearer => {
+                let token = self.token.get().ok_or_else(|| Error::MissingCredentials {
+                    domain: self.base.authority().to_string(),
+                })?;
+                rb.bearer_auth(token.expose())
+            }
+            Auth::Basic(user, password) => rb.basic_auth(user, Some(password.expose())),
+            Auth::None => rb,
+        };
+        Ok(match &req.body {
+            Body::Empty => rb,
+            Body::Json(v) => rb.json(v),
+            Body::Form(pairs) => rb.form(pairs),
+        })
+    }
+
+    /// Sends with governor and retries; returns the first response that is not retried.
+    pub async fn send(&self, req: Request<'_>) -> Result<Reply> {
+        let method = req.method_str();
+        let mut waited = Duration::ZERO;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let builder = self.build(&req)?;
+            let ticket = self.governor.start(req.bucket).await;
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
+            let (failure, wait, last) = match builder.send().await {
+                Err(e) => {
+                    drop(ticket);
+                    let failure = if e.is_connect() {
+                        Failure::Connect
+                    } else {
+                        Failure::AfterSend
+                    };
+                    let reason = error_chain(e.without_url());
+                    tracing::debug!(method, path = %req.path, error = %reason, attempt, "request failed");
+                    (
+                        failure,
+                        backoff::backoff(attempt - 1, rand::random()),
+                        Err(reason),
+                    )
+                }
+                Ok(resp) => {
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    let throttled = status == StatusCode::TOO_MANY_REQUESTS;
+                    ticket.finish(rate_headers(&headers), throttled);
+                    let body = resp.bytes().await;
+                    tracing::debug!(
+                        method,
+                        path = %req.path,
+                        status = status.as_u16(),
+                        ms = started.elapsed().as_millis() as u64,
+                        attempt,
+                        "request"
+                    );
+                    match body {
+                        Err(e) => (
+                            Failure::AfterSend,
+                            backoff::backoff(attempt - 1, rand::random()),
+                            Err(error_chain(e.without_url())),
+                        ),
+                        Ok(body) if throttled => {
+                            self.counters.throttled.fetch_add(1, Ordering::Relaxed);
+                            let wait = rate_limit_wait(&headers, attempt - 1);
+                            self.governor.pause(Instant::now() + wait);
+                            drop(body);
+                            (Failure::RateLimited, wait, Ok(status))
+                        }
+                        Ok(_) if status.is_server_error() => (
+                            Failure::Server,
+                            backoff::backoff(attempt - 1, rand::random()),
+                            Ok(status),
+                        ),
+                        Ok(body) => {
+                            return Ok(Reply {
+                                status,
+                                body: body.to_vec(),
+                                method,
+                                template: req.template,
+                            });
+                        }
+                    }
+                }
+            };
+            let reason = match &last {
+                Ok(status) => format!("status {}", status.as_u16()),
+                Err(e) => e.clone(),
+            };
+            if !backoff::should_retry(req.retry, failure) {
+                return Err(Error::OutcomeUnknown {
+                    method,
+                    path: req.template,
+                    reason,
+                });
+            }
+            if attempt >= MAX_ATTEMPTS || waited + wait > MAX_TOTAL_WAIT {
+                return Err(match last {
+                    Ok(status) => Error::RetriesExhausted {
+                        method,
+                        path: req.template,
+                        attempts: attempt,
+                        status: status.as_u16(),
+                    },
+                    Err(reason) => Error::Transport {
+                        method,
+                        path: req.template,
+                        reason,
+                    },
+                });
+            }
+            self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            waited += wait;
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// An error with its sources (reqwest's own message alone says only "error sending request").
+fn error_chain(e: reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn rate_headers(headers: &HeaderMap) -> Option<RateHeaders> {
+    RateHeaders::parse(
+        header(headers, "x-ratelimit-limit"),
+        header(headers, "x-ratelimit-remaining"),
+    )
+}
+
+fn rate_limit_wait(headers: &HeaderMap, retry: u32) -> Duration {
+    backoff::rate_limit_wait(
+        header(headers, RETRY_AFTER.as_str()),
+        header(headers, "x-ratelimit-reset"),
+        SystemTime::now(),
+        retry,
+        rand::random(),
+    )
+}

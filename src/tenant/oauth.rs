@@ -1,0 +1,191 @@
+//! The Authentication API side: `/oauth/token` client-credentials exchanges, reading a client's
+//! secret for it, and the tenant's JWKS.
+//!
+//! Owns the OAuth error shape (`{error, error_description}`, quoted to the user) and where a
+//! client secret goes (form body for `client_secret_post`, HTTP Basic for
+//! `client_secret_basic`). Must not cache tokens or print them (that is the `token` command).
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde::Deserialize;
+
+use super::Client;
+use super::backoff::Retry;
+use super::error::{Error, Result, oauth_help};
+use super::governor::Bucket;
+use super::http::{Auth, Body, Http, Request, redact_serde};
+use super::secret::Secret;
+use super::write::encode;
+use crate::model::AuthMethod;
+
+/// A client-credentials token as `/oauth/token` returned it.
+#[derive(Debug, Clone)]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: Secret,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+    /// Granted scopes (the `scope` field split on spaces; empty when absent).
+    pub scope: BTreeSet<String>,
+    /// `Bearer`.
+    pub token_type: String,
+}
+
+#[derive(Deserialize)]
+struct RawToken {
+    access_token: Secret,
+    expires_in: u64,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    token_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OAuthErrorBody {
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// What `/oauth/token` needs to know about an application.
+#[derive(Debug, Clone)]
+pub struct ClientKeys {
+    /// The client secret.
+    pub client_secret: Secret,
+    /// How it authenticates, when the tenant records it (`None` also for `none`).
+    pub auth_method: Option<AuthMethod>,
+}
+
+#[derive(Deserialize)]
+struct RawKeys {
+    client_secret: Option<Secret>,
+    token_endpoint_auth_method: Option<String>,
+}
+
+/// `POST /oauth/token` with `grant_type=client_credentials` (form-encoded, as Auth0's SDKs send).
+///
+/// Retried like a safe request: repeating it after a lost response only mints another token.
+pub(crate) async fn exchange(
+    http: &Http,
+    client_id: &str,
+    secret: &Secret,
+    audience: &str,
+    method: AuthMethod,
+) -> Result<TokenResponse> {
+    let mut form = vec![("grant_type", "client_credentials"), ("audience", audience)];
+    let auth = match method {
+        AuthMethod::ClientSecretPost => {
+            form.push(("client_id", client_id));
+            form.push(("client_secret", secret.expose()));
+            Auth::None
+        }
+        AuthMethod::ClientSecretBasic => Auth::Basic(client_id, secret),
+    };
+    let req = Request {
+        method: Method::POST,
+        template: "/oauth/token",
+        path: "/oauth/token".into(),
+        query: Vec::new(),
+        body: Body::Form(form),
+        auth,
+        retry: Retry::Safe,
+        bucket: Bucket::Authentication,
+    };
+    let reply = http.send(req).await?;
+    if !reply.status.is_success() {
+        let parsed: Option<OAuthErrorBody> = serde_json::from_slice(&reply.body).ok();
+        let (error, description) = match parsed {
+            Some(OAuthErrorBody {
+                error: Some(e),
+                error_description,
+            }) => (e, error_description.unwrap_or_default()),
+            _ => ("unexpected_response".to_string(), reply.text_excerpt()),
+        };
+        let status = reply.status.as_u16();
+        return Err(Error::OAuth {
+            client_id: client_id.to_string(),
+            audience: audience.to_string(),
+            status,
+            help: oauth_help(status, &error, &description),
+            error,
+            description,
+        });
+    }
+    let raw: RawToken = serde_json::from_slice(&reply.body)
+        .map_err(|e| reply.unexpected(format!("not a token response: {}", redact_serde(&e))))?;
+    Ok(TokenResponse {
+        access_token: raw.access_token,
+        expires_in: raw.expires_in,
+        scope: raw
+            .scope
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+        token_type: raw.token_type.unwrap_or_else(|| "Bearer".into()),
+    })
+}
+
+impl Client {
+    /// A client-credentials token for `client_id` and `audience`, authenticating as `method` says.
+    pub async fn oauth_token(
+        &self,
+        client_id: &str,
+        secret: &Secret,
+        audience: &str,
+        method: AuthMethod,
+    ) -> Result<TokenResponse> {
+        exchange(&self.http, client_id, secret, audience, method).await
+    }
+
+    /// A client's secret and auth method (`GET /clients/{id}?fields=client_secret,…`).
+    /// Needs `read:client_keys`; a 403 says so.
+    pub async fn client_keys(&self, client_id: &str) -> Result<ClientKeys> {
+        let req = Request::management(
+            Method::GET,
+            "/api/v2/clients/{id}",
+            format!("/api/v2/clients/{}", encode(client_id)),
+        )
+        .query(&[
+            ("fields", "client_secret,token_endpoint_auth_method"),
+            ("include_fields", "true"),
+        ]);
+        let reply = self.http.send(req).await?;
+        let unreadable = |reason: String| Error::ClientKeys {
+            client_id: client_id.to_string(),
+            reason,
+        };
+        if reply.status.as_u16() == 403 {
+            return Err(unreadable(reply.api_error().to_string()));
+        }
+        let raw: RawKeys = reply.json()?;
+        let client_secret = raw
+            .client_secret
+            .ok_or_else(|| unreadable("the response has no `client_secret`".into()))?;
+        Ok(ClientKeys {
+            client_secret,
+            auth_method: raw
+                .token_endpoint_auth_method
+                .as_deref()
+                .and_then(AuthMethod::parse),
+        })
+    }
+
+    /// Just the secret of [`Client::client_keys`].
+    pub async fn client_secret(&self, client_id: &str) -> Result<Secret> {
+        Ok(self.client_keys(client_id).await?.client_secret)
+    }
+
+    /// The tenant's signing keys (`GET /.well-known/jwks.json`).
+    pub async fn jwks(&self) -> Result<jsonwebtoken::jwk::JwkSet> {
+        let mut req = Request::management(
+            Method::GET,
+            "/.well-known/jwks.json",
+            "/.well-known/jwks.json".into(),
+        );
+        req.auth = Auth::None;
+        req.bucket = Bucket::Authentication;
+        self.http.send(req).await?.json()
+    }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Conformance session, run by .ci/run: Auth0's own clients against `m2mctl emulator --tls`.
+#   1. auth0-python 6.x (pytest, tests/conformance/test_auth0_python.py)
+#   2. the Node SDK auth0 7.x (tests/conformance/node/sdk.test.js)
+#   3. the deploy CLI auth0-deploy-cli 8.x (tests/conformance/deploy-cli.sh): about 40 s, ~2 GB RAM at
+#      peak (a0deploy's own schema validation); CONFORMANCE_DEPLOY_CLI=0 skips it
+# Each step gets a fresh emulator (the tests assert exact counts on a fresh tenant).
+# Skip the Node step with CONFORMANCE_NODE=0. Use a prebuilt binary with M2MCTL_BIN=path.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+echo "-- building m2mctl"
+M2MCTL=$(m2mctl_bin)
+export M2MCTL
+echo "using $M2MCTL"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/m2mctl-conformance.XXXXXX")
+cleanup() {
+  stop_emulator
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "-- python venv ($HERE/.venv)"
+VENV="$HERE/.venv"
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$HERE/requirements.txt"
+"$VENV/bin/python" -m pip list --disable-pip-version-check 2>/dev/null | grep -iE '^(auth0-python|pytest|pyjwt|httpx|requests) ' || true
+
+echo "-- auth0-python against the emulator"
+mkdir -p "$TMP/py"
+start_emulator "$TMP/py"
+SSL_CERT_FILE=$EMU_CERT REQUESTS_CA_BUNDLE=$EMU_CERT \
+  "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rA "$HERE/test_auth0_python.py"
+stop_emulator
+
+if [ "${CONFORMANCE_NODE:-1}" != 0 ]; then
+  echo "-- node SDK (auth0 7.x) against the emulator"
+  (cd "$HERE/node" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$HERE/node" && node -e 'console.log("auth0 " + require("auth0/package.json").version)')
+  mkdir -p "$TMP/node"
+  start_emulator "$TMP/node"
+  (cd "$HERE/node" && NODE_EXTRA_CA_CERTS=$EMU_CERT node sdk.test.js)
+  stop_emulator
+fi
+
+if [ "${CONFORMANCE_DEPLOY_CLI:-1}" != 0 ]; then
+  echo "-- auth0-deploy-cli against the emulator"
+  "$HERE/deploy-cli.sh"
+fi
+echo "-- conformance ok"
