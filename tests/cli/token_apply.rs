@@ -1,5 +1,4 @@
-//! `token` after a real `apply`: against a TLS emulator, and against the embedded local tenant
-//! whose port changes every run.
+//! `token` after a real `apply`: against a TLS emulator, and against the embedded local tenant.
 
 use serde_json::Value;
 
