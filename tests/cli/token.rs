@@ -9,6 +9,8 @@ mod apply;
 mod errors;
 #[path = "token_seed.rs"]
 mod seed;
+#[path = "token_tty.rs"]
+mod tty;
 
 use serde_json::Value;
 
