@@ -22,7 +22,7 @@ pub mod env {
     pub const M2MCTL_CA_CERT: &str = "M2MCTL_CA_CERT";
     /// Override of the token cache directory.
     pub const M2MCTL_CACHE_DIR: &str = "M2MCTL_CACHE_DIR";
-    /// Disables colour when set to anything (https://no-color.org).
+    /// Disables colour when set to anything (<https://no-color.org>).
     pub const NO_COLOR: &str = "NO_COLOR";
     /// Log filter override for `tracing` (e.g. `m2mctl=debug`).
     pub const M2MCTL_LOG: &str = "M2MCTL_LOG";
