@@ -217,10 +217,12 @@ async fn local_tenant_state_lives_beside_the_config() {
         run.stderr
     );
     // A second plan reuses the same tenant (same state file, same plan); `-q` hides the line.
+    // The port is reused when free, but a parallel test may have taken it meanwhile, so
+    // compare with ports masked.
     let quiet = [&args[..], &["-q"]].concat();
     let again = run_binary(dir.path(), &quiet, &[]).await;
     assert_eq!(again.code, 2, "{}", again.stderr);
-    assert_eq!(again.stdout, run.stdout);
+    assert_eq!(mask_ports(&again.stdout), mask_ports(&run.stdout));
     assert!(
         !again.stderr.to_lowercase().contains("local tenant"),
         "-q: {}",
@@ -271,4 +273,18 @@ async fn plan_over_tls_trusts_the_given_ca_only() {
         4,
         "only the trusted run was served"
     );
+}
+
+/// `127.0.0.1:PORT` with the port replaced, for comparing runs of the local tenant.
+fn mask_ports(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("127.0.0.1:") {
+        let (head, tail) = rest.split_at(at + "127.0.0.1:".len());
+        out.push_str(head);
+        out.push_str("[PORT]");
+        rest = tail.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    out.push_str(rest);
+    out
 }
