@@ -110,6 +110,20 @@ fn previous_port(state: &Path) -> Option<u16> {
         .filter(|p| *p != 0)
 }
 
+/// The local tenant's state holds client secrets (it is the tenant's database), and it sits
+/// beside a config that lives in git: a `.gitignore` of `*` in its folder keeps it out of commits.
+fn keep_out_of_git(dir: &Path) -> Result<()> {
+    let ignore = dir.join(".gitignore");
+    if ignore.exists() {
+        return Ok(());
+    }
+    std::fs::write(
+        &ignore,
+        "# m2mctl's local tenant: holds client secrets, never commit it\n*\n",
+    )
+    .map_err(|e| Error::Local(format!("cannot write `{}`: {e}", ignore.display())))
+}
+
 /// Starts the emulator on 127.0.0.1 (plain http) with its state beside the config, and
 /// authenticates as its bootstrap application.
 async fn connect_local(options: &Options, config_dir: &Path) -> Result<Connection> {
@@ -117,6 +131,7 @@ async fn connect_local(options: &Options, config_dir: &Path) -> Result<Connectio
     if let Some(dir) = state.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Local(format!("cannot create `{}`: {e}", dir.display())))?;
+        keep_out_of_git(dir)?;
     }
     let emulator = spawn_local(&state).await?;
     let shown = state.strip_prefix(".").unwrap_or(&state);

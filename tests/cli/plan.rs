@@ -204,6 +204,8 @@ async fn local_tenant_state_lives_beside_the_config() {
     assert!(run.stdout.contains("Plan: 9 to create"), "{}", run.stdout);
     let state = infra.join(".m2mctl/local-tenant.json");
     assert!(state.is_file(), "no {}", state.display());
+    let ignore = std::fs::read_to_string(infra.join(".m2mctl/.gitignore")).expect("gitignore");
+    assert!(ignore.lines().any(|l| l == "*"), "{ignore}");
     assert!(
         run.stderr.to_lowercase().contains("local tenant"),
         "{}",
