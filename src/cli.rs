@@ -22,7 +22,7 @@ pub mod env {
     pub const M2MCTL_CA_CERT: &str = "M2MCTL_CA_CERT";
     /// Override of the token cache directory.
     pub const M2MCTL_CACHE_DIR: &str = "M2MCTL_CACHE_DIR";
-    /// Disables colour when set to anything (https://no-color.org).
+    /// Disables colour when set to anything (<https://no-color.org>).
     pub const NO_COLOR: &str = "NO_COLOR";
     /// Log filter override for `tracing` (e.g. `m2mctl=debug`).
     pub const M2MCTL_LOG: &str = "M2MCTL_LOG";
@@ -247,9 +247,14 @@ pub struct ExportArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
-    /// Also export grants of exported apps to APIs that are not custom APIs they use (as external).
-    #[arg(long)]
+    /// Export grants to APIs that are neither custom APIs nor the Management API as `external`
+    /// API entries (default true; `=false` leaves them out, and the first apply deletes them).
+    #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
     pub include_foreign_grants: bool,
+    /// The `project` of the exported file: its clients keep their keys, other projects' are skipped.
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
     /// Tenant domain (default: AUTH0_DOMAIN, else the local tenant beside `-o`).
     #[arg(long, env = env::AUTH0_DOMAIN)]
     pub domain: Option<String>,

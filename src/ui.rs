@@ -1,7 +1,7 @@
 //! Terminal facts and logging: whether to colour, whether stdout/stderr are terminals, verbosity.
 //!
 //! Owns the decisions every renderer and progress bar needs. Must not print data: commands write
-//! data to stdout themselves, and logs go through `tracing` to stderr.
+//! data to stdout themselves, and logs and notices go through `tracing` to stderr.
 
 use std::io::IsTerminal;
 
@@ -56,28 +56,76 @@ pub fn use_color(choice: ColorChoice, no_color: bool, is_tty: bool) -> bool {
     }
 }
 
-/// Logs to stderr: warnings by default, info at -v, request timings at -vv, debug at -vvv.
+/// The `tracing` target of notices: one plain line on stderr (no time, no level) shown by
+/// default and hidden by `-q`, e.g. "using the local tenant". Emit with
+/// `tracing::info!(target: ui::NOTICE, "...")`.
+pub const NOTICE: &str = "m2mctl::notice";
+
+/// The default log filter: warnings by default, info at -v, request timings at -vv, debug at
+/// -vvv. rustls' own log lines are off below -vvv: a refused certificate is reported once, by
+/// our error with its `--ca-cert` help, not also by rustls' `ERROR failed to verify TLS
+/// certificate`.
+fn default_filter(quiet: bool, verbose: u8) -> &'static str {
+    match (quiet, verbose) {
+        (true, _) => "error,rustls=off",
+        (false, 0) => "warn,rustls=off",
+        (false, 1) => "m2mctl=info,warn,rustls=off",
+        (false, 2) => "m2mctl=debug,warn,rustls=off",
+        _ => "m2mctl=trace,info",
+    }
+}
+
+/// Logs to stderr with [`default_filter`] (or `M2MCTL_LOG`); notices ([`NOTICE`]) are plain
+/// lines, on unless `-q`.
 pub fn init_logging(ctx: &Context) {
     use tracing_subscriber::EnvFilter;
-    let level = match (ctx.quiet, ctx.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "m2mctl=info,warn",
-        (false, 2) => "m2mctl=debug,warn",
-        _ => "m2mctl=trace,info",
+    let notices = if ctx.quiet {
+        "m2mctl::notice=off"
+    } else {
+        "m2mctl::notice=info"
     };
-    let filter = EnvFilter::try_from_env(env::M2MCTL_LOG).unwrap_or_else(|_| EnvFilter::new(level));
+    let filter = EnvFilter::try_from_env(env::M2MCTL_LOG)
+        .unwrap_or_else(|_| EnvFilter::new(default_filter(ctx.quiet, ctx.verbose)));
+    let filter = match notices.parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(ctx.color_stderr)
-        .with_target(false)
+        .event_format(LogFormat(
+            tracing_subscriber::fmt::format().with_target(false),
+        ))
         .try_init();
     miette::set_hook(Box::new({
         let color = ctx.color_stderr;
         move |_| Box::new(miette::MietteHandlerOpts::new().color(color).build())
     }))
     .ok();
+}
+
+/// The usual `time LEVEL message fields` lines, except notices: their message alone.
+struct LogFormat(tracing_subscriber::fmt::format::Format);
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for LogFormat
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        use tracing_subscriber::fmt::FormatFields;
+        if event.metadata().target() == NOTICE {
+            ctx.format_fields(writer.by_ref(), event)?;
+            return writeln!(writer);
+        }
+        self.0.format_event(ctx, writer, event)
+    }
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ pub use progress::{Mode, Progress};
 pub use report::{Counts, Entry, Outcome, Report};
 
 use crate::model::{MARKER_KEY, Marker};
-use crate::plan::{Action, Change, Kind, Plan};
+use crate::plan::{Action, Change, Kind, Plan, string_items};
 use crate::tenant::{self, Client};
 use recover::ClientIndex;
 
@@ -227,14 +227,7 @@ fn app_key(change: &Change) -> String {
 
 /// The `scope` array of a grant body.
 fn scopes(body: &Value) -> Vec<String> {
-    body.get("scope")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+    string_items(body.get("scope"))
 }
 
 fn created(result: tenant::Result<recover::Created>) -> Result<Outcome, String> {

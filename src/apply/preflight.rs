@@ -9,10 +9,8 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
-
 use super::Error;
-use crate::plan::{Action, Change, Kind, MANAGEMENT_ADDRESS, Plan};
+use crate::plan::{Action, Change, Kind, MANAGEMENT_ADDRESS, Plan, string_items};
 
 /// The `token_endpoint_auth_method` m2mctl itself uses at `/oauth/token`.
 const OWN_AUTH_METHOD: &str = "client_secret_post";
@@ -111,7 +109,9 @@ fn locks_out(c: &Change, me: &str) -> Option<&'static str> {
                 return Some("change the token endpoint auth method of");
             }
             if let Some(types) = after("grant_types")
-                && !strings(&Some(types)).contains(OWN_GRANT_TYPE)
+                && !string_items::<Vec<String>>(Some(&types))
+                    .iter()
+                    .any(|t| t == OWN_GRANT_TYPE)
             {
                 return Some("remove the `client_credentials` grant type from");
             }
@@ -122,27 +122,14 @@ fn locks_out(c: &Change, me: &str) -> Option<&'static str> {
         }
         (Kind::Grant, Action::Update) if grant_of_me && management => {
             let field = c.field("scope")?;
-            let after = strings(&field.after);
-            strings(&field.before)
+            let after: BTreeSet<String> = string_items(field.after.as_ref());
+            string_items::<BTreeSet<_>>(field.before.as_ref())
                 .iter()
                 .any(|s| !after.contains(s))
                 .then_some("remove Management API scopes from")
         }
         _ => None,
     }
-}
-
-/// A JSON string array as a set (anything else is empty).
-fn strings(value: &Option<Value>) -> BTreeSet<String> {
-    value
-        .as_ref()
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

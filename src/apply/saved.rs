@@ -83,7 +83,8 @@ fn domain_name(domain: &Domain) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{DesiredState, RemoteClient, Settings};
+    use crate::model::{DesiredState, Settings};
+    use crate::plan::fixtures::client;
     use crate::plan::{Kind, ObjectRef, PlanOptions};
 
     fn saved(domain: Domain, touched: Vec<ObjectRef>, remote: &RemoteState) -> SavedPlan {
@@ -104,23 +105,10 @@ mod tests {
         SavedPlan::new(plan, desired, PlanOptions::default())
     }
 
-    fn client(id: &str, name: &str) -> RemoteClient {
-        RemoteClient {
-            client_id: id.into(),
-            name: name.into(),
-            description: None,
-            app_type: Some("non_interactive".into()),
-            grant_types: vec!["client_credentials".into()],
-            token_endpoint_auth_method: None,
-            client_metadata: Default::default(),
-            global: false,
-        }
-    }
-
     #[test]
     fn a_touched_object_that_changed_or_vanished_makes_the_plan_stale() {
         let remote = RemoteState {
-            clients: vec![client("a", "one"), client("b", "two")],
+            clients: vec![client("a", "one", None), client("b", "two", None)],
             ..Default::default()
         };
         let touched = vec![ObjectRef {

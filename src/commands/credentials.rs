@@ -1,12 +1,63 @@
-//! `m2mctl credentials`: not built yet (see the open issue that owns it).
+//! `m2mctl credentials`: client id and client secret of managed applications, for bootstrapping
+//! services.
+//!
+//! Owns the plumbing: one read of the tenant, one secret read per application (concurrent, paced
+//! by the tenant client), stdout. On a terminal it warns on stderr before secrets follow. Must not
+//! print a secret anywhere but stdout.
+
+use std::io::Write;
+
+use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::Exit;
+use crate::cli::{CredentialsArgs, CredentialsFormat};
+use crate::token::exchange::CONCURRENCY;
+use crate::token::output::{self, Credential};
+use crate::token::{TokenError, remote, select};
 use crate::ui::Context;
 
 /// Runs `m2mctl credentials`.
-pub async fn run(_args: crate::cli::CredentialsArgs, _ctx: &Context) -> miette::Result<Exit> {
-    Err(miette::miette!(
-        help = "this command is not implemented yet in this build",
-        "`m2mctl credentials` is not available yet"
-    ))
+pub async fn run(args: CredentialsArgs, ctx: &Context) -> miette::Result<Exit> {
+    super::token::with_tenant(&args.config, &args.tenant, ctx, async |opened| {
+        print_credentials(&args, ctx, opened).await
+    })
+    .await
+}
+
+async fn print_credentials(
+    args: &CredentialsArgs,
+    ctx: &Context,
+    opened: &super::token::Opened,
+) -> miette::Result<Exit> {
+    let client = opened.connection.client();
+    let apps = select::select_apps(&opened.desired, &opened.remote, &args.apps)?;
+    let keys: Vec<_> = stream::iter(&apps)
+        .map(|a| remote::client_keys(client, &a.app.key, &a.client.client_id))
+        .buffered(CONCURRENCY)
+        .try_collect()
+        .await?;
+    let creds: Vec<Credential> = apps
+        .iter()
+        .zip(&keys)
+        .map(|(a, k)| Credential {
+            app: &a.app.key,
+            name: &a.app.name,
+            client_id: &a.client.client_id,
+            client_secret: k.client_secret.expose(),
+        })
+        .collect();
+    let text = match args.format {
+        CredentialsFormat::Json => output::credentials_json(&creds),
+        CredentialsFormat::Env => output::credentials_env(&creds)?,
+    };
+    if ctx.stdout_tty {
+        let apps = crate::config::count_noun(creds.len(), "application");
+        eprintln!(
+            "warning: client secrets of {apps} follow; clear the terminal and its scrollback afterwards"
+        );
+    }
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(TokenError::Output)?;
+    Ok(Exit::Success)
 }

@@ -1,12 +1,175 @@
-//! `m2mctl token`: not built yet (see the open issue that owns it).
+//! `m2mctl token`: an access token for each (application, API) of the config, cached, verified
+//! on request, printed as a table, JSON or `export` lines.
+//!
+//! Owns the plumbing: config, one read of the tenant, the cache file, stdout/stderr. Must not
+//! print a token anywhere but stdout, and only in the format asked for.
+
+use std::io::Write;
 
 use crate::Exit;
+use crate::cli::{ConfigArgs, TenantArgs, TokenArgs, TokenFormat};
+use crate::commands::pipeline;
+use crate::config::count_noun;
+use crate::model::{DesiredState, Domain, RemoteState};
+use crate::tenant;
+use crate::token::cache::{self, Cache};
+use crate::token::exchange::Reuse;
+use crate::token::remote::TenantFetch;
+use crate::token::verify::{self, Difference};
+use crate::token::{TokenError, exchange, now_unix, output, select};
 use crate::ui::Context;
 
+/// Config, connection and one read of the tenant: what `token` and `credentials` start from.
+pub(super) struct Opened {
+    pub desired: DesiredState,
+    pub connection: tenant::Connection,
+    pub remote: RemoteState,
+}
+
+/// Loads the config, connects and reads the tenant once (the pipeline `plan` uses, without the
+/// diff); a failed read closes the connection.
+pub(super) async fn open(
+    config: &ConfigArgs,
+    tenant_args: &TenantArgs,
+) -> Result<Opened, pipeline::Error> {
+    let desired = pipeline::load(config)?.desired;
+    let connection = pipeline::connect(&desired.domain, tenant_args, &config.file).await?;
+    match pipeline::read(connection.client()).await {
+        Ok(remote) => Ok(Opened {
+            desired,
+            connection,
+            remote,
+        }),
+        Err(err) => {
+            let _ = connection.close().await;
+            Err(err)
+        }
+    }
+}
+
+/// Runs `body` on the opened tenant, then closes the connection (flushing the local tenant's
+/// state) whatever `body` returned.
+pub(super) async fn with_tenant(
+    config: &ConfigArgs,
+    tenant_args: &TenantArgs,
+    ctx: &Context,
+    body: impl AsyncFnOnce(&Opened) -> miette::Result<Exit>,
+) -> miette::Result<Exit> {
+    let opened = match open(config, tenant_args).await {
+        Ok(opened) => opened,
+        Err(err) => return err.report(ctx),
+    };
+    let outcome = body(&opened).await;
+    let closed = opened.connection.close().await;
+    let exit = outcome?;
+    closed.map_err(miette::Report::new)?;
+    Ok(exit)
+}
+
 /// Runs `m2mctl token`.
-pub async fn run(_args: crate::cli::TokenArgs, _ctx: &Context) -> miette::Result<Exit> {
-    Err(miette::miette!(
-        help = "this command is not implemented yet in this build",
-        "`m2mctl token` is not available yet"
-    ))
+pub async fn run(args: TokenArgs, ctx: &Context) -> miette::Result<Exit> {
+    with_tenant(&args.config, &args.tenant, ctx, async |opened| {
+        serve_and_print(&args, ctx, opened).await
+    })
+    .await
+}
+
+async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> miette::Result<Exit> {
+    let client = opened.connection.client();
+    let pairs = select::select_pairs(
+        &opened.desired,
+        &opened.remote,
+        &args.apps,
+        args.api.as_deref(),
+        &select::management_audience(&opened.remote, client.tenant().authority()),
+    )?;
+    let now = now_unix();
+    let domain = cache_domain(&opened.desired, client, &args.config);
+    // `--verify` checks what the tenant issues now, so it never serves a cached token.
+    let reuse = if args.verify {
+        Reuse::Fresh
+    } else {
+        Reuse::Cached
+    };
+    let mut cache = if args.no_cache { None } else { load_cache() };
+    let fetch = TenantFetch { client };
+    let issued = exchange::serve(&fetch, pairs, cache.as_mut(), reuse, &domain, now).await?;
+    if let Some(cache) = cache.as_ref().filter(|c| c.is_dirty())
+        && let Err(e) = cache.save(now)
+    {
+        let path = cache.path().display();
+        tracing::warn!("cannot write the token cache `{path}`: {e}");
+    }
+
+    let format = args.format.unwrap_or(if ctx.stdout_tty {
+        TokenFormat::Table
+    } else {
+        TokenFormat::Json
+    });
+    let text = match format {
+        TokenFormat::Json => output::tokens_json(&issued),
+        TokenFormat::Env => output::tokens_env(&issued)?,
+        TokenFormat::Table => output::tokens_table(&issued, now),
+    };
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(TokenError::Output)?;
+    if format == TokenFormat::Table && !ctx.quiet {
+        eprintln!("{}", output::TABLE_HINT);
+    }
+    if !args.verify {
+        return Ok(Exit::Success);
+    }
+
+    let jwks = client.jwks().await?;
+    let issuer = client.tenant().issuer();
+    let differences = verify::check_issued(&issued, &jwks, &issuer, now);
+    let tokens = count_noun(issued.len(), "token");
+    if differences.is_empty() {
+        if !ctx.quiet {
+            eprintln!("verified {tokens}: no differences from the config");
+        }
+        return Ok(Exit::Success);
+    }
+    let rows: Vec<(&str, &str, &Difference)> = differences
+        .iter()
+        .map(|(i, d)| (i.pair.app_key.as_str(), i.pair.api_label(), d))
+        .collect();
+    eprint!("{}", output::differences_table(&rows));
+    let found = count_noun(differences.len(), "difference");
+    eprintln!("error: verified {tokens}: {found} from the config");
+    Ok(Exit::Failure)
+}
+
+/// The cache, or none (with a warning) when there is no cache directory.
+fn load_cache() -> Option<Cache> {
+    let Some(dir) = cache::default_dir() else {
+        tracing::warn!(
+            "no user cache directory; set `{}` to cache tokens",
+            crate::cli::env::M2MCTL_CACHE_DIR
+        );
+        return None;
+    };
+    let (cache, ignored) = Cache::load(&dir);
+    if let Some(why) = ignored {
+        tracing::warn!(
+            "ignoring the token cache `{}` ({}); it will be rewritten",
+            cache.path().display(),
+            why.0
+        );
+    }
+    Some(cache)
+}
+
+/// The cache key's tenant: the domain's authority, or for the embedded local tenant (whose port
+/// changes every run) its state file.
+fn cache_domain(desired: &DesiredState, client: &tenant::Client, config: &ConfigArgs) -> String {
+    match desired.domain {
+        Domain::Local => {
+            let dir = pipeline::config_dir(&config.file);
+            let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+            format!("local:{}", dir.join(tenant::LOCAL_STATE_FILE).display())
+        }
+        Domain::Remote(_) => client.tenant().authority().to_string(),
+    }
 }

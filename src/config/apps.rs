@@ -48,20 +48,36 @@ pub(crate) fn check<'f>(
     let mut names: HashMap<&str, Range<usize>> = HashMap::with_capacity(file.applications.len());
     let mut keys: HashMap<&str, Range<usize>> = HashMap::with_capacity(file.applications.len());
     let mut pins: HashMap<&str, Range<usize>> = HashMap::new();
+    let mut pinned_names: HashMap<&str, Range<usize>> = HashMap::new();
     let mut out = Vec::with_capacity(file.applications.len());
     for cfg in &file.applications {
         c.name(&cfg.name, "application");
         let name = cfg.name.value.as_str();
         let name_at = c.at(&cfg.name);
-        unique(
-            c,
-            &mut names,
-            name,
-            name_at.clone(),
-            "config::duplicate_app_name",
-            format!("application name `{name}` is used twice"),
-            "names identify applications in plans and in the Dashboard; rename one (keep its `key` to keep its identity)",
-        );
+        // Auth0 names are not unique: same-named clients of a tenant may be adopted side by
+        // side (as `m2mctl export` writes them) when every one of them pins its `client_id`.
+        let pinned = cfg.client_id.is_some();
+        let clash = match (names.get(name), pinned_names.get(name)) {
+            (Some(first), _) => Some(first.clone()),
+            (None, Some(first)) if !pinned => Some(first.clone()),
+            _ => None,
+        };
+        let name_dup = clash.is_some();
+        if let Some(first) = clash {
+            c.push(
+                Finding::new(
+                    "config::duplicate_app_name",
+                    format!("application name `{name}` is used twice"),
+                )
+                .label(name_at.clone(), "used again here")
+                .label(first, "first used here")
+                .help("names identify applications in plans and in the Dashboard; rename one (keep its `key` to keep its identity)"),
+            );
+        } else if pinned {
+            pinned_names.entry(name).or_insert_with(|| name_at.clone());
+        } else {
+            names.insert(name, name_at.clone());
+        }
         let (key, key_at) = match &cfg.key {
             Some(k) => (k.value.as_str(), c.at(k)),
             None => (name, name_at),
@@ -78,15 +94,20 @@ pub(crate) fn check<'f>(
                 .label(key_at.clone(), "the marker `project:key` exceeds 255 characters")
                 .help("Auth0 metadata values hold at most 255 characters; shorten the key or the project"));
         }
-        unique(
-            c,
-            &mut keys,
-            key,
-            key_at,
-            "config::duplicate_app_key",
-            format!("application key `{key}` is used twice"),
-            "keys identify managed applications (`key` defaults to the name); give each application its own key",
-        );
+        if defaulted && name_dup {
+            // Same name, key defaulted from it: the name finding already says it.
+            keys.entry(key).or_insert(key_at);
+        } else {
+            unique(
+                c,
+                &mut keys,
+                key,
+                key_at,
+                "config::duplicate_app_key",
+                format!("application key `{key}` is used twice"),
+                "keys identify managed applications (`key` defaults to the name); give each application its own key",
+            );
+        }
         if let Some(d) = &cfg.description {
             let len = d.value.chars().count();
             if len > MAX_DESCRIPTION {

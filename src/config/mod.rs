@@ -23,6 +23,7 @@ mod apps;
 mod diagnostics;
 mod lifetimes;
 pub mod model;
+mod parse_errors;
 mod schema;
 mod subst;
 mod validate;
@@ -95,6 +96,17 @@ pub fn load(path: &Path, vars: &Vars) -> Result<Loaded, Error> {
     load_str(&name, &source, vars)
 }
 
+/// Parser limits: room for 100,000 applications; the other budgets (depth, aliases) stay default.
+fn parse_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = 5_000_000;
+    budget.max_events = 10_000_000;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.emit_comments = false;
+    options
+}
+
 /// Substitutes, parses and validates config text (pure; `name` labels diagnostics).
 pub fn load_str(name: &str, source: &str, vars: &Vars) -> Result<Loaded, Error> {
     let shared: Arc<str> = Arc::from(source);
@@ -108,8 +120,8 @@ pub fn load_str(name: &str, source: &str, vars: &Vars) -> Result<Loaded, Error> 
         ]));
     }
     let (text, map) = subst::substitute(source, vars).map_err(fail)?;
-    let config: ConfigFile = serde_saphyr::from_str(&text)
-        .map_err(|e| fail(vec![diagnostics::parse_finding(&e, source, &text, &map)]))?;
+    let config: ConfigFile = serde_saphyr::from_str_with_options(&text, parse_options())
+        .map_err(|e| fail(vec![parse_errors::parse_finding(&e, source, &text, &map)]))?;
     let mut checker = validate::Checker {
         map: &map,
         text: &text,
@@ -127,3 +139,6 @@ pub fn load_str(name: &str, source: &str, vars: &Vars) -> Result<Loaded, Error> 
         source: shared,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -18,7 +18,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+use serde_saphyr::granit_parser::{Event, Options as ParserOptions, Parser, ScalarStyle};
 
 use super::diagnostics::{Finding, suggest};
 use super::vars::{VarIssueKind, Vars, expand};
@@ -73,13 +73,15 @@ pub(crate) fn substitute<'a>(
     source: &'a str,
     vars: &Vars,
 ) -> Result<(Cow<'a, str>, SpanMap), Vec<Finding>> {
-    if !source.contains('$') {
+    if !source.contains("${") {
         return Ok((Cow::Borrowed(source), SpanMap::default()));
     }
     let mut rewrites: Vec<(Range<usize>, String)> = Vec::new();
     let mut findings = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
-    for event in Parser::new_from_str(source) {
+    let mut options = ParserOptions::default();
+    options.emit_comments = false;
+    for event in Parser::new_from_str_with_options(source, options) {
         let Ok((event, span)) = event else {
             return Ok((Cow::Borrowed(source), SpanMap::default()));
         };

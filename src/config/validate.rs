@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::apps;
-use super::diagnostics::{Finding, location_range};
+use super::diagnostics::Finding;
 use super::lifetimes;
 use super::model::{ApiConfig, CONFIG_VERSION, ConfigFile, MAX_TOKEN_LIFETIME, Sp};
+use super::parse_errors::location_range;
 use super::subst::SpanMap;
 use crate::model::{DEFAULT_PROJECT, DesiredApi, DesiredState, Domain, ScopeDef, Settings};
 

@@ -20,6 +20,15 @@ use super::stats::Stats;
 use super::store::Tenant;
 use super::{clients, grants, oauth, resource_servers, stats};
 
+/// What a write handler's edit did, for [`AppState::update`].
+#[derive(Debug)]
+pub enum Edit<T> {
+    /// The tenant changed: persist before answering with the value.
+    Changed(T),
+    /// Nothing changed (deleting an unknown id): answer with the value at once.
+    Unchanged(T),
+}
+
 /// Everything a request handler can reach.
 #[derive(Debug)]
 pub struct AppState {
@@ -74,9 +83,28 @@ impl AppState {
         self.tenant.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Exclusive access for a write; keep the section short and call [`AppState::commit`] after.
+    /// Exclusive access for a write; keep the section short and call [`AppState::commit`] after
+    /// (handlers use [`AppState::update`], which does both).
     pub fn write(&self) -> RwLockWriteGuard<'_, Tenant> {
         self.tenant.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs a write handler's `edit` under the write lock (released before awaiting). When the
+    /// tenant changed, bumps its version and waits until the state file holds it, so the answer
+    /// is only sent once the write is durable; an unchanged tenant is answered at once.
+    pub async fn update<T>(
+        &self,
+        edit: impl FnOnce(&mut Tenant) -> Result<Edit<T>, ApiError>,
+    ) -> Result<T, ApiError> {
+        let (value, version) = {
+            let mut tenant = self.write();
+            match edit(&mut tenant)? {
+                Edit::Changed(value) => (value, tenant.touch()),
+                Edit::Unchanged(value) => return Ok(value),
+            }
+        };
+        self.commit(version).await?;
+        Ok(value)
     }
 
     /// Waits until the state file holds `version` (no-op in memory). Writes are answered only after.

@@ -1,7 +1,8 @@
 //! `/api/v2/clients`: list, get, create, patch (metadata merge, null deletes), delete (cascading
 //! to grants; 204 for unknown ids), rotate-secret.
 //!
-//! Owns client semantics and which fields each scope may read. Must not touch the socket or the
+//! Owns client semantics and which fields each scope may read (403 when `fields` names one the
+//! token may not read). Must not touch the socket or the
 //! file; it mutates the tenant under the lock and awaits the commit.
 
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
-use super::app::AppState;
+use super::app::{AppState, Edit};
 use super::auth::Bearer;
 use super::body::{self, Field, Kind, f, n, s};
 use super::defaults;
@@ -132,13 +133,17 @@ fn visibility(bearer: &Bearer) -> (&'static [&'static str], Option<&'static [&'s
     }
 }
 
-fn full(obj: &Map<String, Value>) -> View<'_> {
-    View {
-        obj,
-        fields: None,
-        hidden: &[],
-        only: None,
+/// What the token may read of a client, after refusing a `fields` list that names a field it
+/// may not read: Auth0 hides key fields only when they are not asked for.
+fn readable(
+    bearer: &Bearer,
+    fields: Option<&Fields>,
+) -> Result<(&'static [&'static str], Option<&'static [&'static str]>), ApiError> {
+    let (hidden, only) = visibility(bearer);
+    if fields.is_some_and(|f| hidden.iter().any(|k| f.requests(k))) {
+        return Err(ApiError::forbidden_fields());
     }
+    Ok((hidden, only))
 }
 
 fn not_found() -> ApiError {
@@ -183,7 +188,7 @@ pub async fn list(
             && (app_types.is_empty() || r.str("app_type").is_some_and(|t| app_types.contains(&t)))
     };
     let filtered = is_global.is_some() || is_first_party.is_some() || !app_types.is_empty();
-    let (hidden, only) = visibility(&bearer);
+    let (hidden, only) = readable(&bearer, fields.as_ref())?;
     let tenant = app.read();
     let view = list::viewer(fields.as_ref(), hidden, only);
     let filter_ref: Option<&dyn Fn(&Record) -> bool> = if filtered { Some(&filter) } else { None };
@@ -206,7 +211,7 @@ pub async fn get_one(
     bearer.require(READ)?;
     let q = QueryParams::parse(raw.as_deref(), &["fields", "include_fields"])?;
     let fields = Fields::from_query(&q)?;
-    let (hidden, only) = visibility(&bearer);
+    let (hidden, only) = readable(&bearer, fields.as_ref())?;
     let tenant = app.read();
     let record = tenant.clients.get(&id).ok_or_else(not_found)?;
     Ok(list::one(View {
@@ -227,15 +232,13 @@ pub async fn create(
     let sent = body::parse(&bytes)?;
     body::check(&sent, CREATE_FIELDS, &["name"], 0)?;
     let client = defaults::new_client(&ids::client_id(), &ids::client_secret(), &sent);
-    let response = json_response(StatusCode::CREATED, &full(&client));
-    let version = {
-        let mut tenant = app.write();
+    let response = json_response(StatusCode::CREATED, &View::whole(&client));
+    app.update(|tenant| {
         let seq = tenant.next_seq();
         tenant.clients.push(seq, client);
-        tenant.touch()
-    };
-    app.commit(version).await?;
-    Ok(response)
+        Ok(Edit::Changed(response))
+    })
+    .await
 }
 
 /// `PATCH /api/v2/clients/{id}`.
@@ -248,8 +251,7 @@ pub async fn patch(
     bearer.require(UPDATE)?;
     let sent = body::parse(&bytes)?;
     body::check(&sent, PATCH_FIELDS, &[], 0)?;
-    let (response, version) = {
-        let mut tenant = app.write();
+    app.update(|tenant| {
         let record = tenant.clients.get_mut(&id).ok_or_else(not_found)?;
         let mut updated = record.obj.clone();
         for (key, value) in sent {
@@ -282,12 +284,11 @@ pub async fn patch(
                 }
             }
         }
-        let response = json_response(StatusCode::OK, &full(&updated));
+        let response = json_response(StatusCode::OK, &View::whole(&updated));
         record.obj = updated;
-        (response, tenant.touch())
-    };
-    app.commit(version).await?;
-    Ok(response)
+        Ok(Edit::Changed(response))
+    })
+    .await
 }
 
 /// `DELETE /api/v2/clients/{id}` (204, also for unknown ids; its grants go too).
@@ -297,8 +298,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     bearer.require(&["delete:clients"])?;
-    let version = {
-        let mut tenant = app.write();
+    app.update(|tenant| {
         if tenant.clients.get(&id).and_then(|c| c.bool("global")) == Some(true) {
             return Err(ApiError::bad_request(
                 "operation_not_supported",
@@ -306,12 +306,11 @@ pub async fn delete(
             ));
         }
         if !tenant.delete_client(&id) {
-            return Ok(no_content());
+            return Ok(Edit::Unchanged(no_content()));
         }
-        tenant.touch()
-    };
-    app.commit(version).await?;
-    Ok(no_content())
+        Ok(Edit::Changed(no_content()))
+    })
+    .await
 }
 
 /// `POST /api/v2/clients/{id}/rotate-secret` (200 with the new secret).
@@ -321,8 +320,7 @@ pub async fn rotate_secret(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     bearer.require(&["update:client_keys"])?;
-    let (response, version) = {
-        let mut tenant = app.write();
+    app.update(|tenant| {
         let record = tenant.clients.get_mut(&id).ok_or_else(not_found)?;
         if record.obj.contains_key("client_authentication_methods") {
             return Err(ApiError::bad_request(
@@ -333,9 +331,8 @@ pub async fn rotate_secret(
         record
             .obj
             .insert("client_secret".into(), ids::client_secret().into());
-        let response = json_response(StatusCode::OK, &full(&record.obj));
-        (response, tenant.touch())
-    };
-    app.commit(version).await?;
-    Ok(response)
+        let response = json_response(StatusCode::OK, &View::whole(&record.obj));
+        Ok(Edit::Changed(response))
+    })
+    .await
 }

@@ -144,6 +144,16 @@ impl ApiError {
         let message = format!("Insufficient scope, expected any of: {}", any_of.join(", "));
         ApiError::new(StatusCode::FORBIDDEN, "insufficient_scope", message)
     }
+    /// 403 `insufficient_scope` when `fields` names a field the token may not read (Auth0
+    /// hides such fields when they are not asked for). The wording is as recorded in
+    /// research/auth0-api.md §2.1, which quotes it only up to "granted".
+    pub fn forbidden_fields() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "Some fields cannot be read with the permissions granted",
+        )
+    }
     /// 404 with Auth0's `inexistent_*` code.
     pub fn not_found(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, code, message)

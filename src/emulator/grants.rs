@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
-use super::app::AppState;
+use super::app::{AppState, Edit};
 use super::auth::Bearer;
 use super::body::{self, Field, Kind, f, n};
 use super::defaults;
@@ -75,15 +75,6 @@ fn not_found() -> ApiError {
     ApiError::not_found("inexistent_client_grant", "The grant does not exist.")
 }
 
-fn view(r: &Record) -> View<'_> {
-    View {
-        obj: &r.obj,
-        fields: None,
-        hidden: &[],
-        only: None,
-    }
-}
-
 /// `GET /api/v2/client-grants`.
 pub async fn list(
     State(app): State<Arc<AppState>>,
@@ -136,7 +127,7 @@ pub async fn list(
         filter_ref,
         page,
         "client_grants",
-        view,
+        |r: &Record| View::whole(&r.obj),
     ))
 }
 
@@ -149,7 +140,7 @@ pub async fn get_one(
     bearer.require(&["read:client_grants"])?;
     let tenant = app.read();
     let record = tenant.grants.get(&id).ok_or_else(not_found)?;
-    Ok(list::one(view(record)))
+    Ok(list::one(View::whole(&record.obj)))
 }
 
 /// `POST /api/v2/client-grants` (201).
@@ -184,8 +175,7 @@ pub async fn create(
         .get("subject_type")
         .and_then(Value::as_str)
         .unwrap_or("client");
-    let (response, version) = {
-        let mut tenant = app.write();
+    app.update(|tenant| {
         if let Some(id) = client_id
             && tenant.clients.get(id).is_none()
         {
@@ -217,10 +207,9 @@ pub async fn create(
         let response = json_response(StatusCode::CREATED, &grant);
         let seq = tenant.next_seq();
         tenant.grants.push(seq, grant);
-        (response, tenant.touch())
-    };
-    app.commit(version).await?;
-    Ok(response)
+        Ok(Edit::Changed(response))
+    })
+    .await
 }
 
 /// `PATCH /api/v2/client-grants/{id}`: only `scope`, `organization_usage`,
@@ -234,8 +223,7 @@ pub async fn patch(
     bearer.require(&["update:client_grants"])?;
     let sent = body::parse(&bytes)?;
     body::check(&sent, PATCH_FIELDS, &[], 1)?;
-    let (response, version) = {
-        let mut tenant = app.write();
+    app.update(|tenant| {
         let record = tenant.grants.get_mut(&id).ok_or_else(not_found)?;
         if record.bool("is_system") == Some(true) {
             return Err(ApiError::bad_request(
@@ -264,10 +252,9 @@ pub async fn patch(
             _ => {}
         }
         let response = json_response(StatusCode::OK, &record.obj);
-        (response, tenant.touch())
-    };
-    app.commit(version).await?;
-    Ok(response)
+        Ok(Edit::Changed(response))
+    })
+    .await
 }
 
 /// `DELETE /api/v2/client-grants/{id}` (204, also for unknown ids).
@@ -277,8 +264,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     bearer.require(&["delete:client_grants"])?;
-    let version = {
-        let mut tenant = app.write();
+    app.update(|tenant| {
         if tenant.grants.get(&id).and_then(|g| g.bool("is_system")) == Some(true) {
             return Err(ApiError::bad_request(
                 "operation_not_supported",
@@ -286,10 +272,9 @@ pub async fn delete(
             ));
         }
         if tenant.grants.remove(&id).is_none() {
-            return Ok(no_content());
+            return Ok(Edit::Unchanged(no_content()));
         }
-        tenant.touch()
-    };
-    app.commit(version).await?;
-    Ok(no_content())
+        Ok(Edit::Changed(no_content()))
+    })
+    .await
 }

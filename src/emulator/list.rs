@@ -158,6 +158,11 @@ impl Fields {
         Ok((!names.is_empty()).then_some(Fields { names, include }))
     }
 
+    /// `key` is asked for by name (`include_fields` true), not merely left unexcluded.
+    pub fn requests(&self, key: &str) -> bool {
+        self.include && self.names.iter().any(|n| n == key)
+    }
+
     fn keeps(&self, key: &str) -> bool {
         self.names.iter().any(|n| n == key) == self.include
     }
@@ -174,6 +179,18 @@ pub struct View<'a> {
     pub hidden: &'a [&'a str],
     /// Only these keys (summary views).
     pub only: Option<&'a [&'a str]>,
+}
+
+impl View<'_> {
+    /// The whole object: no selection, nothing hidden (write responses, grants).
+    pub fn whole(obj: &Map<String, Value>) -> View<'_> {
+        View {
+            obj,
+            fields: None,
+            hidden: &[],
+            only: None,
+        }
+    }
 }
 
 impl Serialize for View<'_> {

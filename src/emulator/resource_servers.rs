@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
-use super::app::AppState;
+use super::app::{AppState, Edit};
 use super::auth::Bearer;
 use super::body::{self, Field, Kind, f, n};
 use super::defaults;
@@ -74,15 +74,6 @@ fn not_found() -> ApiError {
         "inexistent_resource_server",
         "The resource server does not exist",
     )
-}
-
-fn whole(obj: &Map<String, Value>) -> View<'_> {
-    View {
-        obj,
-        fields: None,
-        hidden: &[],
-        only: None,
-    }
 }
 
 /// `GET /api/v2/resource-servers`.
@@ -171,8 +162,7 @@ pub async fn create(
     if let Some(web) = check_web_lifetime(&sent, None)? {
         sent.insert("token_lifetime_for_web".into(), web.into());
     }
-    let (response, version) = {
-        let mut tenant = app.write();
+    app.update(|tenant| {
         if identifier == tenant.management_audience()
             || tenant.resource_server_by_identifier(&identifier).is_some()
         {
@@ -182,13 +172,12 @@ pub async fn create(
             ));
         }
         let rs = defaults::new_resource_server(&ids::resource_server_id(), &sent);
-        let response = json_response(StatusCode::CREATED, &whole(&rs));
+        let response = json_response(StatusCode::CREATED, &View::whole(&rs));
         let seq = tenant.next_seq();
         tenant.resource_servers.push(seq, rs);
-        (response, tenant.touch())
-    };
-    app.commit(version).await?;
-    Ok(response)
+        Ok(Edit::Changed(response))
+    })
+    .await
 }
 
 /// `token_lifetime_for_web` may not exceed `token_lifetime`. An explicit web lifetime above it is an
@@ -224,8 +213,7 @@ pub async fn patch(
 ) -> Result<Response, ApiError> {
     bearer.require(&["update:resource_servers"])?;
     let sent = body::parse(&bytes)?;
-    let (response, version) = {
-        let mut tenant = app.write();
+    app.update(|tenant| {
         let id = tenant
             .resource_server_by_id_or_identifier(&key)
             .and_then(|r| r.str("id").map(str::to_string))
@@ -269,13 +257,9 @@ pub async fn patch(
                 record.obj.insert(k, v);
             }
         }
-        (
-            json_response(StatusCode::OK, &whole(&record.obj)),
-            tenant.touch(),
-        )
-    };
-    app.commit(version).await?;
-    Ok(response)
+        Ok(Edit::Changed(json_response(StatusCode::OK, &View::whole(&record.obj))))
+    })
+    .await
 }
 
 /// `DELETE /api/v2/resource-servers/{id or identifier}` (204, also for unknown ones; grants for
@@ -286,10 +270,9 @@ pub async fn delete(
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
     bearer.require(&["delete:resource_servers"])?;
-    let version = {
-        let mut tenant = app.write();
+    app.update(|tenant| {
         let Some(record) = tenant.resource_server_by_id_or_identifier(&key) else {
-            return Ok(no_content());
+            return Ok(Edit::Unchanged(no_content()));
         };
         if record.bool("is_system") == Some(true) {
             return Err(ApiError::bad_request(
@@ -299,8 +282,7 @@ pub async fn delete(
         }
         let id = record.str("id").unwrap_or_default().to_string();
         tenant.delete_resource_server(&id);
-        tenant.touch()
-    };
-    app.commit(version).await?;
-    Ok(no_content())
+        Ok(Edit::Changed(no_content()))
+    })
+    .await
 }

@@ -335,6 +335,38 @@ async fn client_lists_pages_filters_and_visibility() {
         .req(Method::GET, "/api/v2/clients/boot", Some(&keys), None)
         .await;
     assert_eq!(r.body["client_secret"], "secret");
+    // asking for a key field by name without the scope for it is a 403, as on Auth0
+    let forbidden = json!({"statusCode": 403, "error": "Forbidden",
+        "message": "Some fields cannot be read with the permissions granted",
+        "errorCode": "insufficient_scope"});
+    for path in [
+        "/api/v2/clients/boot?fields=client_secret",
+        "/api/v2/clients/boot?fields=name,client_secret&include_fields=true",
+        "/api/v2/clients?fields=client_id,signing_keys",
+    ] {
+        let r = t.req(Method::GET, path, Some(&plain), None).await;
+        assert_eq!((r.status.as_u16(), &r.body), (403, &forbidden), "{path}");
+        let r = t.req(Method::GET, path, Some(&keys), None).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+    }
+    let r = t
+        .req(
+            Method::GET,
+            "/api/v2/clients/boot?fields=client_secret&include_fields=false",
+            Some(&plain),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "excluding a key field is fine: {}", r.body);
+    let r = t
+        .req(
+            Method::GET,
+            "/api/v2/clients/boot?fields=client_secret,name",
+            Some(&keys),
+            None,
+        )
+        .await;
+    assert_eq!(r.body["client_secret"], "secret");
     let summary = mint(&t.app, "read:client_summary", 60);
     let r = t
         .req(

@@ -96,6 +96,17 @@ pub struct FieldChange {
 /// Prefix of the per-key metadata fields.
 pub const METADATA_PREFIX: &str = "client_metadata.";
 
+/// The strings of a JSON array value, collected as a `Vec` or a set. Absent, null, non-array
+/// values and non-string items contribute nothing (the shape was checked when the plan was made).
+pub fn string_items<C: FromIterator<String>>(value: Option<&Value>) -> C {
+    value
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.as_str().map(str::to_string))
+        .collect()
+}
+
 /// Element-wise view of a list-valued field (scopes, grant types), for "+ x / - y" displays.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SetDelta {
@@ -207,5 +218,31 @@ impl Change {
     /// The field change named `field`, if listed.
     pub fn field(&self, field: &str) -> Option<&FieldChange> {
         self.fields.iter().find(|f| f.field == field)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn string_items_keeps_the_strings_of_an_array_only() {
+        let cases = [
+            (Some(json!(["b", "a", "b"])), vec!["b", "a", "b"]),
+            (Some(json!(["a", 1, null, "c"])), vec!["a", "c"]),
+            (Some(json!("a")), vec![]),
+            (Some(Value::Null), vec![]),
+            (None, vec![]),
+        ];
+        for (value, want) in cases {
+            let got: Vec<String> = string_items(value.as_ref());
+            assert_eq!(got, want, "{value:?}");
+        }
+        let set: BTreeSet<String> = string_items(Some(&json!(["b", "a", "b"])));
+        assert_eq!(set.into_iter().collect::<Vec<_>>(), ["a", "b"]);
     }
 }

@@ -30,6 +30,7 @@ use crate::model::{DesiredState, RemoteState};
 
 pub use change::{
     Action, CascadedGrant, Change, ClientRef, FieldChange, Kind, METADATA_PREFIX, SetDelta,
+    string_items,
 };
 pub use error::Error;
 pub use saved::{ObjectRef, SavedPlan, fingerprint};

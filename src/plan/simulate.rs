@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Action, Change, FieldChange, Kind, METADATA_PREFIX, Plan};
+use super::{Action, Change, FieldChange, Kind, METADATA_PREFIX, Plan, string_items};
 use crate::model::{MARKER_KEY, Marker, RemoteApi, RemoteClient, RemoteGrant, RemoteState};
 
 /// The tenant state after applying every change of `plan` to `remote`.
@@ -134,18 +134,6 @@ fn text(v: &Option<Value>) -> Option<String> {
     v.as_ref().and_then(Value::as_str).map(str::to_string)
 }
 
-/// The strings of an array value.
-fn texts(v: &Option<Value>) -> Vec<String> {
-    v.as_ref()
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn set_api(api: &mut RemoteApi, f: &FieldChange) {
     match f.field.as_str() {
         "identifier" => api.identifier = text(&f.after).unwrap_or_default(),
@@ -180,7 +168,7 @@ fn set_client(client: &mut RemoteClient, f: &FieldChange) {
         "name" => client.name = text(&f.after).unwrap_or_default(),
         "description" => client.description = text(&f.after),
         "app_type" => client.app_type = text(&f.after),
-        "grant_types" => client.grant_types = texts(&f.after),
+        "grant_types" => client.grant_types = string_items(f.after.as_ref()),
         "token_endpoint_auth_method" => client.token_endpoint_auth_method = text(&f.after),
         _ => {}
     }
@@ -189,7 +177,7 @@ fn set_client(client: &mut RemoteClient, f: &FieldChange) {
 fn set_grant(grant: &mut RemoteGrant, f: &FieldChange) {
     match f.field.as_str() {
         "audience" => grant.audience = text(&f.after).unwrap_or_default(),
-        "scope" => grant.scope = texts(&f.after),
+        "scope" => grant.scope = string_items(f.after.as_ref()),
         _ => {}
     }
 }

@@ -126,6 +126,21 @@ pub enum Error {
         help: Option<String>,
     },
 
+    /// A client's secret could not be read (403, or the field withheld).
+    #[error("cannot read the secret of client `{client_id}`: {reason}")]
+    #[diagnostic(
+        code(m2mctl::tenant::client_keys),
+        help(
+            "reading client secrets needs the `read:client_keys` scope on the Management API grant of the client m2mctl authenticates as"
+        )
+    )]
+    ClientKeys {
+        /// The client whose secret was asked for.
+        client_id: String,
+        /// Auth0's answer.
+        reason: String,
+    },
+
     /// A create request may or may not have happened (5xx, timeout or connection lost after sending).
     #[error("outcome unknown for {method} {path}: {reason}")]
     #[diagnostic(
@@ -156,6 +171,24 @@ pub enum Error {
         path: &'static str,
         /// The transport failure (without URL).
         reason: String,
+    },
+
+    /// The TLS handshake failed (an untrusted certificate, or no TLS on that port). Not retried:
+    /// it fails the same way every time.
+    #[error("{method} {path}: TLS handshake with `{host}` failed: {reason}")]
+    #[diagnostic(code(m2mctl::tenant::tls))]
+    Tls {
+        /// HTTP method.
+        method: &'static str,
+        /// Path template.
+        path: &'static str,
+        /// The tenant (`host:port`).
+        host: String,
+        /// rustls' description of the failure.
+        reason: String,
+        /// What to do: `--ca-cert` for an untrusted certificate.
+        #[help]
+        help: String,
     },
 
     /// Retries were exhausted on 429 / 5xx.

@@ -1,7 +1,8 @@
 //! The one place requests are sent: headers, the rate governor, retries, logging and counters.
 //!
 //! Owns [`Http::send`]: it adds `Authorization`, `Accept` and `User-Agent`, waits for the
-//! governor, retries what [`backoff`](super::backoff) says may be retried, logs one debug line
+//! governor, retries what [`backoff`](super::backoff) says may be retried (never a failed TLS
+//! handshake, see [`tls`](super::tls)), logs one debug line
 //! per attempt (method, path, status, duration: never headers, query values holding secrets, or
 //! bodies) and counts requests, retries and 429s. Also maps Auth0's error body to
 //! [`Error::Api`]. Must not know about clients, grants or APIs.
@@ -12,14 +13,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER, USER_AGENT};
 use reqwest::{Method, StatusCode};
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 use super::backoff::{self, Failure, MAX_ATTEMPTS, MAX_TOTAL_WAIT, Retry};
 use super::domain::TenantUrl;
-use super::error::{Error, Result, api_help};
+use super::error::{Error, Result};
 use super::governor::{Bucket, Governor, RateHeaders};
+pub(crate) use super::reply::{Reply, redact_serde};
 use super::secret::Secret;
+use super::tls;
 
 /// `m2mctl/<version>`.
 pub const USER_AGENT_VALUE: &str = concat!("m2mctl/", env!("CARGO_PKG_VERSION"));
@@ -123,91 +124,6 @@ impl<'a> Request<'a> {
     }
 }
 
-/// A final response: any status that is not retried.
-pub(crate) struct Reply {
-    pub status: StatusCode,
-    pub body: Vec<u8>,
-    method: &'static str,
-    template: &'static str,
-}
-
-/// Auth0's Management API error body.
-#[derive(Deserialize)]
-struct ApiErrorBody {
-    message: Option<String>,
-    error: Option<String>,
-    #[serde(rename = "errorCode")]
-    error_code: Option<String>,
-}
-
-impl Reply {
-    /// Decodes a success body; a non-2xx status becomes [`Error::Api`].
-    pub fn json<T: DeserializeOwned>(self) -> Result<T> {
-        if !self.status.is_success() {
-            return Err(self.api_error());
-        }
-        serde_json::from_slice(&self.body).map_err(|e| self.unexpected(redact_serde(&e)))
-    }
-
-    /// Succeeds on 2xx (body ignored); else [`Error::Api`].
-    pub fn ok(self) -> Result<()> {
-        if self.status.is_success() {
-            Ok(())
-        } else {
-            Err(self.api_error())
-        }
-    }
-
-    /// An error about this reply's shape (never quotes a success body: it may hold a secret).
-    pub fn unexpected(&self, reason: String) -> Error {
-        Error::Unexpected {
-            method: self.method,
-            path: self.template,
-            status: self.status.as_u16(),
-            reason,
-        }
-    }
-
-    /// Maps `{statusCode, error, message, errorCode}` to [`Error::Api`].
-    pub fn api_error(&self) -> Error {
-        let status = self.status.as_u16();
-        let parsed: Option<ApiErrorBody> = serde_json::from_slice(&self.body).ok();
-        let (message, error_code) = match parsed {
-            Some(b) => (b.message.or(b.error), b.error_code),
-            None => (None, None),
-        };
-        let message = message.unwrap_or_else(|| self.text_excerpt());
-        Error::Api {
-            method: self.method,
-            path: self.template,
-            status,
-            help: api_help(status, error_code.as_deref(), &message),
-            message,
-            error_code,
-        }
-    }
-
-    /// The first line of a non-JSON error body, shortened (for proxies answering HTML).
-    pub fn text_excerpt(&self) -> String {
-        let text = String::from_utf8_lossy(&self.body);
-        let line: String = text
-            .lines()
-            .next()
-            .unwrap_or("")
-            .chars()
-            .take(200)
-            .collect();
-        if line.trim().is_empty() {
-            self.status
-                .canonical_reason()
-                .unwrap_or("no message")
-                .to_string()
-        } else {
-            line
-        }
-    }
-}
-
 /// The HTTP layer of one tenant connection.
 #[derive(Debug)]
 pub(crate) struct Http {
@@ -298,6 +214,7 @@ impl Http {
             let (failure, wait, last) = match builder.send().await {
                 Err(e) => {
                     drop(ticket);
+                    let handshake = tls::handshake_failure(&e);
                     let failure = if e.is_connect() {
                         Failure::Connect
                     } else {
@@ -305,6 +222,16 @@ impl Http {
                     };
                     let reason = error_chain(e.without_url());
                     tracing::debug!(method, path = %req.path, error = %reason, attempt, "request failed");
+                    if let Some(tls) = handshake {
+                        let host = self.base.authority().to_string();
+                        return Err(Error::Tls {
+                            method,
+                            path: req.template,
+                            help: tls.help(&host),
+                            host,
+                            reason: tls.reason,
+                        });
+                    }
                     (
                         failure,
                         backoff::backoff(attempt - 1, rand::random()),
@@ -385,15 +312,6 @@ impl Http {
             tokio::time::sleep(wait).await;
         }
     }
-}
-
-/// A serde error without the value it may quote (a success body can hold a secret).
-pub(crate) fn redact_serde(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    if text.starts_with("missing field") {
-        return text;
-    }
-    format!("invalid JSON at line {} column {}", e.line(), e.column())
 }
 
 /// An error with its sources (reqwest's own message alone says only "error sending request").

@@ -6,7 +6,8 @@
 //! tenant" line; never logs or returns a secret except through [`Secret`].
 //!
 //! Layout: `domain` (addresses), `secret`, `auth` (credentials, token claims), `error`,
-//! `backoff` (retry maths), `governor` (rate limits), `http` (the one send helper), `read`
+//! `backoff` (retry maths), `governor` (rate limits), `http` (the one send helper), `reply`
+//! (decoding and Auth0 error bodies), `tls` (handshake failures are not retried), `read`
 //! (`read_state`), `write` (creates, updates, deletes, lookups), `oauth` (`/oauth/token`, secrets,
 //! JWKS), `local` (`connect`: the embedded local tenant or a remote one).
 
@@ -19,7 +20,9 @@ mod http;
 mod local;
 mod oauth;
 mod read;
+mod reply;
 mod secret;
+mod tls;
 mod write;
 
 use std::collections::BTreeSet;

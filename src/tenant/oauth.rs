@@ -152,24 +152,17 @@ impl Client {
             ("include_fields", "true"),
         ]);
         let reply = self.http.send(req).await?;
+        let unreadable = |reason: String| Error::ClientKeys {
+            client_id: client_id.to_string(),
+            reason,
+        };
         if reply.status.as_u16() == 403 {
-            let err = reply.api_error();
-            return Err(match err {
-                Error::Api { method, path, status, message, error_code, .. } => Error::Api {
-                    help: Some("reading client secrets needs the `read:client_keys` scope on m2mctl's own Management API grant".into()),
-                    method, path, status, message, error_code,
-                },
-                other => other,
-            });
+            return Err(unreadable(reply.api_error().to_string()));
         }
         let raw: RawKeys = reply.json()?;
-        let client_secret = raw.client_secret.ok_or_else(|| Error::Unexpected {
-            method: "GET",
-            path: "/api/v2/clients/{id}",
-            status: 200,
-            reason: "the response has no `client_secret` (the token may lack `read:client_keys`)"
-                .into(),
-        })?;
+        let client_secret = raw
+            .client_secret
+            .ok_or_else(|| unreadable("the response has no `client_secret`".into()))?;
         Ok(ClientKeys {
             client_secret,
             auth_method: raw

@@ -80,6 +80,8 @@ async fn standalone_tls_emulator_serves_and_stops_on_sigterm() {
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["total"], 2);
 
+    // Close our keep-alive connection first: the test is about the emulator's own shutdown.
+    drop(http);
     let pid = child.id().to_string();
     let killed = Command::new("kill")
         .args(["-TERM", &pid])

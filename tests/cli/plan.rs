@@ -204,6 +204,8 @@ async fn local_tenant_state_lives_beside_the_config() {
     assert!(run.stdout.contains("Plan: 9 to create"), "{}", run.stdout);
     let state = infra.join(".m2mctl/local-tenant.json");
     assert!(state.is_file(), "no {}", state.display());
+    let ignore = std::fs::read_to_string(infra.join(".m2mctl/.gitignore")).expect("gitignore");
+    assert!(ignore.lines().any(|l| l == "*"), "{ignore}");
     assert!(
         run.stderr.to_lowercase().contains("local tenant"),
         "{}",
@@ -216,10 +218,18 @@ async fn local_tenant_state_lives_beside_the_config() {
         "one line about the local tenant: {}",
         run.stderr
     );
-    // A second plan reuses the same tenant (same state file, same plan).
-    let again = run_binary(dir.path(), &args, &[]).await;
+    // A second plan reuses the same tenant (same state file, same plan); `-q` hides the line.
+    // The port is reused when free, but a parallel test may have taken it meanwhile, so
+    // compare with ports masked.
+    let quiet = [&args[..], &["-q"]].concat();
+    let again = run_binary(dir.path(), &quiet, &[]).await;
     assert_eq!(again.code, 2, "{}", again.stderr);
-    assert_eq!(again.stdout, run.stdout);
+    assert_eq!(mask_ports(&again.stdout), mask_ports(&run.stdout));
+    assert!(
+        !again.stderr.to_lowercase().contains("local tenant"),
+        "-q: {}",
+        again.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,9 +255,38 @@ async fn plan_over_tls_trusts_the_given_ca_only() {
     let untrusted = run_binary(t.dir(), &["plan"], &envs).await;
     assert_eq!(untrusted.code, 1, "{}", untrusted.stderr);
     assert!(untrusted.stdout.is_empty());
+    // One clear error with what to do, not rustls' own log line as well.
+    let stderr = &untrusted.stderr;
+    assert!(stderr.contains("TLS handshake"), "{stderr}");
+    assert!(stderr.contains("--ca-cert FILE"), "{stderr}");
+    assert!(stderr.contains("M2MCTL_CA_CERT"), "{stderr}");
+    assert!(stderr.contains("--cert-out"), "{stderr}");
+    assert!(
+        !stderr.contains("failed to verify"),
+        "rustls logged: {stderr}"
+    );
+    // Not retried: a refused certificate is refused every time.
+    let logged = run_binary(t.dir(), &["plan", "-vv"], &envs).await;
+    assert_eq!(logged.code, 1, "{}", logged.stderr);
+    let attempts = logged.stderr.matches("request failed").count();
+    assert_eq!(attempts, 1, "{}", logged.stderr);
     assert_eq!(
         t.stats().await["total"],
         4,
         "only the trusted run was served"
     );
+}
+
+/// `127.0.0.1:PORT` with the port replaced, for comparing runs of the local tenant.
+fn mask_ports(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("127.0.0.1:") {
+        let (head, tail) = rest.split_at(at + "127.0.0.1:".len());
+        out.push_str(head);
+        out.push_str("[PORT]");
+        rest = tail.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    out.push_str(rest);
+    out
 }

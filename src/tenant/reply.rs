@@ -1,0 +1,105 @@
+//! A response that is final (not retried), and the mapping of Auth0's error bodies.
+//!
+//! Owns [`Reply`]: decoding a success body into a typed value and turning Auth0's
+//! `{statusCode, error, message, errorCode}` into [`Error::Api`] with a help line. Never quotes
+//! a success body in an error (a created client's response holds its secret). Must not send.
+
+use reqwest::StatusCode;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::error::{Error, Result, api_help};
+
+/// A final response: any status that is not retried.
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+    pub(crate) method: &'static str,
+    pub(crate) template: &'static str,
+}
+
+/// Auth0's Management API error body.
+#[derive(Deserialize)]
+struct ApiErrorBody {
+    message: Option<String>,
+    error: Option<String>,
+    #[serde(rename = "errorCode")]
+    error_code: Option<String>,
+}
+
+impl Reply {
+    /// Decodes a success body; a non-2xx status becomes [`Error::Api`].
+    pub fn json<T: DeserializeOwned>(self) -> Result<T> {
+        if !self.status.is_success() {
+            return Err(self.api_error());
+        }
+        serde_json::from_slice(&self.body).map_err(|e| self.unexpected(redact_serde(&e)))
+    }
+
+    /// Succeeds on 2xx (body ignored); else [`Error::Api`].
+    pub fn ok(self) -> Result<()> {
+        if self.status.is_success() {
+            Ok(())
+        } else {
+            Err(self.api_error())
+        }
+    }
+
+    /// An error about this reply's shape (never quotes a success body: it may hold a secret).
+    pub fn unexpected(&self, reason: String) -> Error {
+        Error::Unexpected {
+            method: self.method,
+            path: self.template,
+            status: self.status.as_u16(),
+            reason,
+        }
+    }
+
+    /// Maps `{statusCode, error, message, errorCode}` to [`Error::Api`].
+    pub fn api_error(&self) -> Error {
+        let status = self.status.as_u16();
+        let parsed: Option<ApiErrorBody> = serde_json::from_slice(&self.body).ok();
+        let (message, error_code) = match parsed {
+            Some(b) => (b.message.or(b.error), b.error_code),
+            None => (None, None),
+        };
+        let message = message.unwrap_or_else(|| self.text_excerpt());
+        Error::Api {
+            method: self.method,
+            path: self.template,
+            status,
+            help: api_help(status, error_code.as_deref(), &message),
+            message,
+            error_code,
+        }
+    }
+
+    /// The first line of a non-JSON error body, shortened (for proxies answering HTML).
+    pub fn text_excerpt(&self) -> String {
+        let text = String::from_utf8_lossy(&self.body);
+        let line: String = text
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect();
+        if line.trim().is_empty() {
+            self.status
+                .canonical_reason()
+                .unwrap_or("no message")
+                .to_string()
+        } else {
+            line
+        }
+    }
+}
+
+/// A serde error without the value it may quote (a success body can hold a secret).
+pub(crate) fn redact_serde(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if text.starts_with("missing field") {
+        return text;
+    }
+    format!("invalid JSON at line {} column {}", e.line(), e.column())
+}

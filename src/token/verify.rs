@@ -1,0 +1,254 @@
+//! `--verify`: checks a token against the config and the tenant, as a list of differences.
+//!
+//! Owns the checks: RS256 signature by a key of the tenant's JWKS, `iss`, `aud`, `azp`, `sub`,
+//! `gty`, scope set equal to the declared one, `exp - iat` equal to the declared lifetime, not
+//! expired; and the tenant grant's scopes against the declared ones. Pure functions: no I/O. A
+//! difference names claims and scopes, never the token.
+
+use std::collections::BTreeSet;
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::{Issued, scope_set, scope_string};
+
+/// What a token for one pair must say.
+#[derive(Debug, Clone)]
+pub struct Expected<'a> {
+    /// `https://{domain}/`.
+    pub issuer: &'a str,
+    /// The API identifier.
+    pub audience: &'a str,
+    /// The application's client id.
+    pub client_id: &'a str,
+    /// The declared scopes.
+    pub scopes: &'a BTreeSet<String>,
+    /// The declared lifetime, when the config sets one.
+    pub lifetime: Option<u32>,
+}
+
+/// The claims of an Auth0 client-credentials access token that m2mctl checks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Claims {
+    /// Issuer.
+    pub iss: Option<String>,
+    /// Subject, `<client_id>@clients`.
+    pub sub: Option<String>,
+    /// Audience: a string (Auth0 M2M) or a list.
+    pub aud: Option<serde_json::Value>,
+    /// Authorized party: the client id.
+    pub azp: Option<String>,
+    /// Grant type, `client-credentials`.
+    pub gty: Option<String>,
+    /// Space-separated scopes.
+    pub scope: Option<String>,
+    /// Issued at.
+    pub iat: Option<i64>,
+    /// Expires at.
+    pub exp: Option<i64>,
+}
+
+/// One way a token (or grant) differs from what the config and tenant say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// What was checked: `signature`, `iss`, `aud`, `azp`, `sub`, `gty`, `scope`, `lifetime`,
+    /// `exp`, `grant`.
+    pub check: &'static str,
+    /// What the config or tenant expects.
+    pub expected: String,
+    /// What was found.
+    pub actual: String,
+    /// Scopes missing and extra, for scope checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+fn diff(check: &'static str, expected: impl Into<String>, actual: impl Into<String>) -> Difference {
+    Difference {
+        check,
+        expected: expected.into(),
+        actual: actual.into(),
+        note: None,
+    }
+}
+
+fn shown(value: &Option<String>) -> String {
+    value.clone().unwrap_or_else(|| "(absent)".to_string())
+}
+
+/// Every check of a token; empty when it matches.
+pub fn check_token(token: &str, jwks: &JwkSet, expected: &Expected, now: i64) -> Vec<Difference> {
+    let mut out: Vec<Difference> = check_signature(token, jwks).into_iter().collect();
+    match jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(token) {
+        Ok(claims) => out.extend(check_claims(&claims, expected, now)),
+        Err(e) => out.push(diff("claims", "a JWT with Auth0's claims", e.to_string())),
+    }
+    out
+}
+
+/// Every check of every served token against its pair, with the pair each difference is for.
+pub fn check_issued<'a>(
+    issued: &'a [Issued],
+    jwks: &JwkSet,
+    issuer: &str,
+    now: i64,
+) -> Vec<(&'a Issued, Difference)> {
+    issued
+        .iter()
+        .flat_map(|i| {
+            let expected = Expected {
+                issuer,
+                audience: &i.pair.audience,
+                client_id: &i.pair.client_id,
+                scopes: &i.pair.scopes,
+                lifetime: i.pair.lifetime,
+            };
+            check_token(i.access_token.expose(), jwks, &expected, now)
+                .into_iter()
+                .map(move |d| (i, d))
+        })
+        .collect()
+}
+
+/// The RS256 signature against the JWKS key named by the token's `kid`.
+pub fn check_signature(token: &str, jwks: &JwkSet) -> Option<Difference> {
+    let expected = "RS256 by a key of the tenant's JWKS";
+    let header = match jsonwebtoken::decode_header(token) {
+        Ok(header) => header,
+        Err(e) => {
+            return Some(diff(
+                "signature",
+                expected,
+                format!("unreadable header: {e}"),
+            ));
+        }
+    };
+    if header.alg != Algorithm::RS256 {
+        return Some(diff("signature", expected, format!("alg {:?}", header.alg)));
+    }
+    let jwk = match header.kid.as_deref() {
+        Some(kid) => jwks.find(kid),
+        None if jwks.keys.len() == 1 => jwks.keys.first(),
+        None => None,
+    };
+    let Some(jwk) = jwk else {
+        let kid = header.kid.unwrap_or_else(|| "(absent)".to_string());
+        return Some(diff(
+            "signature",
+            expected,
+            format!("kid `{kid}` is not in the JWKS"),
+        ));
+    };
+    let key = match DecodingKey::from_jwk(jwk) {
+        Ok(key) => key,
+        Err(e) => {
+            return Some(diff(
+                "signature",
+                expected,
+                format!("unusable JWKS key: {e}"),
+            ));
+        }
+    };
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    match jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation) {
+        Ok(_) => None,
+        Err(e) => Some(diff("signature", expected, e.to_string())),
+    }
+}
+
+/// The claim checks over decoded claims.
+pub fn check_claims(claims: &Claims, expected: &Expected, now: i64) -> Vec<Difference> {
+    let mut out = Vec::new();
+    if claims.iss.as_deref() != Some(expected.issuer) {
+        out.push(diff("iss", expected.issuer, shown(&claims.iss)));
+    }
+    let aud_ok = match &claims.aud {
+        Some(serde_json::Value::String(aud)) => aud == expected.audience,
+        Some(serde_json::Value::Array(list)) => list.iter().any(|a| a == expected.audience),
+        _ => false,
+    };
+    if !aud_ok {
+        let actual = claims
+            .aud
+            .as_ref()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "(absent)".to_string());
+        out.push(diff("aud", expected.audience, actual));
+    }
+    if claims.azp.as_deref() != Some(expected.client_id) {
+        out.push(diff("azp", expected.client_id, shown(&claims.azp)));
+    }
+    let sub = format!("{}@clients", expected.client_id);
+    if claims.sub.as_deref() != Some(sub.as_str()) {
+        out.push(diff("sub", sub, shown(&claims.sub)));
+    }
+    if claims.gty.as_deref() != Some("client-credentials") {
+        out.push(diff("gty", "client-credentials", shown(&claims.gty)));
+    }
+    let scopes = scope_set(claims.scope.as_deref().unwrap_or(""));
+    out.extend(compare_scopes("scope", expected.scopes, &scopes));
+    match (claims.iat, claims.exp) {
+        (Some(iat), Some(exp)) => {
+            if let Some(lifetime) = expected.lifetime
+                && exp - iat != i64::from(lifetime)
+            {
+                out.push(diff(
+                    "lifetime",
+                    format!("{lifetime}s"),
+                    format!("{}s", exp - iat),
+                ));
+            }
+            if exp <= now {
+                out.push(diff(
+                    "exp",
+                    "in the future",
+                    format!("expired {}s ago", now - exp),
+                ));
+            }
+        }
+        _ => out.push(diff("exp", "`iat` and `exp`", "absent")),
+    }
+    out
+}
+
+/// Set comparison of scopes, with the missing and extra ones named.
+pub fn compare_scopes(
+    check: &'static str,
+    declared: &BTreeSet<String>,
+    actual: &BTreeSet<String>,
+) -> Option<Difference> {
+    if declared == actual {
+        return None;
+    }
+    let missing: BTreeSet<String> = declared.difference(actual).cloned().collect();
+    let extra: BTreeSet<String> = actual.difference(declared).cloned().collect();
+    let mut note = Vec::new();
+    if !missing.is_empty() {
+        note.push(format!("missing {}", scope_string(&missing)));
+    }
+    if !extra.is_empty() {
+        note.push(format!("extra {}", scope_string(&extra)));
+    }
+    let or_none = |s: &BTreeSet<String>| {
+        if s.is_empty() {
+            "(none)".to_string()
+        } else {
+            scope_string(s)
+        }
+    };
+    Some(Difference {
+        check,
+        expected: or_none(declared),
+        actual: or_none(actual),
+        note: Some(note.join("; ")),
+    })
+}
+
+#[cfg(test)]
+#[path = "verify_tests.rs"]
+mod tests;

@@ -1,0 +1,187 @@
+//! Unit tests of `token::verify`.
+
+use super::*;
+
+fn set(s: &str) -> BTreeSet<String> {
+    scope_set(s)
+}
+
+fn good() -> Claims {
+    Claims {
+        iss: Some("https://t/".into()),
+        sub: Some("cid@clients".into()),
+        aud: Some(serde_json::json!("https://api/")),
+        azp: Some("cid".into()),
+        gty: Some("client-credentials".into()),
+        scope: Some("write:x read:x".into()),
+        iat: Some(1_000),
+        exp: Some(4_600),
+    }
+}
+
+#[test]
+fn claim_checks_table() {
+    let declared = set("read:x write:x");
+    let expected = Expected {
+        issuer: "https://t/",
+        audience: "https://api/",
+        client_id: "cid",
+        scopes: &declared,
+        lifetime: Some(3600),
+    };
+    type Edit = fn(&mut Claims);
+    let cases: [(&str, Edit, &[&str]); 10] = [
+        ("matching", |_| {}, &[]),
+        (
+            "aud as list",
+            |c| c.aud = Some(serde_json::json!(["https://api/", "x"])),
+            &[],
+        ),
+        (
+            "wrong iss",
+            |c| c.iss = Some("https://other/".into()),
+            &["iss"],
+        ),
+        (
+            "wrong aud",
+            |c| c.aud = Some(serde_json::json!("https://nope/")),
+            &["aud"],
+        ),
+        (
+            "other client",
+            |c| {
+                c.azp = Some("x".into());
+                c.sub = Some("x@clients".into());
+            },
+            &["azp", "sub"],
+        ),
+        ("no gty", |c| c.gty = None, &["gty"]),
+        (
+            "scope missing",
+            |c| c.scope = Some("read:x".into()),
+            &["scope"],
+        ),
+        ("no scope", |c| c.scope = None, &["scope"]),
+        ("lifetime", |c| c.exp = Some(1_060), &["lifetime"]),
+        (
+            "expired",
+            |c| {
+                c.iat = Some(-3_600);
+                c.exp = Some(0);
+            },
+            &["exp"],
+        ),
+    ];
+    for (name, edit, want) in cases {
+        let mut claims = good();
+        edit(&mut claims);
+        let got: Vec<&str> = check_claims(&claims, &expected, 500)
+            .iter()
+            .map(|d| d.check)
+            .collect();
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn no_declared_lifetime_skips_the_lifetime_check() {
+    let declared = set("read:x write:x");
+    let expected = Expected {
+        issuer: "https://t/",
+        audience: "https://api/",
+        client_id: "cid",
+        scopes: &declared,
+        lifetime: None,
+    };
+    let mut claims = good();
+    claims.exp = Some(1_060);
+    assert!(check_claims(&claims, &expected, 500).is_empty());
+}
+
+#[test]
+fn scope_difference_names_missing_and_extra() {
+    let d = compare_scopes("grant", &set("a b"), &set("b c")).unwrap();
+    assert_eq!(d.expected, "a b");
+    assert_eq!(d.actual, "b c");
+    assert_eq!(d.note.as_deref(), Some("missing a; extra c"));
+    assert_eq!(compare_scopes("grant", &set("a"), &set("a")), None);
+    assert_eq!(
+        compare_scopes("scope", &set("a"), &set("")).unwrap().actual,
+        "(none)"
+    );
+}
+
+#[test]
+fn garbage_token_is_a_difference_not_a_panic() {
+    let declared = set("a");
+    let expected = Expected {
+        issuer: "https://t/",
+        audience: "https://api/",
+        client_id: "cid",
+        scopes: &declared,
+        lifetime: None,
+    };
+    let jwks = JwkSet { keys: vec![] };
+    let got: Vec<&str> = check_token("not-a-jwt", &jwks, &expected, 0)
+        .iter()
+        .map(|d| d.check)
+        .collect();
+    assert_eq!(got, ["signature", "claims"]);
+}
+
+/// A real RS256 key pair: (encoding key, its JWKS with kid `k1`).
+fn signer() -> (jsonwebtoken::EncodingKey, JwkSet) {
+    use aws_lc_rs::encoding::AsDer;
+    use base64::Engine;
+    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let pem = format!("-----BEGIN PRIVATE KEY-----\n{b64}\n-----END PRIVATE KEY-----\n");
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+    let mut jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
+    jwk.common.key_id = Some("k1".into());
+    (key, JwkSet { keys: vec![jwk] })
+}
+
+#[test]
+fn signature_checks_against_the_jwks() {
+    let (key, jwks) = signer();
+    let mut header = jsonwebtoken::Header::new(Algorithm::RS256);
+    header.kid = Some("k1".into());
+    let claims = serde_json::json!({
+        "iss": "https://t/", "sub": "cid@clients", "aud": "https://api/", "iat": 1000,
+        "exp": 4600, "scope": "read:x", "gty": "client-credentials", "azp": "cid"
+    });
+    let token = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+    let declared = set("read:x write:x");
+    let expected = Expected {
+        issuer: "https://t/",
+        audience: "https://api/",
+        client_id: "cid",
+        scopes: &declared,
+        lifetime: Some(3600),
+    };
+    let checks = |token: &str, jwks: &JwkSet| -> Vec<&'static str> {
+        check_token(token, jwks, &expected, 500)
+            .iter()
+            .map(|d| d.check)
+            .collect()
+    };
+    assert_eq!(checks(&token, &jwks), ["scope"]);
+    let (_, other_jwks) = signer();
+    assert_eq!(checks(&token, &other_jwks), ["signature", "scope"]);
+    let mut parts: Vec<&str> = token.split('.').collect();
+    let forged = jsonwebtoken::encode(
+        &header,
+        &serde_json::json!({"scope": "read:x write:x"}),
+        &key,
+    )
+    .unwrap();
+    parts[1] = forged.split('.').nth(1).unwrap();
+    let tampered = parts.join(".");
+    assert_eq!(checks(&tampered, &jwks)[0], "signature");
+    header.kid = Some("unknown".into());
+    let unknown_kid = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+    let diff = check_signature(&unknown_kid, &jwks).unwrap();
+    assert!(diff.actual.contains("`unknown`"), "{}", diff.actual);
+}
