@@ -1,9 +1,9 @@
 //! Seeding a tenant with many managed applications through the real Management API, and the
 //! config that matches them (so that a plan right after is empty).
 //!
-//! Shared by the integration tests (`support::seed`) and the plan benchmark
-//! (`examples/bench_plan.rs` includes this file by path), so it depends only on crates both
-//! have: reqwest, serde_json, futures. Must not assert: it returns errors as strings.
+//! Shared by the integration tests (`support::seed`) and the benchmark (`examples/bench/`
+//! includes this file by path), so it depends only on crates both have: reqwest, serde_json,
+//! futures. Must not assert: it returns errors as strings.
 
 use std::fmt::Write as _;
 
