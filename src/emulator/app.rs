@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use super::error::{ApiError, Error, bytes_response};
+use super::error::{ApiError, Error, bytes_response, no_content};
 use super::faults::Faults;
 use super::jwt::{self, Signer};
 use super::layer;
@@ -27,6 +27,18 @@ pub enum Edit<T> {
     Changed(T),
     /// Nothing changed (deleting an unknown id): answer with the value at once.
     Unchanged(T),
+}
+
+impl Edit<Response> {
+    /// The answer to a DELETE: 204 whether or not `removed` (Auth0's deletes are idempotent);
+    /// only a real removal is persisted before answering.
+    pub fn deleted(removed: bool) -> Edit<Response> {
+        if removed {
+            Edit::Changed(no_content())
+        } else {
+            Edit::Unchanged(no_content())
+        }
+    }
 }
 
 /// Everything a request handler can reach.

@@ -17,7 +17,7 @@ use super::app::{AppState, Edit};
 use super::auth::Bearer;
 use super::body::{self, Field, Kind, f, n, s};
 use super::defaults;
-use super::error::{ApiError, json_response, no_content};
+use super::error::{ApiError, json_response};
 use super::ids;
 use super::list::{self, Fields, Page, QueryParams, View};
 use super::table::Record;
@@ -300,15 +300,11 @@ pub async fn delete(
     bearer.require(&["delete:clients"])?;
     app.update(|tenant| {
         if tenant.clients.get(&id).and_then(|c| c.bool("global")) == Some(true) {
-            return Err(ApiError::bad_request(
-                "operation_not_supported",
+            return Err(ApiError::not_supported(
                 "The global client cannot be deleted",
             ));
         }
-        if !tenant.delete_client(&id) {
-            return Ok(Edit::Unchanged(no_content()));
-        }
-        Ok(Edit::Changed(no_content()))
+        Ok(Edit::deleted(tenant.delete_client(&id)))
     })
     .await
 }
@@ -323,8 +319,7 @@ pub async fn rotate_secret(
     app.update(|tenant| {
         let record = tenant.clients.get_mut(&id).ok_or_else(not_found)?;
         if record.obj.contains_key("client_authentication_methods") {
-            return Err(ApiError::bad_request(
-                "operation_not_supported",
+            return Err(ApiError::not_supported(
                 "Cannot rotate the secret of a client that uses client_authentication_methods",
             ));
         }

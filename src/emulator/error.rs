@@ -130,6 +130,11 @@ impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
+    /// 400 `operation_not_supported`: the object may not be changed that way (system API,
+    /// global client, system grant).
+    pub fn not_supported(message: impl Into<String>) -> ApiError {
+        ApiError::bad_request("operation_not_supported", message)
+    }
     /// 401 from the JWT layer (`Invalid token`, `Expired token received…`).
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError {

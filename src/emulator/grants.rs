@@ -16,7 +16,7 @@ use super::app::{AppState, Edit};
 use super::auth::Bearer;
 use super::body::{self, Field, Kind, f, n};
 use super::defaults;
-use super::error::{ApiError, json_response, no_content};
+use super::error::{ApiError, json_response};
 use super::ids;
 use super::list::{self, Page, QueryParams, View};
 use super::table::Record;
@@ -226,10 +226,7 @@ pub async fn patch(
     app.update(|tenant| {
         let record = tenant.grants.get_mut(&id).ok_or_else(not_found)?;
         if record.bool("is_system") == Some(true) {
-            return Err(ApiError::bad_request(
-                "operation_not_supported",
-                "System grants cannot be modified",
-            ));
+            return Err(ApiError::not_supported("System grants cannot be modified"));
         }
         for (key, value) in sent {
             if value.is_null() {
@@ -266,15 +263,9 @@ pub async fn delete(
     bearer.require(&["delete:client_grants"])?;
     app.update(|tenant| {
         if tenant.grants.get(&id).and_then(|g| g.bool("is_system")) == Some(true) {
-            return Err(ApiError::bad_request(
-                "operation_not_supported",
-                "System grants cannot be deleted",
-            ));
+            return Err(ApiError::not_supported("System grants cannot be deleted"));
         }
-        if tenant.grants.remove(&id).is_none() {
-            return Ok(Edit::Unchanged(no_content()));
-        }
-        Ok(Edit::Changed(no_content()))
+        Ok(Edit::deleted(tenant.grants.remove(&id).is_some()))
     })
     .await
 }

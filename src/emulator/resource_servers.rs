@@ -16,7 +16,7 @@ use super::app::{AppState, Edit};
 use super::auth::Bearer;
 use super::body::{self, Field, Kind, f, n};
 use super::defaults;
-use super::error::{ApiError, json_response, no_content};
+use super::error::{ApiError, json_response};
 use super::ids;
 use super::list::{self, Fields, Page, QueryParams, View};
 use super::table::Record;
@@ -272,17 +272,16 @@ pub async fn delete(
     bearer.require(&["delete:resource_servers"])?;
     app.update(|tenant| {
         let Some(record) = tenant.resource_server_by_id_or_identifier(&key) else {
-            return Ok(Edit::Unchanged(no_content()));
+            return Ok(Edit::deleted(false));
         };
         if record.bool("is_system") == Some(true) {
-            return Err(ApiError::bad_request(
-                "operation_not_supported",
+            return Err(ApiError::not_supported(
                 "System resource servers cannot be deleted",
             ));
         }
         let id = record.str("id").unwrap_or_default().to_string();
         tenant.delete_resource_server(&id);
-        Ok(Edit::Changed(no_content()))
+        Ok(Edit::deleted(true))
     })
     .await
 }
