@@ -11,10 +11,7 @@ async fn export_command_writes_a_valid_file_and_never_overwrites_without_force()
     let t = Tenant::start().await;
     let seeded = seed(&t).await;
     let api = Api::new(&t).await;
-    let mut before = Vec::new();
-    for id in &seeded.untouched {
-        before.push(api.snapshot(id).await);
-    }
+    let before = api.snapshots(&seeded.untouched).await;
 
     let run = t.m2mctl(&["export"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -94,9 +91,7 @@ async fn export_command_writes_a_valid_file_and_never_overwrites_without_force()
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
-    for (id, before) in seeded.untouched.iter().zip(before) {
-        assert_eq!(api.snapshot(id).await, before, "{id} changed");
-    }
+    api.assert_unchanged(&seeded.untouched, &before).await;
 }
 
 /// The file without its header comment (which holds the export time).

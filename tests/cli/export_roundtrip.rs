@@ -65,10 +65,7 @@ async fn export_validate_plan_apply_plan_is_empty_and_others_untouched() {
     let t = Tenant::start().await;
     let seeded = seed(&t).await;
     let api = Api::new(&t).await;
-    let mut before = Vec::new();
-    for id in &seeded.untouched {
-        before.push(api.snapshot(id).await);
-    }
+    let before = api.snapshots(&seeded.untouched).await;
     let mut outputs = String::new();
 
     let export = t.m2mctl(&["export"]).await;
@@ -110,9 +107,7 @@ async fn export_validate_plan_apply_plan_is_empty_and_others_untouched() {
     }
     outputs.push_str(&std::fs::read_to_string(t.dir().join("m2mctl.yaml")).expect("file"));
     assert_no_secret(&seeded, &outputs);
-    for (id, before) in seeded.untouched.iter().zip(before) {
-        assert_eq!(api.snapshot(id).await, before, "{id} changed");
-    }
+    api.assert_unchanged(&seeded.untouched, &before).await;
     // The adopted twins kept their names and got their own markers.
     let state = api.read_state().await;
     let mut markers: Vec<String> = state

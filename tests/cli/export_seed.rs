@@ -68,6 +68,22 @@ impl<'t> Api<'t> {
         })
     }
 
+    /// [`Api::snapshot`] of each client, in order.
+    pub async fn snapshots(&self, client_ids: &[String]) -> Vec<Value> {
+        let mut all = Vec::with_capacity(client_ids.len());
+        for id in client_ids {
+            all.push(self.snapshot(id).await);
+        }
+        all
+    }
+
+    /// Asserts that each client (and its grants) is exactly as in `before`.
+    pub async fn assert_unchanged(&self, client_ids: &[String], before: &[Value]) {
+        for (id, before) in client_ids.iter().zip(before) {
+            assert_eq!(&self.snapshot(id).await, before, "{id} changed");
+        }
+    }
+
     pub async fn m2m(&self, body: Value, secrets: &mut Vec<String>) -> String {
         let mut body = body;
         body["app_type"] = json!("non_interactive");
