@@ -11,6 +11,7 @@ mod emulator_socket;
 mod export;
 mod export_roundtrip;
 mod export_seed;
+mod outputs;
 mod plan;
 mod plan_floor;
 mod support;
