@@ -36,11 +36,23 @@ fn a_directory_is_refused_and_left_alone() {
     std::fs::write(target.join("keep"), "mine").unwrap();
     for mode in [Mode::Public, Mode::Private] {
         let err = write(&target, b"{}", mode, Replace::Always).unwrap_err();
-        assert!(matches!(err, Error::NotRegular { kind: "a directory", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::NotRegular {
+                    kind: "a directory",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(err.to_string().contains("nothing was written"), "{err}");
     }
     assert!(target.is_dir());
-    assert_eq!(std::fs::read_to_string(target.join("keep")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(target.join("keep")).unwrap(),
+        "mine"
+    );
     assert_eq!(entries(dir.path()), ["plan.json"], "no temp file left");
 }
 
@@ -63,15 +75,44 @@ fn a_secret_never_goes_into_a_fifo_or_device() {
     let fifo = dir.path().join("tokens.json");
     mkfifo(&fifo);
     let err = write(&fifo, b"secret", Mode::Private, Replace::Always).unwrap_err();
-    assert!(matches!(err, Error::NotRegular { kind: "a FIFO", .. }), "{err}");
-    let err = write(Path::new("/dev/null"), b"secret", Mode::Private, Replace::Always).unwrap_err();
-    assert!(matches!(err, Error::NotRegular { kind: "a character device", .. }), "{err}");
-    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(
+        matches!(err, Error::NotRegular { kind: "a FIFO", .. }),
+        "{err}"
+    );
+    let err = write(
+        Path::new("/dev/null"),
+        b"secret",
+        Mode::Private,
+        Replace::Always,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NotRegular {
+                kind: "a character device",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
 }
 
 #[test]
 fn a_character_device_is_written_into() {
-    write(Path::new("/dev/null"), b"plan", Mode::Public, Replace::Always).unwrap();
+    write(
+        Path::new("/dev/null"),
+        b"plan",
+        Mode::Public,
+        Replace::Always,
+    )
+    .unwrap();
     let kind = std::fs::metadata("/dev/null").unwrap().file_type();
     assert!(kind.is_char_device(), "/dev/null is still a device");
 }
@@ -109,7 +150,12 @@ fn a_symlink_to_a_file_keeps_the_link_and_replaces_the_file() {
     let link = dir.path().join("m2mctl.yaml");
     std::os::unix::fs::symlink("real.yaml", &link).unwrap();
     write(&link, b"new", Mode::Public, Replace::Always).unwrap();
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
 }
 

@@ -92,7 +92,12 @@ fn show(plan: &Plan, args: &PlanArgs, ctx: &Context) -> miette::Result<()> {
 /// Writes the saved plan through [`fs::write`] (atomic, 0644, never over a non-regular file)
 /// and says how to apply it.
 fn save(path: &Path, saved: SavedPlan, ctx: &Context) -> miette::Result<()> {
-    fs::write(path, saved.to_json().as_bytes(), Mode::Public, Replace::Always)?;
+    fs::write(
+        path,
+        saved.to_json().as_bytes(),
+        Mode::Public,
+        Replace::Always,
+    )?;
     if !ctx.quiet {
         let shown = path.display();
         let extra = if saved.plan.blocked.is_some() {

@@ -49,7 +49,10 @@ async fn plan_out_refuses_a_directory_or_a_link_to_one_before_reading_the_tenant
         );
     }
     assert!(dir.is_dir());
-    assert_eq!(std::fs::read_to_string(dir.join("keep.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("keep.txt")).unwrap(),
+        "mine"
+    );
     let link = std::fs::symlink_metadata(t.dir().join("link")).unwrap();
     assert!(link.file_type().is_symlink(), "the link was not replaced");
     assert_eq!(t.stats().await["total"], 0, "refused before any request");

@@ -241,7 +241,10 @@ async fn a_cache_that_is_a_fifo_is_ignored_and_left_alone() {
     assert_eq!(out.code, 0, "{}", text(&out));
     assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
     let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
-    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&kind), "still a FIFO");
+    assert!(
+        std::os::unix::fs::FileTypeExt::is_fifo(&kind),
+        "still a FIFO"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
