@@ -3,6 +3,7 @@
 mod apply;
 mod apply_faults;
 mod apply_kit;
+mod apply_safety;
 mod config;
 mod config_invalid;
 mod emulator_cli;
