@@ -49,7 +49,8 @@ fn plan(changes: Vec<Change>) -> Plan {
         touched: Vec::new(),
         fingerprint: String::new(),
         max_deletes: 2,
-        blocked: None,
+        endpoint_scopes: Vec::new(),
+            blocked: None,
     }
 }
 
