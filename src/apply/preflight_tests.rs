@@ -50,7 +50,7 @@ fn plan(changes: Vec<Change>) -> Plan {
         fingerprint: String::new(),
         max_deletes: 2,
         endpoint_scopes: Vec::new(),
-            blocked: None,
+        blocked: None,
     }
 }
 

@@ -55,7 +55,9 @@ pub enum Error {
     #[error("`{input}` is not an endpoint")]
     #[diagnostic(
         code(endpoints::syntax),
-        help("write the method and the path, e.g. `GET /api/v2/clients` or `PATCH /api/v2/users/{{id}}`")
+        help(
+            "write the method and the path, e.g. `GET /api/v2/clients` or `PATCH /api/v2/users/{{id}}`"
+        )
     )]
     Syntax {
         /// What was written.
@@ -219,7 +221,11 @@ mod tests {
         let cases = [
             ("GET /api/v2/clients", "GET", "/api/v2/clients"),
             ("get /clients", "GET", "/api/v2/clients"),
-            ("  PATCH   api/v2/users/{id}/ ", "PATCH", "/api/v2/users/{id}"),
+            (
+                "  PATCH   api/v2/users/{id}/ ",
+                "PATCH",
+                "/api/v2/users/{id}",
+            ),
             ("GET /api/v2/clients?page=1", "GET", "/api/v2/clients"),
             (
                 "GET https://x.eu.auth0.com/api/v2/clients",
@@ -229,9 +235,19 @@ mod tests {
         ];
         for (input, method, path) in cases {
             let r = Request::parse(input).unwrap();
-            assert_eq!((r.method.as_str(), r.path.as_str()), (method, path), "{input}");
+            assert_eq!(
+                (r.method.as_str(), r.path.as_str()),
+                (method, path),
+                "{input}"
+            );
         }
-        for bad in ["", "GET", "/api/v2/clients", "FETCH /api/v2/clients", "GET a b"] {
+        for bad in [
+            "",
+            "GET",
+            "/api/v2/clients",
+            "FETCH /api/v2/clients",
+            "GET a b",
+        ] {
             assert!(
                 matches!(Request::parse(bad), Err(Error::Syntax { .. })),
                 "{bad}"
@@ -275,7 +291,10 @@ mod tests {
         let Error::Unknown { help, .. } = lookup("GET /api/v2/client").unwrap_err() else {
             panic!()
         };
-        assert!(help.contains("did you mean `GET /api/v2/clients`"), "{help}");
+        assert!(
+            help.contains("did you mean `GET /api/v2/clients`"),
+            "{help}"
+        );
         let Error::Unknown { help, .. } = lookup("GET /api/v2/userz/{id}").unwrap_err() else {
             panic!()
         };

@@ -60,7 +60,10 @@ fn canonical_scopes_of_common_endpoints_follow_the_spec() {
         ("GET /api/v2/clients", "read:clients"),
         ("POST /api/v2/clients", "create:clients"),
         ("DELETE /api/v2/clients/{id}", "delete:clients"),
-        ("POST /api/v2/clients/{id}/rotate-secret", "update:client_keys"),
+        (
+            "POST /api/v2/clients/{id}/rotate-secret",
+            "update:client_keys",
+        ),
         ("GET /api/v2/users", "read:users"),
         ("PATCH /api/v2/users/{id}", "update:users"),
         ("POST /api/v2/users/{id}/roles", "update:users"),

@@ -45,7 +45,11 @@ pub fn markdown(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
         writeln!(out, "**Scopes from endpoints**")?;
         writeln!(out)?;
         for e in &plan.endpoint_scopes {
-            writeln!(out, "- `{}`: `{}` needs `{}`", e.address, e.endpoint, e.scope)?;
+            writeln!(
+                out,
+                "- `{}`: `{}` needs `{}`",
+                e.address, e.endpoint, e.scope
+            )?;
         }
     }
     if !plan.warnings.is_empty() {

@@ -11,7 +11,10 @@ const SPEC_CASES: &[(&str, &str)] = &[
     ("GET /api/v2/clients", "read:clients"),
     ("POST /api/v2/clients", "create:clients"),
     ("PATCH /api/v2/clients/{id}", "update:clients"),
-    ("POST /api/v2/clients/{id}/rotate-secret", "update:client_keys"),
+    (
+        "POST /api/v2/clients/{id}/rotate-secret",
+        "update:client_keys",
+    ),
     ("GET /api/v2/users", "read:users"),
     ("PATCH /api/v2/users/{id}", "update:users"),
     ("DELETE /api/v2/users/{id}", "delete:users"),
@@ -70,14 +73,20 @@ async fn scopes_prints_each_endpoints_canonical_scope() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["endpoint"].as_str().unwrap(), r["scope"].as_str().unwrap()))
+        .map(|r| {
+            (
+                r["endpoint"].as_str().unwrap(),
+                r["scope"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(got, SPEC_CASES);
 
     let text = t.m2mctl(&["scopes", "get /users/auth0|42"]).await;
     assert_eq!(text.code, 0, "{}", text.stderr);
     assert!(
-        text.stdout.starts_with("GET /api/v2/users/{id}  read:users  (also accepted: "),
+        text.stdout
+            .starts_with("GET /api/v2/users/{id}  read:users  (also accepted: "),
         "{}",
         text.stdout
     );
@@ -101,14 +110,26 @@ async fn validate_rejects_unknown_endpoints_and_endpoints_on_custom_apis() {
     std::fs::write(t.dir().join("m2mctl.yaml"), bad).unwrap();
     let run = t.m2mctl(&["validate"]).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("did you mean `GET /api/v2/clients`"), "{}", run.stderr);
-    assert!(run.stderr.contains("`/api/v2/users` allows GET, POST"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("did you mean `GET /api/v2/clients`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("`/api/v2/users` allows GET, POST"),
+        "{}",
+        run.stderr
+    );
 
     let custom = "version: 1\ntenant:\n  domain: local\napis:\n  - identifier: https://orders.example.com/\napplications:\n  - name: a\n    grants:\n      - api: https://orders.example.com/\n        endpoints: [\"GET /api/v2/clients\"]\n";
     std::fs::write(t.dir().join("m2mctl.yaml"), custom).unwrap();
     let run = t.m2mctl(&["validate"]).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("config::endpoints_not_management"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("config::endpoints_not_management"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,6 +172,11 @@ async fn plan_shows_scopes_from_endpoints_and_warns_about_unneeded_ones() {
         .unwrap();
     assert_eq!(
         scope["after"],
-        serde_json::json!(["read:logs", "read:users", "update:users", "update:users_app_metadata"])
+        serde_json::json!([
+            "read:logs",
+            "read:users",
+            "update:users",
+            "update:users_app_metadata"
+        ])
     );
 }
