@@ -21,6 +21,8 @@ mod tests;
 #[cfg(test)]
 mod tests_apps;
 #[cfg(test)]
+mod tests_owner;
+#[cfg(test)]
 mod tests_prop;
 
 use std::collections::BTreeSet;
