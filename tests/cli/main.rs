@@ -9,6 +9,7 @@ mod config_invalid;
 mod emulator_cli;
 mod emulator_persist;
 mod emulator_socket;
+mod endpoints;
 mod export;
 mod export_roundtrip;
 mod export_seed;
