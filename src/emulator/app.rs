@@ -134,12 +134,6 @@ impl AppState {
     pub fn persister(&self) -> Option<&Persister> {
         self.persister.as_ref()
     }
-
-    /// A serialised snapshot for the state file.
-    pub fn snapshot(&self) -> (u64, Result<Vec<u8>, serde_json::Error>) {
-        let tenant = self.read();
-        (tenant.version, super::persist::to_bytes(&tenant))
-    }
 }
 
 /// The whole HTTP surface: Auth0's paths plus `/__m2mctl/stats`.

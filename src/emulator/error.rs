@@ -50,6 +50,15 @@ pub enum Error {
         )
     )]
     StateForeign { path: PathBuf, reason: String },
+    /// Another process (or emulator) uses the state file.
+    #[error("the state file `{path}` is in use by {holder}")]
+    #[diagnostic(
+        code(m2mctl::emulator::state_locked),
+        help(
+            "one process at a time keeps a tenant's state (two would lose each other's writes): stop the other one, or pass another `--state` path"
+        )
+    )]
+    StateLocked { path: PathBuf, holder: String },
     /// Writing the state file failed.
     #[error("cannot write the state file `{path}`: {source}")]
     #[diagnostic(

@@ -8,7 +8,8 @@
 //! Layout: [`app`] state + routes, [`layer`] rate limit/faults/stats around every Auth0 route,
 //! `clients`/`grants`/`resource_servers`/`oauth` endpoints, [`auth`] bearer checks, [`jwt`] tokens,
 //! [`body`] payload validation, [`list`] pagination, [`store`]/[`table`] data, [`defaults`] Auth0's
-//! defaults, [`persist`] the state file, [`server`] sockets, [`tls`] certificates.
+//! defaults, [`persist`] the state file, [`journal`] its journal of writes, [`lockfile`] its lock,
+//! [`server`] sockets, [`tls`] certificates.
 
 pub mod app;
 pub mod auth;
@@ -19,9 +20,11 @@ pub mod error;
 pub mod faults;
 mod grants;
 pub mod ids;
+pub mod journal;
 pub mod jwt;
 pub mod layer;
 pub mod list;
+pub mod lockfile;
 mod oauth;
 pub mod persist;
 pub mod ratelimit;
@@ -52,7 +55,6 @@ pub use faults::FaultSpec;
 pub use ratelimit::RateLimit;
 pub use tls::TlsMode;
 
-use persist::Persister;
 use store::Tenant;
 
 /// How to run an emulator.
@@ -130,7 +132,8 @@ pub async fn spawn(config: EmulatorConfig) -> Result<Emulator, Error> {
 
     let (tenant, persister) = match &config.state {
         Some(path) => {
-            let tenant = match persist::load(path)? {
+            let mut opened = persist::open(path)?;
+            let mut tenant = match opened.tenant.take() {
                 Some(mut tenant) => {
                     tenant.rehome(&domain);
                     if let Some((id, secret)) = &config.bootstrap {
@@ -140,14 +143,7 @@ pub async fn spawn(config: EmulatorConfig) -> Result<Emulator, Error> {
                 }
                 None => Tenant::new(&domain, jwt::generate_key()?, config.bootstrap.clone()),
             };
-            let write_err = |source| Error::StateWrite {
-                path: path.clone(),
-                source,
-            };
-            let bytes =
-                persist::to_bytes(&tenant).map_err(|e| write_err(std::io::Error::other(e)))?;
-            persist::write_atomic(path, &bytes).map_err(write_err)?;
-            let (persister, task) = Persister::new(path.clone(), tenant.version);
+            let (persister, task) = opened.start(&mut tenant)?;
             (tenant, Some((persister, task)))
         }
         None => (

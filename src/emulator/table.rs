@@ -1,10 +1,11 @@
 //! An ordered collection of JSON records with an id index: the storage of clients, grants and
 //! resource servers.
 //!
-//! Owns insertion order (list order), O(1) lookup by id, O(page) slicing and checkpoint cursors.
-//! Must not know what a record means; the endpoint modules do.
+//! Owns insertion order (list order), O(1) lookup by id, O(page) slicing, checkpoint cursors and,
+//! when asked, the ids changed since the last look (what the state journal writes). Must not know
+//! what a record means; the endpoint modules do.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -34,6 +35,8 @@ pub struct Table {
     id_key: &'static str,
     items: Vec<Record>,
     index: HashMap<String, usize>,
+    /// Ids pushed, handed out mutably or removed since [`Table::take_changed`] (when tracking).
+    changed: Option<HashSet<String>>,
 }
 
 impl Table {
@@ -43,6 +46,28 @@ impl Table {
             id_key,
             items: Vec::new(),
             index: HashMap::new(),
+            changed: None,
+        }
+    }
+
+    /// Starts remembering which ids change (a persisted tenant; in memory nothing is tracked).
+    pub fn track_changes(&mut self) {
+        self.changed.get_or_insert_with(HashSet::new);
+    }
+
+    /// The ids changed since the last call (present now, or removed), and forgets them.
+    pub fn take_changed(&mut self) -> Vec<String> {
+        self.changed
+            .as_mut()
+            .map(|set| set.drain().collect())
+            .unwrap_or_default()
+    }
+
+    fn mark(&mut self, id: &str) {
+        if let Some(set) = &mut self.changed
+            && !set.contains(id)
+        {
+            set.insert(id.to_string());
         }
     }
 
@@ -69,6 +94,7 @@ impl Table {
     /// The record with this id, mutable.
     pub fn get_mut(&mut self, id: &str) -> Option<&mut Record> {
         let i = *self.index.get(id)?;
+        self.mark(id);
         Some(&mut self.items[i])
     }
 
@@ -84,6 +110,7 @@ impl Table {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
+        self.mark(&id);
         self.index.insert(id, self.items.len());
         self.items.push(Record { seq, obj });
         let last = self.items.len() - 1;
@@ -93,6 +120,7 @@ impl Table {
     /// Removes the record with this id; returns whether it existed.
     pub fn remove(&mut self, id: &str) -> Option<Record> {
         let i = self.index.remove(id)?;
+        self.mark(id);
         let record = self.items.remove(i);
         for item in &self.items[i..] {
             if let Some(key) = item.obj.get(self.id_key).and_then(Value::as_str)
@@ -107,6 +135,15 @@ impl Table {
     /// Removes every record matching `pred`; returns how many.
     pub fn remove_where(&mut self, pred: impl Fn(&Record) -> bool) -> usize {
         let before = self.items.len();
+        if let Some(set) = &mut self.changed {
+            let key = self.id_key;
+            set.extend(
+                self.items
+                    .iter()
+                    .filter(|r| pred(r))
+                    .filter_map(|r| r.str(key).map(str::to_string)),
+            );
+        }
         self.items.retain(|r| !pred(r));
         let removed = before - self.items.len();
         if removed > 0 {
@@ -160,5 +197,24 @@ mod tests {
         assert_eq!(t.len(), 2);
         assert_eq!(t.position_from_seq(4), 1);
         assert_eq!(t.position_from_seq(99), 2);
+    }
+
+    #[test]
+    fn tracks_changed_ids_only_when_asked() {
+        let mut t = Table::new("id");
+        t.push(1, obj("a"));
+        assert!(t.take_changed().is_empty(), "not tracking");
+        t.track_changes();
+        t.push(2, obj("b"));
+        t.push(3, obj("c"));
+        t.push(4, obj("d"));
+        let _ = t.get("a");
+        let _ = t.get_mut("a");
+        t.remove("b");
+        t.remove_where(|r| r.str("id") == Some("c"));
+        let mut changed = t.take_changed();
+        changed.sort();
+        assert_eq!(changed, ["a", "b", "c", "d"]);
+        assert!(t.take_changed().is_empty(), "taken");
     }
 }

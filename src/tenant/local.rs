@@ -2,13 +2,16 @@
 //! embedded local tenant started in-process.
 //!
 //! Owns [`connect`] and the [`Connection`] that keeps a local emulator alive until
-//! [`Connection::close`] flushes its state. Reads the `AUTH0_*` variables only through
-//! [`Credentials::from_env`]. Must not print anything but the one notice saying the local
-//! tenant is in use (a [`NOTICE`](crate::ui::NOTICE): shown by default, hidden by `-q`).
+//! [`Connection::close`] flushes its state. One process at a time uses a local tenant: a second
+//! one waits for the state's lock (up to [`LOCK_WAIT`], saying whom it waits for) rather than
+//! losing writes. Reads the `AUTH0_*` variables only through [`Credentials::from_env`]. Must not
+//! print anything but the notices saying the local tenant is in use or awaited (a
+//! [`NOTICE`](crate::ui::NOTICE): shown by default, hidden by `-q`).
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::error::{Error, Result};
 use super::{Client, Credentials, Options, Secret, TenantUrl};
@@ -18,6 +21,11 @@ use crate::model::Domain;
 
 /// Where the local tenant keeps its state, relative to the config's directory.
 pub const LOCAL_STATE_FILE: &str = ".m2mctl/local-tenant.json";
+
+/// How long a second process waits for the local tenant another one is using.
+pub const LOCK_WAIT: Duration = Duration::from_secs(300);
+/// How often it looks again.
+const LOCK_POLL: Duration = Duration::from_millis(100);
 
 /// A connected tenant; for the local tenant it also owns the running emulator.
 pub struct Connection {
@@ -80,7 +88,7 @@ pub async fn connect(domain: &Domain, args: &TenantArgs, config_dir: &Path) -> R
 /// Starts the emulator with `state`, on the port the state file was last served from when that
 /// port is free, else on a new one. A stable port keeps the tenant's domain, and with it the
 /// Management API audience, token issuer and token-cache keys, the same from run to run.
-async fn spawn_local(state: &Path) -> Result<Emulator> {
+async fn spawn_local(state: &Path) -> std::result::Result<Emulator, emulator::Error> {
     let config = |port| {
         let mut c = EmulatorConfig::local(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
         c.state = Some(state.to_path_buf());
@@ -88,14 +96,41 @@ async fn spawn_local(state: &Path) -> Result<Emulator> {
     };
     if let Some(port) = previous_port(state) {
         match emulator::spawn(config(port)).await {
-            Ok(emulator) => return Ok(emulator),
             Err(emulator::Error::Bind { .. }) => {}
+            other => return other,
+        }
+    }
+    emulator::spawn(config(0)).await
+}
+
+/// [`spawn_local`], waiting up to `wait` while another process holds the state's lock.
+async fn spawn_local_waiting(state: &Path, wait: Duration) -> Result<Emulator> {
+    let started = Instant::now();
+    let mut announced = false;
+    loop {
+        match spawn_local(state).await {
+            Ok(emulator) => return Ok(emulator),
+            Err(emulator::Error::StateLocked { holder, .. }) if started.elapsed() < wait => {
+                if !announced {
+                    tracing::info!(
+                        target: crate::ui::NOTICE,
+                        "waiting for {holder}, which is using the local tenant ({})",
+                        state.display()
+                    );
+                    announced = true;
+                }
+                tokio::time::sleep(LOCK_POLL).await;
+            }
+            Err(emulator::Error::StateLocked { holder, .. }) => {
+                return Err(Error::Local(format!(
+                    "{holder} has used it for more than {} s (state: {}); let it finish or stop it, then run this again",
+                    wait.as_secs(),
+                    state.display()
+                )));
+            }
             Err(e) => return Err(Error::Local(format!("cannot start it: {e}"))),
         }
     }
-    emulator::spawn(config(0))
-        .await
-        .map_err(|e| Error::Local(format!("cannot start it: {e}")))
 }
 
 /// The port in the state file's `domain` (`127.0.0.1:PORT`), if it has one.
@@ -124,16 +159,31 @@ fn keep_out_of_git(dir: &Path) -> Result<()> {
     .map_err(|e| Error::Local(format!("cannot write `{}`: {e}", ignore.display())))
 }
 
+/// Creates the local tenant's folder with mode 0700, or makes an existing one 0700 (it is
+/// m2mctl's own folder and holds every client secret of the tenant).
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    emulator::lockfile::create_private_dir(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    Ok(())
+}
+
 /// Starts the emulator on 127.0.0.1 (plain http) with its state beside the config, and
 /// authenticates as its bootstrap application.
 async fn connect_local(options: &Options, config_dir: &Path) -> Result<Connection> {
     let state = config_dir.join(LOCAL_STATE_FILE);
     if let Some(dir) = state.parent() {
-        std::fs::create_dir_all(dir)
+        private_dir(dir)
             .map_err(|e| Error::Local(format!("cannot create `{}`: {e}", dir.display())))?;
         keep_out_of_git(dir)?;
     }
-    let emulator = spawn_local(&state).await?;
+    let emulator = spawn_local_waiting(&state, LOCK_WAIT).await?;
     let shown = state.strip_prefix(".").unwrap_or(&state);
     tracing::info!(target: crate::ui::NOTICE, "using the local tenant (state: {})", shown.display());
     let credentials = Credentials::ClientCredentials {

@@ -124,9 +124,11 @@ async fn every_answered_write_is_on_disk_without_shutdown() {
     for h in handles {
         assert_eq!(h.await.expect("join"), 201);
     }
-    // no shutdown: read the file as a crash would leave it
-    let raw: Value = serde_json::from_slice(&std::fs::read(&path).expect("file")).expect("json");
-    assert_eq!(raw["clients"].as_array().map(Vec::len), Some(22));
+    // no shutdown: load the files as a crash would leave them (snapshot + journal)
+    let loaded = m2mctl::emulator::persist::load(&path)
+        .expect("loads")
+        .expect("exists");
+    assert_eq!(loaded.clients.len(), 22);
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .expect("dir")
         .filter_map(Result::ok)
