@@ -12,6 +12,7 @@ mod emulator_socket;
 mod export;
 mod export_roundtrip;
 mod export_seed;
+mod hostile;
 mod outputs;
 mod plan;
 mod plan_floor;
