@@ -85,10 +85,7 @@ impl Trap {
 async fn read_request(socket: &mut tokio::net::TcpStream) -> String {
     let mut data = Vec::new();
     let mut buf = [0u8; 4096];
-    loop {
-        let Ok(n) = socket.read(&mut buf).await else {
-            break;
-        };
+    while let Ok(n) = socket.read(&mut buf).await {
         if n == 0 {
             break;
         }
