@@ -7,6 +7,7 @@
 //! - [`model`]     domain types shared by config, tenant and plan; no I/O
 //! - [`scopes`]    the real Management API scope list (data)
 //! - [`config`]    YAML model (serde + schemars), `${VAR}` interpolation, spans, validation -> DesiredState
+//! - [`policy`]    policy rules over a config (errors at their line) and its tenant (warnings); pure
 //! - [`tenant`]    Management API client: auth, pagination, rate governor, retries, typed errors
 //! - [`plan`]      diff(desired, actual) -> Plan (pure data: changes with before/after, warnings)
 //! - [`render`]    text / markdown / json renderers of a Plan; no diff logic here
@@ -22,6 +23,7 @@ pub mod config;
 pub mod emulator;
 pub mod export;
 pub mod model;
+pub mod policy;
 pub mod plan;
 pub mod render;
 pub mod scopes;
