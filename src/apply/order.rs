@@ -152,6 +152,7 @@ mod tests {
             fingerprint: String::new(),
             max_deletes: 5,
             blocked: None,
+            violations: Vec::new(),
         };
         let got = phases(&plan);
         assert_eq!(

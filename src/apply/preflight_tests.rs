@@ -50,6 +50,7 @@ fn plan(changes: Vec<Change>) -> Plan {
         fingerprint: String::new(),
         max_deletes: 2,
         blocked: None,
+        violations: Vec::new(),
     }
 }
 

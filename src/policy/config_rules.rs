@@ -133,7 +133,9 @@ impl<'a> Check<'a> {
         for app in self.apps() {
             for grant in &app.cfg.grants {
                 for scope in &grant.scopes {
-                    if let Some(p) = patterns.iter().find(|p| glob::matches(&p.value, &scope.value))
+                    if let Some(p) = patterns
+                        .iter()
+                        .find(|p| glob::matches(&p.value, &scope.value))
                     {
                         found.push((app.desired.key.clone(), grant, scope, p));
                     }
@@ -180,7 +182,10 @@ impl<'a> Check<'a> {
                 (None, Some(_)) => continue,
                 (None, None) => (
                     DEFAULT_TOKEN_LIFETIME,
-                    self.at(&api.identifier, "no `token_lifetime`: Auth0's default is 86400 seconds"),
+                    self.at(
+                        &api.identifier,
+                        "no `token_lifetime`: Auth0's default is 86400 seconds",
+                    ),
                 ),
             };
             if lifetime > max.value {
@@ -225,9 +230,17 @@ impl<'a> Check<'a> {
             let Some(allowed) = allowed_management(self.policy(), &app.desired.key) else {
                 return;
             };
-            for grant in app.cfg.grants.iter().filter(|g| g.api.value == MANAGEMENT_ADDRESS) {
+            for grant in app
+                .cfg
+                .grants
+                .iter()
+                .filter(|g| g.api.value == MANAGEMENT_ADDRESS)
+            {
                 for scope in &grant.scopes {
-                    if !allowed.iter().any(|p| glob::matches(&p.value, &scope.value)) {
+                    if !allowed
+                        .iter()
+                        .any(|p| glob::matches(&p.value, &scope.value))
+                    {
                         found.push((app.desired.key.clone(), grant, scope, allowed.is_empty()));
                     }
                 }
@@ -327,7 +340,10 @@ impl<'a> Check<'a> {
         if writers.len() <= limit {
             return;
         }
-        let first: Vec<String> = writers[..limit].iter().map(|w| format!("`{}`", w.0)).collect();
+        let first: Vec<String> = writers[..limit]
+            .iter()
+            .map(|w| format!("`{}`", w.0))
+            .collect();
         let allowed = if first.is_empty() {
             "none".to_string()
         } else {
@@ -371,8 +387,14 @@ impl<'a> Check<'a> {
             self.push(
                 Rule::RequiredMetadata,
                 address,
-                format!("`{app_key}` has no `{}` metadata, which the policy requires", key.value),
-                format!("add `metadata: {{ {}: ... }}` to this application", key.value),
+                format!(
+                    "`{app_key}` has no `{}` metadata, which the policy requires",
+                    key.value
+                ),
+                format!(
+                    "add `metadata: {{ {}: ... }}` to this application",
+                    key.value
+                ),
                 self.at(name, format!("no `metadata.{}`", key.value)),
                 self.rule_at(key, "the rule"),
             );

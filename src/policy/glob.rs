@@ -35,10 +35,7 @@ pub fn matches(pattern: &str, text: &str) -> bool {
 }
 
 /// The first pattern of `patterns` that matches `text`.
-pub fn first_match<'p>(
-    patterns: impl IntoIterator<Item = &'p str>,
-    text: &str,
-) -> Option<&'p str> {
+pub fn first_match<'p>(patterns: impl IntoIterator<Item = &'p str>, text: &str) -> Option<&'p str> {
     patterns.into_iter().find(|p| matches(p, text))
 }
 

@@ -15,7 +15,9 @@ use crate::config::{self, Finding};
 #[error("apply refused: the plan has {} (nothing was written to the tenant)", config::count_noun(*count, "policy violation"))]
 #[diagnostic(
     code(policy::refused),
-    help("fix the config (each violation above points at its line), or pass `--allow-policy-violations` to apply anyway")
+    help(
+        "fix the config (each violation above points at its line), or pass `--allow-policy-violations` to apply anyway"
+    )
 )]
 pub struct Refused {
     /// Error violations.
@@ -33,7 +35,11 @@ pub fn refuse(violations: &[Violation], allow: bool) -> Result<(), Refused> {
 }
 
 /// The config's error violations as diagnostics of `file` (`None` when there is none).
-pub fn diagnostics(violations: &[Violation], file: &str, source: &Arc<str>) -> Option<config::Error> {
+pub fn diagnostics(
+    violations: &[Violation],
+    file: &str,
+    source: &Arc<str>,
+) -> Option<config::Error> {
     let findings: Vec<Finding> = violations
         .iter()
         .filter(|v| v.is_error())
@@ -60,9 +66,13 @@ pub fn finding(v: &Violation, file: &str) -> Finding {
 /// `error m2mctl.yaml:12:9 grant.billing -> management: … [policy::forbidden_scopes]`.
 pub fn line(v: &Violation) -> String {
     let kind = if v.is_error() { "error" } else { "warning" };
-    let at = v
-        .at
-        .as_ref()
-        .map_or(String::new(), |a| format!(" {}", a.position()));
-    format!("{kind}{at} {}: {} [{}]", v.address, v.message, v.rule.code())
+    let at =
+        v.at.as_ref()
+            .map_or(String::new(), |a| format!(" {}", a.position()));
+    format!(
+        "{kind}{at} {}: {} [{}]",
+        v.address,
+        v.message,
+        v.rule.code()
+    )
 }

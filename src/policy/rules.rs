@@ -87,7 +87,11 @@ pub struct Source {
 
 impl Source {
     /// Where a rule value was written: `(file, text, byte range)`.
-    pub fn locate<'a, T>(&'a self, loaded: &'a Loaded, value: &Sp<T>) -> (&'a str, &'a str, Range<usize>) {
+    pub fn locate<'a, T>(
+        &'a self,
+        loaded: &'a Loaded,
+        value: &Sp<T>,
+    ) -> (&'a str, &'a str, Range<usize>) {
         match &self.file {
             None => (&loaded.name, &loaded.source, loaded.span(value)),
             Some((name, text)) => (name, text, config::span_in(value, text)),
@@ -105,7 +109,11 @@ pub struct PolicySet {
 impl PolicySet {
     /// The config's own `policy:` plus `file` (read with [`load_file`]).
     pub fn of(loaded: &Loaded, file: Option<&Source>) -> PolicySet {
-        let inline = loaded.config.policy.clone().map(|policy| Source { policy, file: None });
+        let inline = loaded
+            .config
+            .policy
+            .clone()
+            .map(|policy| Source { policy, file: None });
         PolicySet {
             sources: inline.into_iter().chain(file.cloned()).collect(),
         }

@@ -18,7 +18,11 @@ pub fn check_tenant(
     management_audience: Option<&str>,
     set: &PolicySet,
 ) -> Vec<Violation> {
-    let keys: BTreeSet<&str> = desired.applications.iter().map(|a| a.key.as_str()).collect();
+    let keys: BTreeSet<&str> = desired
+        .applications
+        .iter()
+        .map(|a| a.key.as_str())
+        .collect();
     let pinned: BTreeSet<&str> = desired
         .applications
         .iter()
@@ -39,16 +43,26 @@ pub fn check_tenant(
     for source in &set.sources {
         let policy = &source.policy;
         for client in &others {
-            let grants = remote.grants.iter().filter(|g| g.client_id == client.client_id);
+            let grants = remote
+                .grants
+                .iter()
+                .filter(|g| g.client_id == client.client_id);
             for grant in grants {
                 let management = Some(grant.audience.as_str()) == management_audience;
                 for scope in &grant.scope {
-                    if let Some(p) = policy.forbidden_scopes.iter().find(|p| glob::matches(&p.value, scope)) {
+                    if let Some(p) = policy
+                        .forbidden_scopes
+                        .iter()
+                        .find(|p| glob::matches(&p.value, scope))
+                    {
                         warn(
-&mut out,
+                            &mut out,
                             Rule::ForbiddenScopes,
                             client,
-                            format!("is granted `{scope}` on `{}`, which the policy forbids (`{}`)", grant.audience, p.value),
+                            format!(
+                                "is granted `{scope}` on `{}`, which the policy forbids (`{}`)",
+                                grant.audience, p.value
+                            ),
                             "this client is not managed by this config: remove the scope in the tenant or in the config that manages it",
                         );
                     }
@@ -66,10 +80,13 @@ pub fn check_tenant(
                         .collect();
                     if !extra.is_empty() {
                         warn(
-&mut out,
+                            &mut out,
                             Rule::ManagementScopes,
                             client,
-                            format!("holds Management API scopes the policy does not allow it: `{}`", extra.join("`, `")),
+                            format!(
+                                "holds Management API scopes the policy does not allow it: `{}`",
+                                extra.join("`, `")
+                            ),
                             "this client is not managed by this config: narrow its Management API grant in the tenant",
                         );
                     }
@@ -79,11 +96,14 @@ pub fn check_tenant(
                 continue;
             }
             if let Some(required) = &policy.required_authentication {
-                let method = client.token_endpoint_auth_method.as_deref().unwrap_or("client_secret_post");
+                let method = client
+                    .token_endpoint_auth_method
+                    .as_deref()
+                    .unwrap_or("client_secret_post");
                 let want = required.value.as_str();
                 if method != want {
                     warn(
-&mut out,
+                        &mut out,
                         Rule::RequiredAuthentication,
                         client,
                         format!("authenticates with `{method}`; the policy requires `{want}`"),
@@ -92,9 +112,13 @@ pub fn check_tenant(
                 }
             }
             for key in &policy.required_metadata {
-                if client.client_metadata.get(&key.value).is_none_or(|v| v.trim().is_empty()) {
+                if client
+                    .client_metadata
+                    .get(&key.value)
+                    .is_none_or(|v| v.trim().is_empty())
+                {
                     warn(
-&mut out,
+                        &mut out,
                         Rule::RequiredMetadata,
                         client,
                         format!("has no `{}` metadata, which the policy requires", key.value),
@@ -109,7 +133,8 @@ pub fn check_tenant(
                 .iter()
                 .filter(|a| {
                     a.grants.iter().any(|g| {
-                        g.api == crate::model::ApiRef::Management && g.scopes.iter().any(|s| is_write_scope(s))
+                        g.api == crate::model::ApiRef::Management
+                            && g.scopes.iter().any(|s| is_write_scope(s))
                     })
                 })
                 .count();
@@ -127,7 +152,7 @@ pub fn check_tenant(
             if total > max.value as usize {
                 for client in writers {
                     warn(
-&mut out,
+                        &mut out,
                         Rule::MaxManagementWriters,
                         client,
                         format!(
@@ -140,7 +165,8 @@ pub fn check_tenant(
             }
         }
         if let Some(max) = &policy.max_token_lifetime {
-            let declared: BTreeSet<&str> = desired.apis.iter().map(|a| a.identifier.as_str()).collect();
+            let declared: BTreeSet<&str> =
+                desired.apis.iter().map(|a| a.identifier.as_str()).collect();
             for api in &remote.apis {
                 let is_management = Some(api.identifier.as_str()) == management_audience;
                 let managed = declared.contains(api.identifier.as_str())

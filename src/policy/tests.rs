@@ -48,45 +48,72 @@ fn check(policy: &str) -> Vec<(Rule, usize, String)> {
         .collect()
 }
 
+/// (rule, line, the offending text).
+type Expected = (Rule, usize, &'static str);
+
 #[test]
 fn each_rule_points_at_the_offending_line() {
     use Rule::*;
-    let cases: Vec<(&str, Vec<(Rule, usize, &str)>)> = vec![
-        ("  forbidden_scopes: [\"delete:*\", write:refunds]\n", vec![
-            (ForbiddenScopes, 20, "delete:orders"),
-            (ForbiddenScopes, 27, "write:refunds"),
-        ]),
-        ("  max_token_lifetime: 3000\n", vec![
-            (MaxTokenLifetime, 5, "3600"),
-            (MaxTokenLifetime, 24, "7200"),
-        ]),
+    let cases: Vec<(&str, Vec<Expected>)> = vec![
+        (
+            "  forbidden_scopes: [\"delete:*\", write:refunds]\n",
+            vec![
+                (ForbiddenScopes, 20, "delete:orders"),
+                (ForbiddenScopes, 27, "write:refunds"),
+            ],
+        ),
+        (
+            "  max_token_lifetime: 3000\n",
+            vec![
+                (MaxTokenLifetime, 5, "3600"),
+                (MaxTokenLifetime, 24, "7200"),
+            ],
+        ),
         ("  max_token_lifetime: 86400\n", vec![]),
         // An API without `token_lifetime` (and none folded in) has Auth0's default of 86400.
-        ("  max_token_lifetime: 60\n", vec![
-            (MaxTokenLifetime, 5, "3600"),
-            (MaxTokenLifetime, 24, "7200"),
-        ]),
-        ("  management_scopes:\n    deployer: [\"*\"]\n    \"reporting-*\": [\"read:*\"]\n", vec![
-            (ManagementScopes, 22, "update:clients"),
-        ]),
-        ("  management_scopes:\n    deployer: [\"read:*\"]\n", vec![
-            (ManagementScopes, 14, "create:clients"),
-            (ManagementScopes, 22, "read:logs"),
-            (ManagementScopes, 22, "update:clients"),
-        ]),
-        ("  required_authentication: client_secret_basic\n", vec![
-            (RequiredAuthentication, 10, "deployer"),
-            (RequiredAuthentication, 23, "refunder"),
-        ]),
-        ("  max_management_writers: 1\n", vec![(MaxManagementWriters, 22, "update:clients")]),
+        (
+            "  max_token_lifetime: 60\n",
+            vec![
+                (MaxTokenLifetime, 5, "3600"),
+                (MaxTokenLifetime, 24, "7200"),
+            ],
+        ),
+        (
+            "  management_scopes:\n    deployer: [\"*\"]\n    \"reporting-*\": [\"read:*\"]\n",
+            vec![(ManagementScopes, 22, "update:clients")],
+        ),
+        (
+            "  management_scopes:\n    deployer: [\"read:*\"]\n",
+            vec![
+                (ManagementScopes, 14, "create:clients"),
+                (ManagementScopes, 22, "read:logs"),
+                (ManagementScopes, 22, "update:clients"),
+            ],
+        ),
+        (
+            "  required_authentication: client_secret_basic\n",
+            vec![
+                (RequiredAuthentication, 10, "deployer"),
+                (RequiredAuthentication, 23, "refunder"),
+            ],
+        ),
+        (
+            "  max_management_writers: 1\n",
+            vec![(MaxManagementWriters, 22, "update:clients")],
+        ),
         ("  max_management_writers: 2\n", vec![]),
-        ("  required_metadata: [owner]\n", vec![(RequiredMetadata, 23, "refunder")]),
+        (
+            "  required_metadata: [owner]\n",
+            vec![(RequiredMetadata, 23, "refunder")],
+        ),
         ("  required_metadata: []\n", vec![]),
     ];
     for (policy, want) in cases {
         let got = check(policy);
-        let want: Vec<(Rule, usize, String)> =
-            want.into_iter().map(|(r, l, s)| (r, l, s.to_string())).collect();
+        let want: Vec<(Rule, usize, String)> = want
+            .into_iter()
+            .map(|(r, l, s)| (r, l, s.to_string()))
+            .collect();
         assert_eq!(got, want, "{policy}");
     }
 }
@@ -97,7 +124,10 @@ fn inline_rules_are_labelled_in_the_same_file() {
     let loaded = config::load_str("m2mctl.yaml", &text, &Vars::empty()).unwrap();
     let violations = check_config(&loaded, &PolicySet::of(&loaded, None));
     let rule = violations[0].rule_at.as_ref().expect("rule located");
-    assert_eq!((rule.line, &text[rule.start..rule.end]), (29, "\"delete:*\""));
+    assert_eq!(
+        (rule.line, &text[rule.start..rule.end]),
+        (29, "\"delete:*\"")
+    );
     let err = diagnostics(&violations, "m2mctl.yaml", &loaded.source).expect("errors");
     let shown = config::render(&err, false, 100);
     assert!(shown.contains("policy::forbidden_scopes"), "{shown}");
@@ -134,7 +164,12 @@ fn refusal_counts_errors_only_and_yields_to_the_flag() {
     };
     assert!(refuse(&[], false).is_ok());
     assert!(refuse(&[v(Severity::Warning)], false).is_ok());
-    assert_eq!(refuse(&[v(Severity::Error), v(Severity::Warning)], false).unwrap_err().count, 1);
+    assert_eq!(
+        refuse(&[v(Severity::Error), v(Severity::Warning)], false)
+            .unwrap_err()
+            .count,
+        1
+    );
     assert!(refuse(&[v(Severity::Error)], true).is_ok());
 }
 
@@ -182,12 +217,16 @@ fn tenant_objects_outside_the_file_are_warnings() {
         ],
         apis: vec![],
     };
-    let got: Vec<(Rule, String)> =
-        check_tenant(&loaded.desired, &remote, Some(mgmt), &PolicySet::of(&loaded, None))
-            .into_iter()
-            .inspect(|v| assert_eq!(v.severity, Severity::Warning))
-            .map(|v| (v.rule, v.address))
-            .collect();
+    let got: Vec<(Rule, String)> = check_tenant(
+        &loaded.desired,
+        &remote,
+        Some(mgmt),
+        &PolicySet::of(&loaded, None),
+    )
+    .into_iter()
+    .inspect(|v| assert_eq!(v.severity, Severity::Warning))
+    .map(|v| (v.rule, v.address))
+    .collect();
     assert_eq!(
         got,
         vec![
@@ -203,12 +242,16 @@ fn tenant_objects_outside_the_file_are_warnings() {
 fn at_counts_lines_and_characters() {
     let text = "a: 1\nbé: x\n";
     let at = At::new("f", text, 10..11, "");
-    assert_eq!((at.line, at.column, at.position()), (2, 5, "f:2:5".to_string()));
+    assert_eq!(
+        (at.line, at.column, at.position()),
+        (2, 5, "f:2:5".to_string())
+    );
 }
 
 #[test]
 fn an_api_without_lifetime_has_auth0s_default() {
-    let text = "version: 1\napis:\n  - identifier: https://audit/\npolicy:\n  max_token_lifetime: 3600\n";
+    let text =
+        "version: 1\napis:\n  - identifier: https://audit/\npolicy:\n  max_token_lifetime: 3600\n";
     let loaded = config::load_str("m2mctl.yaml", text, &Vars::empty()).unwrap();
     let v = check_config(&loaded, &PolicySet::of(&loaded, None));
     assert_eq!(v.len(), 1, "{v:?}");
