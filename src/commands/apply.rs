@@ -106,6 +106,7 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
             .await
             .map_err(miette::Report::new)?;
         saved::check_fresh(&saved, &fresh, &shown)?;
+        saved::check_creates(&saved.plan, &fresh, &shown)?;
         let allow = args.allow_policy_violations;
         if let Err(refused) = policy_check::gate(&saved.plan, None, allow, ctx) {
             show(&saved.plan, ctx)?;

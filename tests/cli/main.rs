@@ -3,14 +3,17 @@
 mod apply;
 mod apply_faults;
 mod apply_kit;
+mod apply_safety;
 mod config;
 mod config_invalid;
 mod emulator_cli;
 mod emulator_persist;
 mod emulator_socket;
+mod endpoints;
 mod export;
 mod export_roundtrip;
 mod export_seed;
+mod outputs;
 mod plan;
 mod plan_floor;
 mod policy;
