@@ -118,6 +118,10 @@ pub struct TenantArgs {
     /// Never send more than this many requests per second.
     #[arg(long, value_name = "RPS")]
     pub max_rps: Option<f64>,
+    /// Neither read nor write the token cache (m2mctl's own Management API token, and the
+    /// applications' tokens of `token`).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// `validate`.
@@ -220,9 +224,6 @@ pub struct TokenArgs {
     /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, value_enum)]
     pub format: Option<TokenFormat>,
-    /// Neither read nor write the token cache.
-    #[arg(long)]
-    pub no_cache: bool,
     /// Check each token's claims against the config and the tenant; exit 1 on differences.
     #[arg(long)]
     pub verify: bool,

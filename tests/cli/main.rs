@@ -14,6 +14,7 @@ mod export;
 mod export_roundtrip;
 mod export_seed;
 mod outputs;
+mod own_token;
 mod plan;
 mod plan_floor;
 mod policy;
