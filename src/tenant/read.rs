@@ -26,7 +26,7 @@ use crate::model::{RemoteApi, RemoteClient, RemoteGrant, RemoteState};
 pub const PER_PAGE: usize = 100;
 
 /// Client fields m2mctl reads (never `client_secret`).
-pub const CLIENT_FIELDS: &str = "client_id,name,description,app_type,grant_types,token_endpoint_auth_method,client_metadata,global";
+pub use crate::auth0::CLIENT_FIELDS;
 
 /// Number of pages for `total` objects (at least one request, even for an empty list).
 pub fn page_count(total: usize) -> usize {
