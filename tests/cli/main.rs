@@ -13,6 +13,7 @@ mod export_roundtrip;
 mod export_seed;
 mod plan;
 mod plan_floor;
+mod shapes;
 mod support;
 mod tenant;
 mod tenant_faults;
