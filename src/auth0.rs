@@ -35,8 +35,24 @@ pub const SUBJECT_CLIENT: &str = "client";
 /// `subject_type` of a user-access grant (an API opened to users of an application).
 pub const SUBJECT_USER: &str = "user";
 
-/// The client fields m2mctl reads (`fields=`; never `client_secret`).
-pub const CLIENT_FIELDS: &str = "client_id,name,description,app_type,grant_types,token_endpoint_auth_method,client_authentication_methods,client_metadata,global";
+/// The client fields m2mctl reads (`fields=`; never `client_secret`) with `read:clients`.
+pub const CLIENT_FIELDS: &str = "client_id,name,description,app_type,grant_types,token_endpoint_auth_method,client_metadata,global";
+/// [`CLIENT_FIELDS`] plus `client_authentication_methods`, which Auth0 shows only to a token with
+/// one of [`CREDENTIAL_READ_SCOPES`] (asking without one is a 403 for the whole list).
+pub const CLIENT_FIELDS_WITH_METHODS: &str = "client_id,name,description,app_type,grant_types,token_endpoint_auth_method,client_authentication_methods,client_metadata,global";
+/// Scopes that may read `client_authentication_methods` (and secrets; m2mctl never asks for those).
+pub const CREDENTIAL_READ_SCOPES: &[&str] = &["read:client_credentials", "read:client_keys"];
+
+/// The client fields to read with a token holding `scopes`: with `client_authentication_methods`
+/// when the token may read it.
+pub fn client_fields<'s>(scopes: impl IntoIterator<Item = &'s str>) -> &'static str {
+    let mut scopes = scopes.into_iter();
+    if scopes.any(|s| CREDENTIAL_READ_SCOPES.contains(&s)) {
+        CLIENT_FIELDS_WITH_METHODS
+    } else {
+        CLIENT_FIELDS
+    }
+}
 
 /// `https://{authority}/api/v2/`: the Management API identifier of the tenant at `authority`
 /// (`host[:port]`). Auth0 writes it with https even for a loopback emulator served over http.

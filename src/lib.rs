@@ -14,6 +14,7 @@
 //! - [`apply`]     executes a Plan: ordering, bounded concurrency, idempotent recovery, progress
 //! - [`token`]     client-credentials exchange, cache, claim checks, output formats
 //! - [`export`]    tenant -> config YAML for adoption
+//! - [`fs`]        the one place files are written: atomic replace, modes, no renaming over non-files
 //! - [`emulator`]  Auth0-compatible local tenant: axum router, state, JWT issuer, rate limit, faults
 
 pub mod apply;
@@ -23,6 +24,7 @@ pub mod commands;
 pub mod config;
 pub mod emulator;
 pub mod export;
+pub mod fs;
 pub mod model;
 pub mod plan;
 pub mod render;

@@ -238,7 +238,29 @@ impl RemoteClient {
             .get(MARKER_KEY)
             .and_then(|v| Marker::decode(v))
     }
+
+    /// Why m2mctl must never manage this client whatever marker it carries: the tenant's global
+    /// client, or an application that is not machine-to-machine (`app_type` other than
+    /// `non_interactive`, or none). `None` when it may be matched by its marker.
+    pub fn unownable(&self) -> Option<String> {
+        if self.global {
+            return Some("is the tenant's global client".to_string());
+        }
+        match self.app_type.as_deref() {
+            Some(OWNABLE_APP_TYPE) => None,
+            Some(other) => Some(format!("has `app_type: {other}`, not `{OWNABLE_APP_TYPE}`")),
+            None => Some(format!("has no `app_type`, not `{OWNABLE_APP_TYPE}`")),
+        }
+    }
+
+    /// This client's marker, when it carries one and may be matched by it ([`Self::unownable`]).
+    pub fn owned_marker(&self) -> Option<Marker> {
+        self.marker().filter(|_| self.unownable().is_none())
+    }
 }
+
+/// The only `app_type` m2mctl creates, manages and matches by marker.
+pub const OWNABLE_APP_TYPE: &str = crate::auth0::APP_TYPE_M2M;
 
 /// A client grant as the Management API returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

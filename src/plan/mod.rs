@@ -20,6 +20,8 @@ mod tests;
 #[cfg(test)]
 mod tests_apps;
 #[cfg(test)]
+mod tests_owner;
+#[cfg(test)]
 mod tests_prop;
 #[cfg(test)]
 mod tests_shapes;

@@ -46,6 +46,18 @@ pub(super) struct Collection {
     fields: Option<&'static str>,
 }
 
+impl Collection {
+    /// The clients, with the fields this token may read ([`crate::auth0::client_fields`]).
+    fn clients(scopes: &std::collections::BTreeSet<String>) -> Collection {
+        Collection {
+            fields: Some(crate::auth0::client_fields(
+                scopes.iter().map(String::as_str),
+            )),
+            ..CLIENTS
+        }
+    }
+}
+
 const CLIENTS: Collection = Collection {
     key: "clients",
     path: "/api/v2/clients",
@@ -112,8 +124,9 @@ fn check_consistent<T: Keyed>(pages: &[Page<T>]) -> std::result::Result<(), Stri
 impl Client {
     /// Reads all clients (without secrets), client grants and resource servers.
     pub async fn read_state(&self) -> Result<RemoteState> {
+        let clients = Collection::clients(self.scopes());
         let (clients, grants, apis) = futures::try_join!(
-            self.read_all::<RemoteClient>(&CLIENTS, &[]),
+            self.read_all::<RemoteClient>(&clients, &[]),
             self.read_all::<RemoteGrant>(&GRANTS, &[]),
             self.read_all::<RemoteApi>(&APIS, &[]),
         )?;
@@ -126,7 +139,8 @@ impl Client {
 
     /// All clients (without secrets), e.g. for apply's recovery lookups by marker.
     pub async fn list_clients(&self) -> Result<Vec<RemoteClient>> {
-        self.read_all(&CLIENTS, &[]).await
+        self.read_all(&Collection::clients(self.scopes()), &[])
+            .await
     }
 
     /// All client grants of one client.
@@ -275,6 +289,7 @@ mod tests {
     #[test]
     fn client_fields_never_include_secrets() {
         assert!(!CLIENT_FIELDS.contains("secret"));
+        assert!(!crate::auth0::CLIENT_FIELDS_WITH_METHODS.contains("secret"));
         assert!(CLIENT_FIELDS.split(',').any(|f| f == "client_metadata"));
     }
 }

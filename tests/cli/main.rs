@@ -3,6 +3,7 @@
 mod apply;
 mod apply_faults;
 mod apply_kit;
+mod apply_safety;
 mod config;
 mod config_invalid;
 mod emulator_cli;
@@ -11,6 +12,7 @@ mod emulator_socket;
 mod export;
 mod export_roundtrip;
 mod export_seed;
+mod outputs;
 mod plan;
 mod plan_floor;
 mod shapes;
