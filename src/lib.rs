@@ -7,6 +7,7 @@
 //! - [`auth0`]     Auth0 facts: the Management API among system APIs, client vs user grants, wire names
 //! - [`model`]     domain types shared by config, tenant and plan; no I/O
 //! - [`scopes`]    the real Management API scope list (data)
+//! - [`endpoints`] Management API endpoint -> scopes table (generated from the OpenAPI spec), lookups
 //! - [`config`]    YAML model (serde + schemars), `${VAR}` interpolation, spans, validation -> DesiredState
 //! - [`tenant`]    Management API client: auth, pagination, rate governor, retries, typed errors
 //! - [`plan`]      diff(desired, actual) -> Plan (pure data: changes with before/after, warnings)
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod emulator;
+pub mod endpoints;
 pub mod export;
 pub mod fs;
 pub mod model;

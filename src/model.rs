@@ -163,8 +163,22 @@ pub enum ApiRef {
 pub struct DesiredGrant {
     /// The API.
     pub api: ApiRef,
-    /// Granted scopes (a set).
+    /// Granted scopes (a set): those of `scopes:` and the canonical scope of each endpoint.
     pub scopes: BTreeSet<String>,
+    /// Management API grants: the `endpoints:` entries and the scope each brought in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<EndpointScope>,
+}
+
+/// One `endpoints:` entry of a grant, resolved against the Management API spec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointScope {
+    /// The operation, e.g. `PATCH /api/v2/users/{id}` (the spec's template).
+    pub endpoint: String,
+    /// Its canonical scope (granted).
+    pub scope: String,
+    /// Every scope that allows it (canonical first).
+    pub accepted: Vec<String>,
 }
 
 /// An M2M application as the config wants it.
