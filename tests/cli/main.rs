@@ -18,6 +18,7 @@ mod own_token;
 mod plan;
 mod plan_floor;
 mod policy;
+mod shapes;
 mod support;
 mod tenant;
 mod tenant_faults;
