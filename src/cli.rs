@@ -84,6 +84,8 @@ pub enum Command {
     Emulator(EmulatorArgs),
     /// Print the JSON Schema of the config file.
     Schema,
+    /// Print the Management API scopes an endpoint needs, e.g. `scopes "GET /api/v2/clients"`.
+    Scopes(ScopesArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -99,6 +101,14 @@ pub struct ConfigArgs {
     pub vars: Vec<String>,
 }
 
+/// An extra policy file, checked with the config's own `policy:`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PolicyArgs {
+    /// Policy file (the keys of `policy:` at its top level), checked with the config's own.
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policy_file: Option<PathBuf>,
+}
+
 /// How to reach a remote tenant, beyond AUTH0_* variables.
 #[derive(Debug, Args, Clone)]
 pub struct TenantArgs {
@@ -112,6 +122,10 @@ pub struct TenantArgs {
     /// credentials in `AUTH0_*` are then sent to the config's tenant).
     #[arg(long)]
     pub allow_domain_override: bool,
+    /// Neither read nor write the token cache (m2mctl's own Management API token, and the
+    /// applications' tokens of `token`).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// `--max-rps`: a finite number above 0 (`0`, `-1`, `NaN` and `inf` are refused).
@@ -135,6 +149,9 @@ pub struct ValidateArgs {
     /// The config.
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// Plan output format.
@@ -169,6 +186,9 @@ pub struct PlanArgs {
     /// Delete managed applications that left the config.
     #[arg(long)]
     pub prune: bool,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// `apply`.
@@ -192,6 +212,12 @@ pub struct ApplyArgs {
     /// Allow a plan that deletes more than `max_deletes` objects.
     #[arg(long)]
     pub allow_mass_delete: bool,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Apply a plan that violates the policy.
+    #[arg(long)]
+    pub allow_policy_violations: bool,
 }
 
 /// Token output format.
@@ -217,9 +243,6 @@ pub struct TokenArgs {
     /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, value_enum)]
     pub format: Option<TokenFormat>,
-    /// Neither read nor write the token cache.
-    #[arg(long)]
-    pub no_cache: bool,
     /// Check each token's claims against the config and the tenant; exit 1 on differences.
     #[arg(long)]
     pub verify: bool,
@@ -321,6 +344,29 @@ pub struct EmulatorArgs {
     /// Seed of the fault injector (reproducible runs).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+}
+
+/// `scopes` output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScopesFormat {
+    /// One line per endpoint: endpoint, canonical scope, the other scopes it accepts.
+    Text,
+    /// A JSON array of `{endpoint, summary, scope, accepted}`.
+    Json,
+}
+
+/// `scopes`.
+#[derive(Debug, Args)]
+pub struct ScopesArgs {
+    /// Endpoints as `METHOD PATH` (quoted), e.g. `"PATCH /api/v2/users/{id}"`.
+    #[arg(value_name = "ENDPOINT", required_unless_present = "list")]
+    pub endpoints: Vec<String>,
+    /// List every Management API endpoint with its scopes.
+    #[arg(long, conflicts_with = "endpoints")]
+    pub list: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ScopesFormat::Text)]
+    pub format: ScopesFormat,
 }
 
 /// `completions`.

@@ -151,7 +151,9 @@ mod tests {
             touched: Vec::new(),
             fingerprint: String::new(),
             max_deletes: 5,
+            endpoint_scopes: Vec::new(),
             blocked: None,
+            violations: Vec::new(),
         };
         let got = phases(&plan);
         assert_eq!(

@@ -15,6 +15,7 @@ use crate::sanitize;
 pub fn markdown(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "### m2mctl plan")?;
     writeln!(out)?;
+    super::violations::markdown(&plan.violations, out)?;
     if plan.is_empty() {
         writeln!(out, "**{NO_CHANGES}**")?;
     } else {
@@ -39,6 +40,18 @@ pub fn markdown(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
         for c in &plan.changes {
             writeln!(out)?;
             section(out, c)?;
+        }
+    }
+    if !plan.endpoint_scopes.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "**Scopes from endpoints**")?;
+        writeln!(out)?;
+        for e in &plan.endpoint_scopes {
+            writeln!(
+                out,
+                "- `{}`: `{}` needs `{}`",
+                e.address, e.endpoint, e.scope
+            )?;
         }
     }
     if !plan.warnings.is_empty() {

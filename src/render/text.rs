@@ -16,6 +16,7 @@ use crate::sanitize::control;
 /// Writes `plan` as terminal text; `color` adds ANSI colours (decided by the caller).
 pub fn text(plan: &Plan, out: &mut impl Write, color: bool) -> io::Result<()> {
     let p = Paint(color);
+    super::violations::text(&plan.violations, out)?;
     if !plan.is_empty() {
         writeln!(out, "m2mctl will perform the following actions:")?;
         for change in &plan.changes {
@@ -34,6 +35,13 @@ pub fn text(plan: &Plan, out: &mut impl Write, color: bool) -> io::Result<()> {
             for note in cascade_lines(change) {
                 writeln!(out, "      {} {note}", p.action(Action::Delete, "-"))?;
             }
+        }
+    }
+    if !plan.endpoint_scopes.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Scopes from endpoints:")?;
+        for e in &plan.endpoint_scopes {
+            writeln!(out, "  {}: {} needs {}", e.address, e.endpoint, e.scope)?;
         }
     }
     if !plan.warnings.is_empty() {
