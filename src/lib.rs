@@ -4,8 +4,10 @@
 //! - [`cli`]       clap definitions; every environment variable name
 //! - [`commands`]  one file per subcommand: wires config, tenant, plan, render, apply together
 //! - [`ui`]        terminal facts (colour, tty) and logging setup; the only place reading NO_COLOR
+//! - [`auth0`]     Auth0 facts: the Management API among system APIs, client vs user grants, wire names
 //! - [`model`]     domain types shared by config, tenant and plan; no I/O
 //! - [`scopes`]    the real Management API scope list (data)
+//! - [`endpoints`] Management API endpoint -> scopes table (generated from the OpenAPI spec), lookups
 //! - [`config`]    YAML model (serde + schemars), `${VAR}` interpolation, spans, validation -> DesiredState
 //! - [`tenant`]    Management API client: auth, pagination, rate governor, retries, typed errors
 //! - [`plan`]      diff(desired, actual) -> Plan (pure data: changes with before/after, warnings)
@@ -13,14 +15,18 @@
 //! - [`apply`]     executes a Plan: ordering, bounded concurrency, idempotent recovery, progress
 //! - [`token`]     client-credentials exchange, cache, claim checks, output formats
 //! - [`export`]    tenant -> config YAML for adoption
+//! - [`fs`]        the one place files are written: atomic replace, modes, no renaming over non-files
 //! - [`emulator`]  Auth0-compatible local tenant: axum router, state, JWT issuer, rate limit, faults
 
 pub mod apply;
+pub mod auth0;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod emulator;
+pub mod endpoints;
 pub mod export;
+pub mod fs;
 pub mod model;
 pub mod plan;
 pub mod render;

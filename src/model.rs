@@ -8,8 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-/// The `client_metadata` key m2mctl reserves for its ownership marker.
-pub const MARKER_KEY: &str = "m2mctl";
+pub use crate::auth0::MARKER_KEY;
 
 /// Project name used when a config does not set `project`.
 pub const DEFAULT_PROJECT: &str = "default";
@@ -164,8 +163,22 @@ pub enum ApiRef {
 pub struct DesiredGrant {
     /// The API.
     pub api: ApiRef,
-    /// Granted scopes (a set).
+    /// Granted scopes (a set): those of `scopes:` and the canonical scope of each endpoint.
     pub scopes: BTreeSet<String>,
+    /// Management API grants: the `endpoints:` entries and the scope each brought in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<EndpointScope>,
+}
+
+/// One `endpoints:` entry of a grant, resolved against the Management API spec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointScope {
+    /// The operation, e.g. `PATCH /api/v2/users/{id}` (the spec's template).
+    pub endpoint: String,
+    /// Its canonical scope (granted).
+    pub scope: String,
+    /// Every scope that allows it (canonical first).
+    pub accepted: Vec<String>,
 }
 
 /// An M2M application as the config wants it.
@@ -220,6 +233,10 @@ pub struct RemoteClient {
     /// `client_secret_post`, `client_secret_basic` or `none`; absent when never sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_method: Option<String>,
+    /// `{"private_key_jwt": {"credentials": [{"id": "cred_…"}]}}` and the like: credentials that
+    /// replace the secret (see [`crate::auth0::client_auth`]); absent or `null` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_authentication_methods: Option<serde_json::Value>,
     /// String metadata, the ownership marker included.
     #[serde(default)]
     pub client_metadata: BTreeMap<String, String>,
@@ -267,7 +284,7 @@ pub fn is_lease(identifier: &str) -> bool {
 }
 
 /// The only `app_type` m2mctl creates, manages and matches by marker.
-pub const OWNABLE_APP_TYPE: &str = "non_interactive";
+pub const OWNABLE_APP_TYPE: &str = crate::auth0::APP_TYPE_M2M;
 
 /// A client grant as the Management API returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -284,6 +301,12 @@ pub struct RemoteGrant {
     /// `client` for M2M grants (absent on older tenants, which means `client`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject_type: Option<String>,
+    /// `deny`, `allow` or `require`: tokens in an organization's name (kept as read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_usage: Option<String>,
+    /// Whether any organization may be named (kept as read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_any_organization: Option<bool>,
 }
 
 /// A resource server as the Management API returns it.

@@ -39,9 +39,8 @@ pub(crate) fn check<'f>(
     c: &mut Checker<'_>,
 ) -> Vec<Resolved<'f>> {
     let management_url = match domain {
-        Domain::Remote(d) => Some(format!(
-            "https://{}/api/v2/",
-            d.trim_start_matches("https://")
+        Domain::Remote(d) => Some(crate::auth0::management_identifier(
+            d.trim_start_matches("https://"),
         )),
         Domain::Local => None,
     };
@@ -162,9 +161,15 @@ pub(crate) fn check<'f>(
                 continue;
             }
             granted.insert(api.clone(), api_at.clone());
-            let scopes = grant_scopes(grant, &api, apis, c);
+            let mut scopes = grant_scopes(grant, &api, apis, c);
+            let endpoints = super::endpoints::grant_endpoints(grant, &api, c);
+            scopes.extend(endpoints.iter().map(|e| e.scope.clone()));
             targets.push((api.clone(), api_at, external));
-            grants.push(DesiredGrant { api, scopes });
+            grants.push(DesiredGrant {
+                api,
+                scopes,
+                endpoints,
+            });
         }
         let auth_method = match cfg.token_endpoint_auth_method.as_ref().map(|m| m.value) {
             Some(AuthMethodConfig::ClientSecretBasic) => AuthMethod::ClientSecretBasic,

@@ -8,6 +8,7 @@
 mod apis;
 mod change;
 mod clients;
+mod endpoints;
 mod error;
 mod grants;
 mod saved;
@@ -23,6 +24,8 @@ mod tests_apps;
 mod tests_owner;
 #[cfg(test)]
 mod tests_prop;
+#[cfg(test)]
+mod tests_shapes;
 
 use std::collections::BTreeSet;
 
@@ -34,6 +37,7 @@ pub use change::{
     Action, CascadedGrant, Change, ClientRef, FieldChange, Kind, METADATA_PREFIX, SetDelta,
     string_items,
 };
+pub use endpoints::EndpointScopes;
 pub use error::Error;
 pub use saved::{ObjectRef, SavedPlan, fingerprint};
 pub use simulate::simulate;
@@ -100,6 +104,9 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Notes (e.g. managed applications left out of the config while prune is off).
     pub warnings: Vec<Warning>,
+    /// The scope each `endpoints:` entry of a Management API grant brought in (display only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoint_scopes: Vec<EndpointScopes>,
     /// Tenant objects the plan touches, in fingerprint order.
     pub touched: Vec<ObjectRef>,
     /// sha256 (hex) of the touched objects as read; see [`fingerprint`].
@@ -161,6 +168,7 @@ pub fn diff(
     clients::diff_clients(desired, remote, &matched, prune, &mut out);
     grants::diff_grants(desired, remote, &matched, management.as_deref(), &mut out)?;
     lockout(&out.changes, remote, options, management.as_deref())?;
+    let endpoint_scopes = endpoints::endpoint_scopes(desired, &mut out);
 
     let Builder {
         mut changes,
@@ -175,6 +183,7 @@ pub fn diff(
         touched,
         changes,
         warnings,
+        endpoint_scopes,
         max_deletes: desired.settings.max_deletes,
         blocked: None,
     };
@@ -182,14 +191,15 @@ pub fn diff(
     Ok(plan)
 }
 
-/// The Management API identifier: the tenant's system API ending in `/api/v2/`, else the option.
+/// The Management API identifier ([`crate::auth0::management_api`]: never another system API),
+/// else the option.
 pub fn management_audience(remote: &RemoteState, options: &PlanOptions) -> Option<String> {
-    remote
-        .apis
-        .iter()
-        .find(|a| a.is_system && a.identifier.ends_with("/api/v2/"))
-        .map(|a| a.identifier.clone())
-        .or_else(|| options.management_audience.clone())
+    let fallback = options.management_audience.as_deref();
+    crate::auth0::management_audience(
+        remote,
+        fallback.and_then(crate::auth0::authority_of),
+        fallback,
+    )
 }
 
 /// Accumulates changes and warnings while the diff walks the state.
