@@ -101,6 +101,14 @@ pub struct ConfigArgs {
     pub vars: Vec<String>,
 }
 
+/// An extra policy file, checked with the config's own `policy:`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PolicyArgs {
+    /// Policy file (the keys of `policy:` at its top level), checked with the config's own.
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policy_file: Option<PathBuf>,
+}
+
 /// How to reach a remote tenant, beyond AUTH0_* variables.
 #[derive(Debug, Args, Clone)]
 pub struct TenantArgs {
@@ -122,6 +130,9 @@ pub struct ValidateArgs {
     /// The config.
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// Plan output format.
@@ -156,6 +167,9 @@ pub struct PlanArgs {
     /// Delete managed applications that left the config.
     #[arg(long)]
     pub prune: bool,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// `apply`.
@@ -188,6 +202,12 @@ pub struct ApplyArgs {
     /// Do not take the apply lease (only when no other apply of this project can overlap).
     #[arg(long)]
     pub no_lock: bool,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Apply a plan that violates the policy.
+    #[arg(long)]
+    pub allow_policy_violations: bool,
 }
 
 /// Token output format.

@@ -185,12 +185,14 @@ pub enum Error {
     )]
     Lease(Box<tenant::Error>),
 
-    /// While this run waited for the lease, another run changed what an interactive user approved.
-    #[error("the tenant changed while this apply waited for the lease; nothing was written")]
+    /// Under the lease, the tenant no longer gives the plan that was shown and approved.
+    #[error(
+        "the tenant changed while this apply waited for the lease: the plan shown is not the plan now; nothing was written"
+    )]
     #[diagnostic(
         code(m2mctl::apply::tenant_moved),
         help(
-            "another run applied changes after you reviewed the plan; run `m2mctl apply` again to review the new plan"
+            "another run changed the tenant after this plan was made; run `m2mctl apply` again to see and approve the new plan"
         )
     )]
     TenantMoved,

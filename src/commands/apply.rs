@@ -18,6 +18,7 @@ use crate::apply::saved::{self, Target};
 use crate::apply::{self, Error, Mode, Progress, preflight, verify};
 use crate::cli::{ApplyArgs, env};
 use crate::commands::pipeline::{self, Planned, Switches};
+use crate::commands::policy_check;
 use crate::plan::{self, Plan, SavedPlan};
 use crate::render;
 use crate::tenant::{Client, Connection};
@@ -42,16 +43,27 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
         prune: args.prune,
         allow_mass_delete: args.allow_mass_delete,
     };
+    let policy = match policy_check::load(&args.policy) {
+        Ok(policy) => policy,
+        Err(err) => return err.report(ctx),
+    };
+    let mut planned = match pipeline::plan(&args.config, &args.tenant, switches).await {
+        Ok(planned) => planned,
+        Err(err) => return err.report(ctx),
+    };
+    policy_check::attach(&mut planned, policy.as_ref());
     let Planned {
         connection,
         plan,
         loaded,
         options,
         ..
-    } = match pipeline::plan(&args.config, &args.tenant, switches).await {
-        Ok(planned) => planned,
-        Err(err) => return err.report(ctx),
-    };
+    } = planned;
+    let allow = args.allow_policy_violations;
+    if let Err(refused) = policy_check::gate(&plan, Some(&loaded), allow, ctx) {
+        let shown = show(&plan, ctx).map(|()| Exit::Failure);
+        return close(connection, shown.and(Err(refused.into()))).await;
+    }
     let client = connection.client();
     let result = async {
         show(&plan, ctx)?;
@@ -67,6 +79,7 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
             if lease.is_none() {
                 return execute(&plan, client, ctx).await;
             }
+            // Another run may have written while this one planned or waited: plan again.
             let fresh = pipeline::read(client).await.map_err(miette::Report::new)?;
             let now = plan::diff(&loaded.desired, &fresh, &options).map_err(Error::from)?;
             if now.changes == plan.changes {
@@ -76,13 +89,7 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
                 eprintln!("No changes left: another apply made them while this one waited.");
                 return Ok(Exit::Success);
             }
-            if !args.auto_approve {
-                return Err(Error::TenantMoved.into());
-            }
-            eprintln!("The tenant changed while this apply waited; applying the new plan:");
-            show(&now, ctx)?;
-            before_writes(&now, client, args.allow_mass_delete, args.no_lock)?;
-            execute(&now, client, ctx).await
+            Err(Error::TenantMoved.into())
         }
         .await;
         release(lease, run).await
@@ -129,6 +136,11 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
     };
     let result = async {
         check().await?;
+        let allow = args.allow_policy_violations;
+        if let Err(refused) = policy_check::gate(plan, None, allow, ctx) {
+            show(plan, ctx)?;
+            return Err(refused.into());
+        }
         show(plan, ctx)?;
         if plan.is_empty() {
             return Ok(Exit::Success);

@@ -19,6 +19,7 @@ mod outputs;
 mod own_token;
 mod plan;
 mod plan_floor;
+mod policy;
 mod shapes;
 mod support;
 mod tenant;
