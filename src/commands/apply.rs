@@ -263,11 +263,11 @@ async fn execute(plan: &Plan, client: &Client, ctx: &Context) -> miette::Result<
         eprintln!();
         eprintln!("Done before the failure stays applied:");
         for e in report.entries.iter().filter(|e| e.succeeded()) {
-            eprintln!("  {}", e.line());
+            eprintln!("  {}", crate::sanitize::control(&e.line()));
         }
         eprintln!("Not applied:");
         for e in report.entries.iter().filter(|e| !e.succeeded()) {
-            eprintln!("  {}", e.line());
+            eprintln!("  {}", crate::sanitize::control(&e.line()));
         }
         eprintln!("{}", report.summary());
         if let Err(dup) = duplicates {

@@ -15,6 +15,7 @@ mod endpoints;
 mod export;
 mod export_roundtrip;
 mod export_seed;
+mod hostile;
 mod outputs;
 mod own_token;
 mod plan;
