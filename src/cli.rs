@@ -68,6 +68,8 @@ pub enum ColorChoice {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a starter m2mctl.yaml; with --create-deployer, create the M2M application m2mctl runs as.
+    Init(InitArgs),
     /// Parse and check a config offline; exit 1 with every diagnostic.
     Validate(ValidateArgs),
     /// Read the tenant and show what apply would change.
@@ -304,6 +306,48 @@ pub struct EmulatorArgs {
     /// Seed of the fault injector (reproducible runs).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+}
+
+/// How `init --create-deployer` hands over the deployer's credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeployerFormat {
+    /// `export AUTH0_DOMAIN=… AUTH0_CLIENT_ID=… AUTH0_CLIENT_SECRET=…` lines for `eval`.
+    Env,
+    /// `{"client_id", "client_secret", "domain"}`.
+    Json,
+}
+
+/// `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The config file to write.
+    #[arg(short = 'f', long = "file", default_value = "m2mctl.yaml")]
+    pub file: PathBuf,
+    /// Overwrite an existing config file.
+    #[arg(long)]
+    pub force: bool,
+    /// Instead of the file: create (or fix) the M2M application m2mctl runs as, using a one-off
+    /// Management API token in AUTH0_ACCESS_TOKEN, and print its credentials.
+    #[arg(long)]
+    pub create_deployer: bool,
+    /// Name of the deployer application.
+    #[arg(long, value_name = "NAME", default_value = "m2mctl deployer")]
+    pub name: String,
+    /// Also grant `read:client_keys`, so `token` and `credentials` can read managed secrets.
+    #[arg(long, conflicts_with = "read_only")]
+    pub with_tokens: bool,
+    /// Only the `read:` scopes (`plan` but not `apply`, e.g. for pull-request CI jobs).
+    #[arg(long)]
+    pub read_only: bool,
+    /// How to print the deployer's credentials.
+    #[arg(long, value_enum, default_value_t = DeployerFormat::Env)]
+    pub format: DeployerFormat,
+    /// Tenant domain of the deployer.
+    #[arg(long, env = env::AUTH0_DOMAIN, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// The tenant connection.
+    #[command(flatten)]
+    pub tenant: TenantArgs,
 }
 
 /// `scopes` output format.

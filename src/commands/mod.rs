@@ -12,6 +12,8 @@ mod completions;
 mod credentials;
 mod emulator;
 mod export;
+mod init;
+mod init_deployer;
 pub mod pipeline;
 mod plan;
 mod schema;
@@ -22,6 +24,7 @@ mod validate;
 /// Runs one subcommand.
 pub async fn dispatch(command: Command, ctx: &Context) -> miette::Result<Exit> {
     match command {
+        Command::Init(args) => init::run(args, ctx).await,
         Command::Validate(args) => validate::run(args, ctx).await,
         Command::Plan(args) => plan::run(args, ctx).await,
         Command::Apply(args) => apply::run(args, ctx).await,

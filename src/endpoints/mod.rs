@@ -7,6 +7,7 @@
 //! suggestions. An operation accepts any one of its scopes; the first is its canonical scope.
 //! Pure data and lookups: no I/O.
 
+pub mod deployer;
 mod table;
 #[cfg(test)]
 mod table_tests;

@@ -13,6 +13,7 @@ mod endpoints;
 mod export;
 mod export_roundtrip;
 mod export_seed;
+mod init;
 mod outputs;
 mod plan;
 mod plan_floor;
