@@ -88,6 +88,8 @@ pub enum Command {
     Schema,
     /// Print the Management API scopes an endpoint needs, e.g. `scopes "GET /api/v2/clients"`.
     Scopes(ScopesArgs),
+    /// Call the Management API (or a declared API) with a managed application's token, like `gh api`.
+    Api(ApiArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -371,6 +373,40 @@ pub struct ScopesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ScopesFormat::Text)]
     pub format: ScopesFormat,
+}
+
+/// `api`.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// `[METHOD] PATH`: `/api/v2/clients`, `PATCH clients/ID`, or with `--api` a full URL.
+    /// METHOD defaults to GET (POST with `-d`).
+    #[arg(value_name = "METHOD_AND_PATH", num_args = 1..=2, required = true)]
+    pub request: Vec<String>,
+    /// Call as this managed application (key or name) with its cached token; without it, m2mctl's
+    /// own Management API credentials.
+    #[arg(long = "as", value_name = "APP")]
+    pub as_app: Option<String>,
+    /// The API the token is for: `management` (default) or a declared API's identifier.
+    #[arg(long, value_name = "IDENTIFIER")]
+    pub api: Option<String>,
+    /// JSON request body, or `@FILE` (`@-` for stdin).
+    #[arg(short = 'd', long = "data", value_name = "JSON|@FILE")]
+    pub data: Option<String>,
+    /// Follow Auth0's pages (page/per_page, or from/take) and print one array.
+    #[arg(long)]
+    pub paginate: bool,
+    /// Show the status line and rate-limit headers (on stderr with `--paginate`).
+    #[arg(short = 'i', long = "include")]
+    pub include: bool,
+    /// Neither read nor write the token cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// The config.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The tenant connection.
+    #[command(flatten)]
+    pub tenant: TenantArgs,
 }
 
 /// `completions`.

@@ -12,6 +12,7 @@
 //! - [`plan`]      diff(desired, actual) -> Plan (pure data: changes with before/after, warnings)
 //! - [`render`]    text / markdown / json renderers of a Plan; no diff logic here
 //! - [`apply`]     executes a Plan: ordering, bounded concurrency, idempotent recovery, progress
+//! - [`passthrough`] `m2mctl api`: request parsing, Auth0 pagination, 403 explanations (pure)
 //! - [`token`]     client-credentials exchange, cache, claim checks, output formats
 //! - [`export`]    tenant -> config YAML for adoption
 //! - [`fs`]        the one place files are written: atomic replace, modes, no renaming over non-files
@@ -26,6 +27,7 @@ pub mod endpoints;
 pub mod export;
 pub mod fs;
 pub mod model;
+pub mod passthrough;
 pub mod plan;
 pub mod render;
 pub mod scopes;

@@ -7,6 +7,7 @@ use crate::Exit;
 use crate::cli::Command;
 use crate::ui::Context;
 
+mod api;
 mod apply;
 mod completions;
 mod credentials;
@@ -34,6 +35,7 @@ pub async fn dispatch(command: Command, ctx: &Context) -> miette::Result<Exit> {
         Command::Emulator(args) => emulator::run(args, ctx).await,
         Command::Schema => schema::run(ctx).await,
         Command::Scopes(args) => scopes::run(&args),
+        Command::Api(args) => api::run(args, ctx).await,
         Command::Completions(args) => completions::run(args),
     }
 }

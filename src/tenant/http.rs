@@ -274,6 +274,7 @@ impl Http {
                             return Ok(Reply {
                                 status,
                                 body: body.to_vec(),
+                                headers,
                                 method,
                                 template: req.template,
                             });

@@ -14,6 +14,8 @@ use super::error::{Error, Result, api_help};
 pub(crate) struct Reply {
     pub status: StatusCode,
     pub body: Vec<u8>,
+    /// The response headers (read by `m2mctl api -i`; never logged).
+    pub headers: reqwest::header::HeaderMap,
     pub(crate) method: &'static str,
     pub(crate) template: &'static str,
 }
