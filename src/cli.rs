@@ -105,6 +105,14 @@ pub struct ConfigArgs {
     pub vars: Vec<String>,
 }
 
+/// An extra policy file, checked with the config's own `policy:`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PolicyArgs {
+    /// Policy file (the keys of `policy:` at its top level), checked with the config's own.
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policy_file: Option<PathBuf>,
+}
+
 /// How to reach a remote tenant, beyond AUTH0_* variables.
 #[derive(Debug, Args, Clone)]
 pub struct TenantArgs {
@@ -114,6 +122,10 @@ pub struct TenantArgs {
     /// Never send more than this many requests per second.
     #[arg(long, value_name = "RPS")]
     pub max_rps: Option<f64>,
+    /// Neither read nor write the token cache (m2mctl's own Management API token, and the
+    /// applications' tokens of `token`).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// `validate`.
@@ -122,6 +134,9 @@ pub struct ValidateArgs {
     /// The config.
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// Plan output format.
@@ -156,6 +171,9 @@ pub struct PlanArgs {
     /// Delete managed applications that left the config.
     #[arg(long)]
     pub prune: bool,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// `apply`.
@@ -179,6 +197,12 @@ pub struct ApplyArgs {
     /// Allow a plan that deletes more than `max_deletes` objects.
     #[arg(long)]
     pub allow_mass_delete: bool,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Apply a plan that violates the policy.
+    #[arg(long)]
+    pub allow_policy_violations: bool,
 }
 
 /// Token output format.
@@ -204,9 +228,6 @@ pub struct TokenArgs {
     /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, value_enum)]
     pub format: Option<TokenFormat>,
-    /// Neither read nor write the token cache.
-    #[arg(long)]
-    pub no_cache: bool,
     /// Check each token's claims against the config and the tenant; exit 1 on differences.
     #[arg(long)]
     pub verify: bool,
@@ -398,9 +419,6 @@ pub struct ApiArgs {
     /// Show the status line and rate-limit headers (on stderr with `--paginate`).
     #[arg(short = 'i', long = "include")]
     pub include: bool,
-    /// Neither read nor write the token cache.
-    #[arg(long)]
-    pub no_cache: bool,
     /// The config.
     #[command(flatten)]
     pub config: ConfigArgs,

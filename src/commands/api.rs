@@ -158,7 +158,7 @@ async fn as_app(call: &Call<'_>, app: &str, api: Option<&str>) -> miette::Result
             &apps,
             Some(wanted),
             Reuse::Cached,
-            args.no_cache,
+            args.tenant.no_cache,
             &args.config,
         )
         .await?;

@@ -17,6 +17,7 @@ mod init;
 mod init_deployer;
 pub mod pipeline;
 mod plan;
+mod policy_check;
 mod schema;
 mod scopes;
 mod token;

@@ -120,7 +120,7 @@ async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> mi
         &args.apps,
         args.api.as_deref(),
         reuse,
-        args.no_cache,
+        args.tenant.no_cache,
         &args.config,
     )
     .await?;
@@ -174,15 +174,7 @@ fn load_cache() -> Option<Cache> {
         );
         return None;
     };
-    let (cache, ignored) = Cache::load(&dir);
-    if let Some(why) = ignored {
-        tracing::warn!(
-            "ignoring the token cache `{}` ({}); it will be rewritten",
-            cache.path().display(),
-            why.0
-        );
-    }
-    Some(cache)
+    Some(Cache::load_or_warn(&dir))
 }
 
 /// The cache key's tenant: the domain's authority, or for the embedded local tenant (whose port

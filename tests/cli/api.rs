@@ -209,7 +209,7 @@ async fn as_app_uses_its_token_and_a_403_names_the_scope_and_the_config_line() {
         .await;
     assert_eq!(no_grant.code, 1, "{}", no_grant.stdout);
     assert!(
-        no_grant.stderr.contains("add `- api: management` with"),
+        no_grant.stderr.contains("has no Management API grant"),
         "{}",
         no_grant.stderr
     );
