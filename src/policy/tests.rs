@@ -185,6 +185,7 @@ fn client(id: &str, name: &str, marker: Option<&str>) -> RemoteClient {
             .map(|m| [("m2mctl".to_string(), m.to_string())].into())
             .unwrap_or_default(),
         global: false,
+        client_authentication_methods: None,
     }
 }
 
@@ -195,6 +196,8 @@ fn grant(client_id: &str, audience: &str, scope: &[&str]) -> RemoteGrant {
         audience: audience.into(),
         scope: scope.iter().map(|s| s.to_string()).collect(),
         subject_type: None,
+        organization_usage: None,
+        allow_any_organization: None,
     }
 }
 
