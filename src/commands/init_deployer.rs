@@ -18,8 +18,9 @@ use serde_json::json;
 use crate::Exit;
 use crate::cli::{DeployerFormat, InitArgs, env};
 use crate::endpoints::deployer::{Profile, deployer_scopes};
-use crate::model::{MARKER_KEY, Marker, RemoteClient};
-use crate::tenant::{Client, Credentials, Options, TenantUrl};
+use crate::model::{AuthMethod, MARKER_KEY, Marker, RemoteClient};
+use crate::tenant::{Client, Credentials, Options, Secret, TenantUrl};
+use crate::token::cache::{Cache, Entry, Key};
 use crate::token::output::shell_quote;
 use crate::ui::Context;
 
@@ -67,7 +68,8 @@ pub async fn run(args: &InitArgs, ctx: &Context) -> miette::Result<Exit> {
         ));
     }
     let credentials = Credentials::from_env(url.authority())?;
-    let client = Client::connect(url, credentials, &Options::from_args(&args.tenant)).await?;
+    let options = Options::from_args(&args.tenant);
+    let client = Client::connect(url, credentials, &options).await?;
     let profile = Profile {
         with_tokens: args.with_tokens,
         read_only: args.read_only,
@@ -80,6 +82,11 @@ pub async fn run(args: &InitArgs, ctx: &Context) -> miette::Result<Exit> {
     .encode();
     let (client_id, outcome) = ensure(&client, &args.name, &marker, &wanted).await?;
     let secret = client.client_secret(&client_id).await?;
+    if matches!(outcome, Outcome::Fixed { .. })
+        && let Some(dir) = &options.token_cache
+    {
+        recache(&client, &client_id, &secret, dir).await?;
+    }
 
     if !ctx.quiet {
         let name = &args.name;
@@ -127,6 +134,39 @@ pub async fn run(args: &InitArgs, ctx: &Context) -> miette::Result<Exit> {
         .write_all(text.as_bytes())
         .map_err(|e| miette!("cannot write to stdout: {e}"))?;
     Ok(Exit::Success)
+}
+
+/// Replaces the deployer's cached Management API token (m2mctl caches its own token) by one
+/// carrying the scopes just fixed, so the next command does not run with the old ones.
+async fn recache(
+    client: &Client,
+    client_id: &str,
+    secret: &Secret,
+    dir: &std::path::Path,
+) -> miette::Result<()> {
+    let audience = client.management_audience();
+    let response = client
+        .oauth_token(client_id, secret, &audience, AuthMethod::ClientSecretPost)
+        .await?;
+    let now = crate::token::now_unix();
+    let (mut cache, _ignored) = Cache::load(dir);
+    cache.insert(Entry {
+        key: Key {
+            domain: client.tenant().authority().to_string(),
+            client_id: client_id.to_string(),
+            audience,
+        },
+        access_token: response.access_token,
+        scopes: response.scope,
+        expires_at: now.saturating_add(i64::try_from(response.expires_in).unwrap_or(i64::MAX)),
+    });
+    if let Err(e) = cache.save(now) {
+        tracing::warn!(
+            "cannot refresh the deployer's cached token in `{}`: {e}; pass `--no-cache` until it expires",
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// Finds the deployer by its marker (creating it when absent) and makes its Management API grant
