@@ -14,6 +14,7 @@ mod endpoints;
 mod export;
 mod export_roundtrip;
 mod export_seed;
+mod hostile;
 mod init;
 mod outputs;
 mod own_token;
