@@ -4,6 +4,8 @@ mod api;
 mod apply;
 mod apply_faults;
 mod apply_kit;
+mod apply_lease;
+mod apply_overlap;
 mod apply_safety;
 mod config;
 mod config_invalid;
