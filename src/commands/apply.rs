@@ -178,7 +178,7 @@ fn before_writes(
     no_lock: bool,
 ) -> Result<(), Error> {
     let who = preflight::Identity {
-        scopes: client.scopes(),
+        scopes: &client.scopes(),
         self_client_id: client.self_client_id(),
     };
     preflight::check(plan, allow_mass_delete, who)?;

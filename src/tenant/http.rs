@@ -192,6 +192,17 @@ impl Http {
         self.token.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Replaces the token now (its scopes are stale); `None` when there is no way to renew.
+    pub async fn renew_now(&self) -> Result<Option<Secret>> {
+        let Some(own) = &self.own else {
+            return Ok(None);
+        };
+        let _one_at_a_time = self.renewing.lock().await;
+        let token = Box::pin(own.fresh(self)).await?;
+        self.set_token(token.clone());
+        Ok(Some(token))
+    }
+
     /// Replaces the token that generation `used` refused, unless a concurrent request already
     /// did. Returns false when there is no way to renew.
     async fn renew(&self, used: u64) -> Result<bool> {

@@ -30,7 +30,8 @@ mod write;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 
 pub use auth::{Credentials, TokenInfo};
 pub use domain::TenantUrl;
@@ -83,6 +84,10 @@ impl Options {
 pub struct Client {
     http: Arc<Http>,
     info: Arc<TokenInfo>,
+    /// The scopes of the current token (a renewal may change them).
+    scopes: Arc<RwLock<Arc<BTreeSet<String>>>>,
+    /// The token came from the cache and was not checked against the tenant's grant yet.
+    unchecked: Arc<AtomicBool>,
 }
 
 impl Client {
@@ -102,8 +107,8 @@ impl Client {
             n => n,
         };
         let http = Http::new(base, ca, Governor::new(options.max_rps, concurrency))?;
-        let (http, token) = match &credentials {
-            Credentials::AccessToken(token) => (Arc::new(http), token.clone()),
+        let (http, token, cached) = match &credentials {
+            Credentials::AccessToken(token) => (Arc::new(http), token.clone(), false),
             Credentials::ClientCredentials {
                 client_id,
                 client_secret,
@@ -116,16 +121,50 @@ impl Client {
                     cache_dir: options.token_cache.clone(),
                 };
                 let http = Arc::new(http.with_renewal(own.clone()));
-                let token = own.obtain(&http).await?;
-                (http, token)
+                let (token, cached) = own.obtain(&http).await?;
+                (http, token, cached)
             }
         };
         let info = TokenInfo::decode_unverified(&token, credentials.client_id());
         http.set_token(token);
         Ok(Client {
             http,
+            scopes: Arc::new(RwLock::new(Arc::new(info.scopes.clone()))),
             info: Arc::new(info),
+            unchecked: Arc::new(AtomicBool::new(cached)),
         })
+    }
+
+    /// After a read of the tenant: when the token came from the cache and its scopes differ from
+    /// what the tenant's grant for m2mctl's own client holds now (scopes granted or revoked
+    /// since it was cached), requests a new token. Returns whether it did.
+    pub(crate) async fn renew_if_stale(
+        &self,
+        grants: &[crate::model::RemoteGrant],
+    ) -> Result<bool> {
+        if !self.unchecked.swap(false, Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let (Some(me), audience) = (self.self_client_id(), self.management_audience()) else {
+            return Ok(false);
+        };
+        let Some(grant) = grants
+            .iter()
+            .find(|g| g.client_id == me && g.audience == audience)
+        else {
+            return Ok(false);
+        };
+        let granted: BTreeSet<String> = grant.scope.iter().cloned().collect();
+        if granted == *self.scopes() {
+            return Ok(false);
+        }
+        tracing::debug!("the cached Management API token's scopes differ from the grant; renewing");
+        let Some(token) = self.http.renew_now().await? else {
+            return Ok(false);
+        };
+        let info = TokenInfo::decode_unverified(&token, None);
+        *self.scopes.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(info.scopes);
+        Ok(true)
     }
 
     /// The tenant.
@@ -144,8 +183,11 @@ impl Client {
     }
 
     /// The scopes of m2mctl's own Management API token.
-    pub fn scopes(&self) -> &BTreeSet<String> {
-        &self.info.scopes
+    pub fn scopes(&self) -> Arc<BTreeSet<String>> {
+        self.scopes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Requests sent, retries and 429s so far (all clones together).

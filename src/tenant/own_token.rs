@@ -65,14 +65,14 @@ impl OwnToken {
         Ok(response.access_token)
     }
 
-    /// The cached token, else a fresh one.
-    pub async fn obtain(&self, http: &Http) -> Result<Secret> {
+    /// The cached token (`true`), else a fresh one (`false`).
+    pub async fn obtain(&self, http: &Http) -> Result<(Secret, bool)> {
         match self.cached() {
             Some(token) => {
                 tracing::debug!("using m2mctl's cached Management API token");
-                Ok(token)
+                Ok((token, true))
             }
-            None => self.fresh(http).await,
+            None => Ok((self.fresh(http).await?, false)),
         }
     }
 

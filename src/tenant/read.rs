@@ -130,7 +130,16 @@ fn check_consistent<T: Keyed>(pages: &[Page<T>]) -> std::result::Result<(), Stri
 impl Client {
     /// Reads all clients (without secrets), client grants and resource servers.
     pub async fn read_state(&self) -> Result<RemoteState> {
-        let clients = Collection::clients(self.scopes());
+        let state = self.read_once().await?;
+        if self.renew_if_stale(&state.grants).await? {
+            // the fields read depend on the scopes: read again with the new token
+            return self.read_once().await;
+        }
+        Ok(state)
+    }
+
+    async fn read_once(&self) -> Result<RemoteState> {
+        let clients = Collection::clients(&self.scopes());
         let (clients, grants, apis) = futures::try_join!(
             self.read_all::<RemoteClient>(&clients, &[]),
             self.read_all::<RemoteGrant>(&GRANTS, &[]),
@@ -150,7 +159,7 @@ impl Client {
 
     /// All clients (without secrets), e.g. for apply's recovery lookups by marker.
     pub async fn list_clients(&self) -> Result<Vec<RemoteClient>> {
-        self.read_all(&Collection::clients(self.scopes()), &[])
+        self.read_all(&Collection::clients(&self.scopes()), &[])
             .await
     }
 

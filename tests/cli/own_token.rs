@@ -176,3 +176,47 @@ fn chrono_now() -> i64 {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_token_whose_scopes_changed_is_renewed_once() {
+    let t = Tenant::start().await;
+    write_config(&t, &config("scopes", &apps(1)));
+    ok(&t.m2mctl(&["plan"]).await);
+    // Another admin narrows m2mctl's own grant: the cached token still carries the old scopes.
+    let path = format!("/api/v2/client-grants?client_id={}", t.client_id());
+    let (status, text) = call(&t, "GET", &path, None).await;
+    assert_eq!(status, 200, "{text}");
+    let grants: Vec<Value> = serde_json::from_str(&text).expect("grants");
+    let grant = grants
+        .iter()
+        .find(|g| g["audience"] == t.management_audience().as_str())
+        .expect("own grant");
+    let scopes: Vec<Value> = grant["scope"]
+        .as_array()
+        .expect("scopes")
+        .iter()
+        .filter(|s| *s != "read:client_keys")
+        .cloned()
+        .collect();
+    let id = grant["id"].as_str().expect("id");
+    let patch = json!({ "scope": scopes });
+    let (status, text) = call(
+        &t,
+        "PATCH",
+        &format!("/api/v2/client-grants/{id}"),
+        Some(patch),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+
+    t.reset_stats().await;
+    ok(&t.m2mctl(&["plan"]).await);
+    assert_eq!(
+        token_requests(&t).await,
+        1,
+        "one new token for the new scopes"
+    );
+    t.reset_stats().await;
+    ok(&t.m2mctl(&["plan"]).await);
+    assert_eq!(token_requests(&t).await, 0, "the renewed token is cached");
+}
