@@ -19,6 +19,7 @@ mod own_token;
 mod plan;
 mod plan_floor;
 mod policy;
+mod projects;
 mod shapes;
 mod support;
 mod tenant;
