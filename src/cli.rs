@@ -230,6 +230,10 @@ pub struct CredentialsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CredentialsFormat::Json)]
     pub format: CredentialsFormat,
+    /// Deliver the current credentials to each application's `deliver:` sinks instead of
+    /// printing them (exit 1 when a sink fails; the others still run).
+    #[arg(long, conflicts_with = "format")]
+    pub deliver: bool,
     /// The config.
     #[command(flatten)]
     pub config: ConfigArgs,

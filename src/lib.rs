@@ -12,6 +12,7 @@
 //! - [`render`]    text / markdown / json renderers of a Plan; no diff logic here
 //! - [`apply`]     executes a Plan: ordering, bounded concurrency, idempotent recovery, progress
 //! - [`token`]     client-credentials exchange, cache, claim checks, output formats
+//! - [`deliver`]   credentials to `.env` files, commands and Kubernetes Secrets (sinks)
 //! - [`export`]    tenant -> config YAML for adoption
 //! - [`emulator`]  Auth0-compatible local tenant: axum router, state, JWT issuer, rate limit, faults
 
@@ -19,6 +20,7 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod deliver;
 pub mod emulator;
 pub mod export;
 pub mod model;

@@ -13,7 +13,9 @@ use crate::Exit;
 use crate::apply::saved::{self, Target};
 use crate::apply::{self, Error, Mode, Progress, preflight};
 use crate::cli::{ApplyArgs, env};
+use crate::commands::deliver::{self, Sinks};
 use crate::commands::pipeline::{self, Planned, Switches};
+use crate::model::DesiredState;
 use crate::plan::{Plan, SavedPlan};
 use crate::render;
 use crate::tenant::{Client, Connection};
@@ -46,7 +48,10 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
         allow_mass_delete: args.allow_mass_delete,
     };
     let Planned {
-        connection, plan, ..
+        connection,
+        plan,
+        loaded,
+        ..
     } = match pipeline::plan(&args.config, &args.tenant, switches).await {
         Ok(planned) => planned,
         Err(err) => return err.report(ctx),
@@ -55,7 +60,11 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
         auto_approve: args.auto_approve,
     };
     let allow = args.allow_mass_delete;
-    let result = approve_and_execute(&plan, connection.client(), allow, approval, ctx).await;
+    let sinks =
+        crate::deliver::sinks_by_app(&loaded.config, &pipeline::config_dir(&args.config.file));
+    let deliver = (&loaded.desired, &sinks);
+    let result =
+        approve_and_execute(&plan, connection.client(), allow, approval, deliver, ctx).await;
     close(connection, result).await
 }
 
@@ -92,11 +101,15 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
             .map_err(miette::Report::new)?;
         saved::check_fresh(&saved, &fresh, &shown)?;
         let allow = args.allow_mass_delete || saved.options.allow_mass_delete;
+        let sinks = config.as_ref().map_or_else(Default::default, |c| {
+            crate::deliver::sinks_by_app(&c.config, &pipeline::config_dir(&args.config.file))
+        });
         approve_and_execute(
             &saved.plan,
             connection.client(),
             allow,
             Approval::Saved,
+            (&saved.desired, &sinks),
             ctx,
         )
         .await
@@ -120,6 +133,7 @@ async fn approve_and_execute(
     client: &Client,
     allow_mass_delete: bool,
     approval: Approval,
+    (desired, sinks): (&DesiredState, &Sinks),
     ctx: &Context,
 ) -> miette::Result<Exit> {
     show(plan, ctx)?;
@@ -139,6 +153,8 @@ async fn approve_and_execute(
     let mode = Mode::choose(plan.changes.len(), ctx.stderr_tty, ctx.quiet);
     let progress = Progress::new(plan.changes.len(), mode);
     let report = apply::execute(plan, client, &progress).await;
+    // Created applications get their secret delivered whatever else failed.
+    let delivered = deliver::deliver_created(&report, desired, sinks, client, ctx).await;
     let m = report.metrics;
     tracing::info!(
         requests = m.requests,
@@ -157,12 +173,17 @@ async fn approve_and_execute(
             eprintln!("  {}", e.line());
         }
         eprintln!("{}", report.summary());
+        deliver::finish(&delivered);
         return Err(err.into());
     }
     if !ctx.quiet {
         eprintln!("{}", report.summary());
     }
-    Ok(Exit::Success)
+    Ok(if deliver::finish(&delivered) {
+        Exit::Success
+    } else {
+        Exit::Failure
+    })
 }
 
 /// The plan as text on stdout (a plan without changes says "No changes.").

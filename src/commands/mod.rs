@@ -10,6 +10,7 @@ use crate::ui::Context;
 mod apply;
 mod completions;
 mod credentials;
+mod deliver;
 mod emulator;
 mod export;
 pub mod pipeline;

@@ -286,6 +286,7 @@ fn app(
         token_lifetime: None,
         grants,
         metadata,
+        deliver: Vec::new(),
     }
 }
 

@@ -5,6 +5,7 @@ mod apply_faults;
 mod apply_kit;
 mod config;
 mod config_invalid;
+mod deliver;
 mod emulator_cli;
 mod emulator_persist;
 mod emulator_socket;
