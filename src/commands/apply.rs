@@ -100,6 +100,7 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
             .await
             .map_err(miette::Report::new)?;
         saved::check_fresh(&saved, &fresh, &shown)?;
+        saved::check_creates(&saved.plan, &fresh, &shown)?;
         let allow = args.allow_mass_delete || saved.options.allow_mass_delete;
         let sinks = config.as_ref().map_or_else(Default::default, |c| {
             crate::deliver::sinks_by_app(&c.config, &pipeline::config_dir(&args.config.file))

@@ -22,6 +22,7 @@
 mod apps;
 mod deliver;
 mod diagnostics;
+mod endpoints;
 mod lifetimes;
 pub mod model;
 mod parse_errors;
