@@ -78,6 +78,8 @@ pub enum Command {
     Token(TokenArgs),
     /// Print client id and secret of managed applications.
     Credentials(CredentialsArgs),
+    /// Rotate the client secret of applications, deliver it, and prove it works.
+    Rotate(RotateArgs),
     /// Write a config for an existing tenant's M2M applications (adoption).
     Export(ExportArgs),
     /// Serve the Auth0-compatible local tenant.
@@ -244,6 +246,23 @@ pub struct CredentialsArgs {
     pub tenant: TenantArgs,
 }
 
+/// `rotate`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// Applications (by key or name) whose client secret to rotate.
+    #[arg(value_name = "APP", required = true)]
+    pub apps: Vec<String>,
+    /// List the steps without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The config.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The tenant connection.
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+}
+
 /// `export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -308,6 +327,9 @@ pub struct EmulatorArgs {
     /// Seed of the fault injector (reproducible runs).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Refuse a rotated client secret for this long (e.g. `30s`), as Auth0 may.
+    #[arg(long, value_name = "DURATION", value_parser = crate::emulator::propagation::parse_duration)]
+    pub secret_propagation: Option<std::time::Duration>,
 }
 
 /// `scopes` output format.

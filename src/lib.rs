@@ -14,6 +14,7 @@
 //! - [`apply`]     executes a Plan: ordering, bounded concurrency, idempotent recovery, progress
 //! - [`token`]     client-credentials exchange, cache, claim checks, output formats
 //! - [`deliver`]   credentials to `.env` files, commands and Kubernetes Secrets (sinks)
+//! - [`rotate`]    secret rotation steps and the proof loop (a token with the new secret)
 //! - [`export`]    tenant -> config YAML for adoption
 //! - [`fs`]        the one place files are written: atomic replace, modes, no renaming over non-files
 //! - [`emulator`]  Auth0-compatible local tenant: axum router, state, JWT issuer, rate limit, faults
@@ -30,6 +31,7 @@ pub mod fs;
 pub mod model;
 pub mod plan;
 pub mod render;
+pub mod rotate;
 pub mod scopes;
 pub mod tenant;
 pub mod token;

@@ -15,6 +15,7 @@ mod emulator;
 mod export;
 pub mod pipeline;
 mod plan;
+mod rotate;
 mod schema;
 mod scopes;
 mod token;
@@ -28,6 +29,7 @@ pub async fn dispatch(command: Command, ctx: &Context) -> miette::Result<Exit> {
         Command::Apply(args) => apply::run(args, ctx).await,
         Command::Token(args) => token::run(args, ctx).await,
         Command::Credentials(args) => credentials::run(args, ctx).await,
+        Command::Rotate(args) => rotate::run(args, ctx).await,
         Command::Export(args) => export::run(args, ctx).await,
         Command::Emulator(args) => emulator::run(args, ctx).await,
         Command::Schema => schema::run(ctx).await,

@@ -20,7 +20,10 @@ use crate::config::{ConfigFile, DeliverConfig};
 /// Why one sink failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliverError {
-    /// Writing (or replacing) a file failed.
+    /// `crate::fs` refused or failed the write.
+    #[error(transparent)]
+    File(Box<crate::fs::Error>),
+    /// Creating the file's directory failed.
     #[error("cannot write `{}`: {source}", path.display())]
     Write {
         /// The target.
@@ -35,12 +38,6 @@ pub enum DeliverError {
         path: PathBuf,
         /// The cause.
         source: std::io::Error,
-    },
-    /// The target exists and is a symlink, a directory or another non-regular file.
-    #[error("`{}` is not a regular file; m2mctl does not write credentials through it", path.display())]
-    NotRegular {
-        /// The target.
-        path: PathBuf,
     },
     /// The command could not be started.
     #[error("cannot run `{program}`: {source}")]
@@ -171,6 +168,9 @@ pub fn sinks_by_app(config: &ConfigFile, base: &Path) -> BTreeMap<String, Vec<Si
 pub fn deliver_one(payload: &Payload, sink: &Sink) -> Result<(), DeliverError> {
     match sink {
         Sink::Dotenv(path) => {
+            // Refuse a FIFO or device before reading it (reading one would block or leak).
+            crate::fs::check(path, crate::fs::Mode::Private)
+                .map_err(|e| DeliverError::File(Box::new(e)))?;
             let existing = sinks::read_existing(path)?;
             let merged = render::merge_dotenv(&existing, &render::env_entries(payload)?);
             sinks::write_private(path, merged.as_bytes())

@@ -1,8 +1,8 @@
 //! The I/O edge of delivery: write a private file atomically, or run a command with the
 //! credentials on its stdin.
 //!
-//! Owns file modes (0600 files, 0700 for a directory it has to create), refusing to write
-//! through anything but a regular file, and what a failed command shows (exit code and stderr,
+//! Owns file modes (0600 files through `crate::fs`, 0700 for a directory it has to create) and
+//! what a failed command shows (exit code and stderr,
 //! with the delivered secret masked). Must not render payloads (render.rs does) nor put a
 //! credential in a command's argv or environment.
 
@@ -21,61 +21,29 @@ const OWN_SECRETS: &[&str] = &[
     crate::cli::env::AUTH0_ACCESS_TOKEN,
 ];
 
-/// Writes `bytes` to `path` with mode 0600 through a temporary file in the same directory and
-/// a rename, so a reader sees the old file or the new one, never half of one. Refuses a target
-/// that exists and is not a regular file (a symlink, a directory, a FIFO).
-// TODO(safety-edges): replace with `crate::fs` once it lands on main.
+/// Writes `bytes` to `path` with mode 0600 through [`crate::fs::write`] (atomic; never through
+/// a directory, FIFO or device), first creating a missing parent directory with mode 0700.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), DeliverError> {
-    let fail = |source| DeliverError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if !meta.file_type().is_file() => {
-            return Err(DeliverError::NotRegular {
-                path: path.to_path_buf(),
-            });
-        }
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(fail(e)),
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    if !dir.exists() {
+    if let Some(dir) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(&dir).map_err(fail)?;
+        builder.create(dir).map_err(|source| DeliverError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
     }
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "m2mctl".into());
-    let tmp = dir.join(format!(
-        ".{file_name}.{}.{:x}.tmp",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    let written = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(e));
-    }
-    Ok(())
+    crate::fs::write(
+        path,
+        bytes,
+        crate::fs::Mode::Private,
+        crate::fs::Replace::Always,
+    )
+    .map_err(|e| DeliverError::File(Box::new(e)))
 }
 
 /// The file's text, or empty when it does not exist yet.

@@ -65,23 +65,43 @@ fn dotenv_is_0600_keeps_other_lines_and_leaves_no_temp_file() {
 }
 
 #[test]
-fn a_symlink_or_directory_target_is_refused_and_its_target_untouched() {
+fn a_directory_or_fifo_target_is_refused_and_a_symlinked_env_stays_a_link() {
     let dir = tempfile::tempdir().unwrap();
-    let victim = dir.path().join("victim");
-    std::fs::write(&victim, "untouched").unwrap();
-    let link = dir.path().join("app.env");
-    std::os::unix::fs::symlink(&victim, &link).unwrap();
     let secret = Secret::new(SECRET);
-    let err = deliver_one(&payload(&secret), &Sink::Dotenv(link.clone())).unwrap_err();
-    assert!(matches!(err, DeliverError::NotRegular { .. }), "{err}");
-    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
     let sink = Sink::KubernetesSecret {
         namespace: "ns".into(),
         name: "n".into(),
         file: dir.path().to_path_buf(),
     };
     let err = deliver_one(&payload(&secret), &sink).unwrap_err();
-    assert!(matches!(err, DeliverError::NotRegular { .. }), "{err}");
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+    // A FIFO would hand the secret to whoever reads it: refused for private files.
+    let fifo = dir.path().join("fifo.env");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let err = deliver_one(&payload(&secret), &Sink::Dotenv(fifo)).unwrap_err();
+    assert!(err.to_string().contains("a FIFO"), "{err}");
+    // A `.env` symlinked to a shared file: the file is replaced (0600), the link stays.
+    let real = dir.path().join("real.env");
+    std::fs::write(&real, "KEEP=1\n").unwrap();
+    let link = dir.path().join("app.env");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    deliver_one(&payload(&secret), &Sink::Dotenv(link.clone())).unwrap();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(mode(&real), 0o600);
+    assert!(
+        std::fs::read_to_string(&real)
+            .unwrap()
+            .starts_with("KEEP=1\n")
+    );
 }
 
 #[test]

@@ -21,6 +21,7 @@ mod local;
 mod oauth;
 mod read;
 mod reply;
+mod rotate;
 mod secret;
 mod tls;
 mod write;

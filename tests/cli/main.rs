@@ -17,6 +17,7 @@ mod export_seed;
 mod outputs;
 mod plan;
 mod plan_floor;
+mod rotate;
 mod support;
 mod tenant;
 mod tenant_faults;
