@@ -4,13 +4,16 @@
 //! - [`cli`]       clap definitions; every environment variable name
 //! - [`commands`]  one file per subcommand: wires config, tenant, plan, render, apply together
 //! - [`ui`]        terminal facts (colour, tty) and logging setup; the only place reading NO_COLOR
+//! - [`auth0`]     Auth0 facts: the Management API among system APIs, client vs user grants, wire names
 //! - [`model`]     domain types shared by config, tenant and plan; no I/O
 //! - [`scopes`]    the real Management API scope list (data)
 //! - [`endpoints`] Management API endpoint -> scopes table (generated from the OpenAPI spec), lookups
 //! - [`config`]    YAML model (serde + schemars), `${VAR}` interpolation, spans, validation -> DesiredState
+//! - [`policy`]    policy rules over a config (errors at their line) and its tenant (warnings); pure
 //! - [`tenant`]    Management API client: auth, pagination, rate governor, retries, typed errors
 //! - [`plan`]      diff(desired, actual) -> Plan (pure data: changes with before/after, warnings)
 //! - [`render`]    text / markdown / json renderers of a Plan; no diff logic here
+//! - [`sanitize`]  untrusted text made safe: control characters, markdown/HTML, secrets redacted
 //! - [`apply`]     executes a Plan: ordering, bounded concurrency, idempotent recovery, progress
 //! - [`token`]     client-credentials exchange, cache, claim checks, output formats
 //! - [`deliver`]   credentials to `.env` files, commands and Kubernetes Secrets (sinks)
@@ -20,6 +23,7 @@
 //! - [`emulator`]  Auth0-compatible local tenant: axum router, state, JWT issuer, rate limit, faults
 
 pub mod apply;
+pub mod auth0;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -30,8 +34,10 @@ pub mod export;
 pub mod fs;
 pub mod model;
 pub mod plan;
+pub mod policy;
 pub mod render;
 pub mod rotate;
+pub mod sanitize;
 pub mod scopes;
 pub mod tenant;
 pub mod token;

@@ -15,6 +15,7 @@ mod emulator;
 mod export;
 pub mod pipeline;
 mod plan;
+mod policy_check;
 mod rotate;
 mod schema;
 mod scopes;

@@ -24,6 +24,8 @@ mod tests_apps;
 mod tests_owner;
 #[cfg(test)]
 mod tests_prop;
+#[cfg(test)]
+mod tests_shapes;
 
 use std::collections::BTreeSet;
 
@@ -113,6 +115,11 @@ pub struct Plan {
     pub max_deletes: usize,
     /// Set when the plan deletes more than `max_deletes` objects without `allow_mass_delete`.
     pub blocked: Option<Blocked>,
+    /// Policy violations: errors in the config (apply refuses them without
+    /// `--allow-policy-violations`), then warnings about the tenant outside the file. Filled by
+    /// the command after the diff (`policy::check_config`, `policy::check_tenant`).
+    #[serde(default)]
+    pub violations: Vec<crate::policy::Violation>,
 }
 
 impl Plan {
@@ -184,19 +191,21 @@ pub fn diff(
         endpoint_scopes,
         max_deletes: desired.settings.max_deletes,
         blocked: None,
+        violations: Vec::new(),
     };
     plan.blocked = mass_delete(&plan, options.allow_mass_delete);
     Ok(plan)
 }
 
-/// The Management API identifier: the tenant's system API ending in `/api/v2/`, else the option.
+/// The Management API identifier ([`crate::auth0::management_api`]: never another system API),
+/// else the option.
 pub fn management_audience(remote: &RemoteState, options: &PlanOptions) -> Option<String> {
-    remote
-        .apis
-        .iter()
-        .find(|a| a.is_system && a.identifier.ends_with("/api/v2/"))
-        .map(|a| a.identifier.clone())
-        .or_else(|| options.management_audience.clone())
+    let fallback = options.management_audience.as_deref();
+    crate::auth0::management_audience(
+        remote,
+        fallback.and_then(crate::auth0::authority_of),
+        fallback,
+    )
 }
 
 /// Accumulates changes and warnings while the diff walks the state.

@@ -5,9 +5,12 @@
 //! handshake, see [`tls`](super::tls)), logs one debug line
 //! per attempt (method, path, status, duration: never headers, query values holding secrets, or
 //! bodies) and counts requests, retries and 429s. Also maps Auth0's error body to
-//! [`Error::Api`]. Must not know about clients, grants or APIs.
+//! [`Error::Api`]. Never follows a redirect (a 3xx is [`Error::Redirect`]: the credentials stay
+//! with the tenant), never reads more than [`MAX_BODY`] of a response, and hands each [`Reply`]
+//! the secrets its request carried so server-supplied text can be redacted of them. Must not know
+//! about clients, grants or APIs.
 
-use std::sync::OnceLock;
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -18,6 +21,7 @@ use super::backoff::{self, Failure, MAX_ATTEMPTS, MAX_TOTAL_WAIT, Retry};
 use super::domain::TenantUrl;
 use super::error::{Error, Result};
 use super::governor::{Bucket, Governor, RateHeaders};
+use super::own_token::OwnToken;
 pub(crate) use super::reply::{Reply, redact_serde};
 use super::secret::Secret;
 use super::tls;
@@ -26,6 +30,8 @@ use super::tls;
 pub const USER_AGENT_VALUE: &str = concat!("m2mctl/", env!("CARGO_PKG_VERSION"));
 /// Per-attempt timeout.
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest response body read (a page of 100 clients is well under 1 MiB).
+pub(crate) const MAX_BODY: u64 = 32 * 1024 * 1024;
 
 /// Request counters of one client, for apply's summary and benchmarks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -131,7 +137,12 @@ pub(crate) struct Http {
     pub base: TenantUrl,
     pub governor: Governor,
     counters: Counters,
-    token: OnceLock<Secret>,
+    /// The Management API token and its generation (bumped by every renewal).
+    token: RwLock<Option<(u64, Secret)>>,
+    /// How to renew it (client credentials only).
+    own: Option<OwnToken>,
+    /// Serialises renewals so concurrent 401s of one token share one new token.
+    renewing: tokio::sync::Mutex<()>,
 }
 
 impl Http {
@@ -142,6 +153,8 @@ impl Http {
         governor: Governor,
     ) -> Result<Http> {
         let mut builder = reqwest::Client::builder()
+            // Auth0's APIs never redirect; following one would carry the credentials along.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(30));
@@ -156,13 +169,44 @@ impl Http {
             base,
             governor,
             counters: Counters::default(),
-            token: OnceLock::new(),
+            token: RwLock::new(None),
+            own: None,
+            renewing: tokio::sync::Mutex::new(()),
         })
     }
 
-    /// Sets the Management API token (once).
+    /// Lets a 401 renew the token with these credentials (client credentials only).
+    pub fn with_renewal(mut self, own: OwnToken) -> Http {
+        self.own = Some(own);
+        self
+    }
+
+    /// Sets the Management API token (a new generation).
     pub fn set_token(&self, token: Secret) {
-        let _ = self.token.set(token);
+        let mut slot = self.token.write().unwrap_or_else(|e| e.into_inner());
+        let generation = slot.as_ref().map_or(0, |(g, _)| g + 1);
+        *slot = Some((generation, token));
+    }
+
+    fn current_token(&self) -> Option<(u64, Secret)> {
+        self.token.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the token that generation `used` refused, unless a concurrent request already
+    /// did. Returns false when there is no way to renew.
+    async fn renew(&self, used: u64) -> Result<bool> {
+        let Some(own) = &self.own else {
+            return Ok(false);
+        };
+        let _one_at_a_time = self.renewing.lock().await;
+        if self.current_token().is_some_and(|(g, _)| g != used) {
+            return Ok(true);
+        }
+        tracing::debug!("the Management API token was refused (401); requesting a new one");
+        // boxed: the exchange sends through `send`, which called us
+        let token = Box::pin(own.fresh(self)).await?;
+        self.set_token(token);
+        Ok(true)
     }
 
     /// The counters so far.
@@ -174,7 +218,27 @@ impl Http {
         }
     }
 
-    fn build(&self, req: &Request<'_>) -> Result<reqwest::RequestBuilder> {
+    /// The secrets `req` carries (bearer token, Basic password, secret form values), for redaction.
+    fn secrets(&self, req: &Request<'_>) -> Vec<Secret> {
+        let mut secrets = Vec::new();
+        match &req.auth {
+            Auth::Bearer => secrets.extend(self.current_token().map(|(_, token)| token)),
+            Auth::Basic(_, password) => secrets.push((*password).clone()),
+            Auth::None => {}
+        }
+        if let Body::Form(pairs) = &req.body {
+            secrets.extend(
+                pairs
+                    .iter()
+                    .filter(|(k, _)| *k == "client_secret" || *k == "client_assertion")
+                    .map(|(_, v)| Secret::new(*v)),
+            );
+        }
+        secrets
+    }
+
+    /// The request, and the token generation it carries (bearer requests only).
+    fn build(&self, req: &Request<'_>) -> Result<(reqwest::RequestBuilder, Option<u64>)> {
         let mut rb = self
             .client
             .request(req.method.clone(), self.base.url(&req.path))
@@ -183,21 +247,26 @@ impl Http {
         if !req.query.is_empty() {
             rb = rb.query(&req.query);
         }
+        let mut generation = None;
         rb = match &req.auth {
             Auth::Bearer => {
-                let token = self.token.get().ok_or_else(|| Error::MissingCredentials {
-                    domain: self.base.authority().to_string(),
-                })?;
+                let (g, token) = self
+                    .current_token()
+                    .ok_or_else(|| Error::MissingCredentials {
+                        domain: self.base.authority().to_string(),
+                    })?;
+                generation = Some(g);
                 rb.bearer_auth(token.expose())
             }
             Auth::Basic(user, password) => rb.basic_auth(user, Some(password.expose())),
             Auth::None => rb,
         };
-        Ok(match &req.body {
+        let rb = match &req.body {
             Body::Empty => rb,
             Body::Json(v) => rb.json(v),
             Body::Form(pairs) => rb.form(pairs),
-        })
+        };
+        Ok((rb, generation))
     }
 
     /// Sends with governor and retries; returns the first response that is not retried.
@@ -205,9 +274,10 @@ impl Http {
         let method = req.method_str();
         let mut waited = Duration::ZERO;
         let mut attempt = 0u32;
+        let mut renewed = false;
         loop {
             attempt += 1;
-            let builder = self.build(&req)?;
+            let (builder, generation) = self.build(&req)?;
             let ticket = self.governor.start(req.bucket).await;
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
@@ -243,7 +313,25 @@ impl Http {
                     let headers = resp.headers().clone();
                     let throttled = status == StatusCode::TOO_MANY_REQUESTS;
                     ticket.finish(rate_headers(&headers), throttled);
-                    let body = resp.bytes().await;
+                    if status.is_redirection() {
+                        return Err(Error::Redirect {
+                            method,
+                            path: req.template,
+                            status: status.as_u16(),
+                            location: location(&headers),
+                        });
+                    }
+                    let body = match read_capped(resp, MAX_BODY).await {
+                        Ok(Some(body)) => Ok(body),
+                        Ok(None) => {
+                            return Err(Error::TooLarge {
+                                method,
+                                path: req.template,
+                                limit: MAX_BODY,
+                            });
+                        }
+                        Err(e) => Err(e),
+                    };
                     tracing::debug!(
                         method,
                         path = %req.path,
@@ -271,11 +359,22 @@ impl Http {
                             Ok(status),
                         ),
                         Ok(body) => {
+                            if status == StatusCode::UNAUTHORIZED
+                                && !renewed
+                                && let Some(used) = generation
+                                && self.renew(used).await?
+                            {
+                                // expired or revoked mid-run: one new token, one retry, no backoff
+                                renewed = true;
+                                self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                                continue;
+                            }
                             return Ok(Reply {
                                 status,
-                                body: body.to_vec(),
+                                body,
                                 method,
                                 template: req.template,
+                                secrets: self.secrets(&req),
                             });
                         }
                     }
@@ -312,6 +411,39 @@ impl Http {
             tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// The body, or `None` when it is longer than `limit` (announced or streamed).
+async fn read_capped(
+    mut resp: reqwest::Response,
+    limit: u64,
+) -> std::result::Result<Option<Vec<u8>>, reqwest::Error> {
+    if resp.content_length().is_some_and(|len| len > limit) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
+/// The `Location` of a redirect as it may be shown: control characters escaped, at most 200
+/// characters, without its query (it could carry a code or token).
+fn location(headers: &HeaderMap) -> String {
+    let raw = headers
+        .get(reqwest::header::LOCATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_else(|| "(no Location header)".into());
+    let without_query = raw.split(['?', '#']).next().unwrap_or_default();
+    let shown: String = crate::sanitize::control(without_query)
+        .chars()
+        .take(200)
+        .collect();
+    shown
 }
 
 /// An error with its sources (reqwest's own message alone says only "error sending request").

@@ -19,6 +19,7 @@ mod governor;
 mod http;
 mod local;
 mod oauth;
+mod own_token;
 mod read;
 mod reply;
 mod rotate;
@@ -41,9 +42,9 @@ pub use read::floor_requests;
 pub use secret::Secret;
 
 use crate::cli::TenantArgs;
-use crate::model::AuthMethod;
 use governor::Governor;
 use http::Http;
+use own_token::OwnToken;
 
 /// Connection settings beyond the domain and credentials.
 #[derive(Debug, Clone, Default)]
@@ -54,6 +55,8 @@ pub struct Options {
     pub max_rps: Option<f64>,
     /// Requests in flight at most (0 = [`DEFAULT_CONCURRENCY`]).
     pub concurrency: usize,
+    /// The token cache directory for m2mctl's own token (`None`: never cached).
+    pub token_cache: Option<PathBuf>,
 }
 
 impl Options {
@@ -63,6 +66,11 @@ impl Options {
             ca_cert: args.ca_cert.clone(),
             max_rps: args.max_rps,
             concurrency: DEFAULT_CONCURRENCY,
+            token_cache: if args.no_cache {
+                None
+            } else {
+                crate::token::cache::default_dir()
+            },
         }
     }
 }
@@ -91,27 +99,23 @@ impl Client {
             0 => DEFAULT_CONCURRENCY,
             n => n,
         };
-        let http = Arc::new(Http::new(
-            base,
-            ca,
-            Governor::new(options.max_rps, concurrency),
-        )?);
-        let token = match &credentials {
-            Credentials::AccessToken(token) => token.clone(),
+        let http = Http::new(base, ca, Governor::new(options.max_rps, concurrency))?;
+        let (http, token) = match &credentials {
+            Credentials::AccessToken(token) => (Arc::new(http), token.clone()),
             Credentials::ClientCredentials {
                 client_id,
                 client_secret,
             } => {
-                let audience = http.base.management_audience();
-                oauth::exchange(
-                    &http,
-                    client_id,
-                    client_secret,
-                    &audience,
-                    AuthMethod::ClientSecretPost,
-                )
-                .await?
-                .access_token
+                let own = OwnToken {
+                    client_id: client_id.clone(),
+                    client_secret: client_secret.clone(),
+                    audience: http.base.management_audience(),
+                    domain: http.base.authority().to_string(),
+                    cache_dir: options.token_cache.clone(),
+                };
+                let http = Arc::new(http.with_renewal(own.clone()));
+                let token = own.obtain(&http).await?;
+                (http, token)
             }
         };
         let info = TokenInfo::decode_unverified(&token, credentials.client_id());
@@ -153,13 +157,26 @@ impl Client {
     }
 }
 
+/// The largest `--ca-cert` file read (1 MiB).
+const MAX_CA_CERT: u64 = 1024 * 1024;
+
 /// Reads a PEM bundle for `--ca-cert`.
 fn load_ca(path: &Path) -> Result<Vec<reqwest::Certificate>> {
     let fail = |reason: String| Error::CaCert {
         path: path.to_path_buf(),
         reason,
     };
-    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    // Bounded: a CA bundle is a few KiB; `/dev/zero` or a huge file must not be read whole.
+    let mut pem = Vec::new();
+    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_CA_CERT + 1), &mut pem)
+        .map_err(|e| fail(e.to_string()))?;
+    if pem.len() as u64 > MAX_CA_CERT {
+        return Err(fail(format!(
+            "it is larger than {} KiB; a CA certificate file is a few KiB",
+            MAX_CA_CERT / 1024
+        )));
+    }
     let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| fail(e.to_string()))?;
     if certs.is_empty() {
         return Err(fail("no `BEGIN CERTIFICATE` block found".into()));
@@ -181,5 +198,17 @@ mod tests {
         std::fs::write(&empty, "not a certificate\n").unwrap();
         let err = load_ca(&empty).unwrap_err().to_string();
         assert!(err.contains("no `BEGIN CERTIFICATE`"), "{err}");
+    }
+
+    #[test]
+    fn ca_cert_files_over_1_mib_are_refused_without_reading_them_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.pem");
+        let block = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        std::fs::write(&big, block.repeat(1024 * 1024 / block.len() + 1)).unwrap();
+        for path in [big.as_path(), Path::new("/dev/zero")] {
+            let err = load_ca(path).unwrap_err().to_string();
+            assert!(err.contains("larger than 1024 KiB"), "{err}");
+        }
     }
 }
