@@ -11,6 +11,7 @@ mod api;
 mod apply;
 mod completions;
 mod credentials;
+mod deliver;
 mod emulator;
 mod export;
 mod init;
@@ -18,6 +19,7 @@ mod init_deployer;
 pub mod pipeline;
 mod plan;
 mod policy_check;
+mod rotate;
 mod schema;
 mod scopes;
 mod token;
@@ -51,7 +53,7 @@ async fn within(
 /// Runs one subcommand.
 pub async fn dispatch(command: Command, ctx: &Context) -> miette::Result<Exit> {
     match command {
-        Command::Init(args) => init::run(args, ctx).await,
+        Command::Init(args) => within(args.tenant.timeout, "init", init::run(args, ctx)).await,
         Command::Validate(args) => validate::run(args, ctx).await,
         Command::Plan(args) => within(args.tenant.timeout, "plan", plan::run(args, ctx)).await,
         Command::Apply(args) => within(args.tenant.timeout, "apply", apply::run(args, ctx)).await,
@@ -64,6 +66,8 @@ pub async fn dispatch(command: Command, ctx: &Context) -> miette::Result<Exit> {
             )
             .await
         }
+        // Not under the deadline: stopping between the new secret and its output would lose it.
+        Command::Rotate(args) => rotate::run(args, ctx).await,
         Command::Export(args) => {
             within(args.tenant.timeout, "export", export::run(args, ctx)).await
         }
