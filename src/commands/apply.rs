@@ -77,13 +77,13 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
         let lease = take_lease(client, &plan.project, args, ctx).await?;
         let run = async {
             if lease.is_none() {
-                return execute(&plan, client, ctx).await;
+                return execute(&plan, client, lease.as_ref(), ctx).await;
             }
             // Another run may have written while this one planned or waited: plan again.
             let fresh = pipeline::read(client).await.map_err(miette::Report::new)?;
             let now = plan::diff(&loaded.desired, &fresh, &options).map_err(Error::from)?;
             if now.changes == plan.changes {
-                return execute(&plan, client, ctx).await;
+                return execute(&plan, client, lease.as_ref(), ctx).await;
             }
             if now.is_empty() {
                 eprintln!("No changes left: another apply made them while this one waited.");
@@ -152,7 +152,7 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
             if lease.is_some() {
                 check().await?;
             }
-            execute(plan, client, ctx).await
+            execute(plan, client, lease.as_ref(), ctx).await
         }
         .await;
         release(lease, run).await
@@ -241,10 +241,18 @@ async fn release(lease: Option<Lease>, result: miette::Result<Exit>) -> miette::
 }
 
 /// Executes an approved plan, reports, and checks that no application was duplicated.
-async fn execute(plan: &Plan, client: &Client, ctx: &Context) -> miette::Result<Exit> {
+async fn execute(
+    plan: &Plan,
+    client: &Client,
+    lease: Option<&Lease>,
+    ctx: &Context,
+) -> miette::Result<Exit> {
     let mode = Mode::choose(plan.changes.len(), ctx.stderr_tty, ctx.quiet);
     let progress = Progress::new(plan.changes.len(), mode);
-    let report = apply::execute(plan, client, &progress).await;
+    let report = match lease {
+        Some(lease) => apply::execute_while(plan, client, &progress, &lease.still_held()).await,
+        None => apply::execute(plan, client, &progress).await,
+    };
     let m = report.metrics;
     tracing::info!(
         requests = m.requests,
