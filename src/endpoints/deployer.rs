@@ -24,6 +24,8 @@ pub const DEPLOYER_ENDPOINTS: &[&str] = &[
     "GET /api/v2/resource-servers/{id}",
     "POST /api/v2/resource-servers",
     "PATCH /api/v2/resource-servers/{id}",
+    // The apply lease only (`apply::lease` releases `urn:m2mctl:lease:<project>`); APIs never.
+    "DELETE /api/v2/resource-servers/{id}",
 ];
 
 /// What `token` and `credentials` add: reading a client's secret
@@ -77,6 +79,7 @@ mod tests {
             "create:resource_servers",
             "delete:client_grants",
             "delete:clients",
+            "delete:resource_servers",
             "read:client_grants",
             "read:clients",
             "read:resource_servers",
