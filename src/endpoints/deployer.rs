@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use super::lookup;
 
-/// Every endpoint `plan` and `apply` call (`tenant::read`, `tenant::write`).
+/// Every endpoint `plan` and `apply` call (`tenant::read`, `tenant::write`, the apply lease).
 pub const DEPLOYER_ENDPOINTS: &[&str] = &[
     "GET /api/v2/clients",
     "GET /api/v2/clients/{id}",
@@ -24,7 +24,7 @@ pub const DEPLOYER_ENDPOINTS: &[&str] = &[
     "GET /api/v2/resource-servers/{id}",
     "POST /api/v2/resource-servers",
     "PATCH /api/v2/resource-servers/{id}",
-    // The apply lease only (`apply::lease` releases `urn:m2mctl:lease:<project>`); APIs never.
+    // The apply lease (`apply::lease`) is a resource server created and deleted per apply.
     "DELETE /api/v2/resource-servers/{id}",
 ];
 
