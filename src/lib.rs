@@ -4,6 +4,7 @@
 //! - [`cli`]       clap definitions; every environment variable name
 //! - [`commands`]  one file per subcommand: wires config, tenant, plan, render, apply together
 //! - [`ui`]        terminal facts (colour, tty) and logging setup; the only place reading NO_COLOR
+//! - [`diagnostic`] the one layout of every error: code after the message, unwrapped off a terminal
 //! - [`model`]     domain types shared by config, tenant and plan; no I/O
 //! - [`scopes`]    the real Management API scope list (data)
 //! - [`config`]    YAML model (serde + schemars), `${VAR}` interpolation, spans, validation -> DesiredState
@@ -19,6 +20,7 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod diagnostic;
 pub mod emulator;
 pub mod export;
 pub mod model;

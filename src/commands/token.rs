@@ -16,7 +16,7 @@ use crate::token::cache::{self, Cache};
 use crate::token::exchange::Reuse;
 use crate::token::remote::TenantFetch;
 use crate::token::verify::{self, Difference};
-use crate::token::{TokenError, exchange, now_unix, output, select};
+use crate::token::{TokenError, exchange, granted, now_unix, output, select};
 use crate::ui::Context;
 
 /// Config, connection and one read of the tenant: what `token` and `credentials` start from.
@@ -83,6 +83,31 @@ async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> mi
         args.api.as_deref(),
         &select::management_audience(&opened.remote, client.tenant().authority()),
     )?;
+    let format = if args.raw {
+        TokenFormat::Raw
+    } else {
+        args.format.unwrap_or(if ctx.stdout_tty {
+            TokenFormat::Table
+        } else {
+            TokenFormat::Json
+        })
+    };
+    if format == TokenFormat::Raw && pairs.len() != 1 {
+        let list: Vec<String> = pairs
+            .iter()
+            .map(|p| format!("{} → {}", p.app_key, p.api_label()))
+            .collect();
+        return Err(TokenError::RawNeedsOne {
+            count: pairs.len(),
+            pairs: list.join(", "),
+        }
+        .into());
+    }
+    if !ctx.quiet {
+        for line in granted::drift_warnings(&pairs) {
+            eprintln!("warning: {line}");
+        }
+    }
     let now = now_unix();
     let domain = cache_domain(&opened.desired, client, &args.config);
     // `--verify` checks what the tenant issues now, so it never serves a cached token.
@@ -101,15 +126,11 @@ async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> mi
         tracing::warn!("cannot write the token cache `{path}`: {e}");
     }
 
-    let format = args.format.unwrap_or(if ctx.stdout_tty {
-        TokenFormat::Table
-    } else {
-        TokenFormat::Json
-    });
     let text = match format {
         TokenFormat::Json => output::tokens_json(&issued),
         TokenFormat::Env => output::tokens_env(&issued)?,
         TokenFormat::Table => output::tokens_table(&issued, now),
+        TokenFormat::Raw => output::token_raw(&issued),
     };
     std::io::stdout()
         .write_all(text.as_bytes())

@@ -4,9 +4,6 @@ use crate::Exit;
 use crate::config::{self, Vars};
 use crate::ui::Context;
 
-/// Width diagnostics are wrapped at.
-const WIDTH: usize = 80;
-
 /// Runs `m2mctl validate`: exit 0 with a summary on stdout, exit 1 with all diagnostics on stderr.
 pub async fn run(args: crate::cli::ValidateArgs, ctx: &Context) -> miette::Result<Exit> {
     let loaded = Vars::from_env_and_args(&args.config.vars)
@@ -17,7 +14,10 @@ pub async fn run(args: crate::cli::ValidateArgs, ctx: &Context) -> miette::Resul
             Ok(Exit::Success)
         }
         Err(err) => {
-            eprint!("{}", config::render(&err, ctx.color_stderr, WIDTH));
+            eprint!(
+                "{}",
+                config::render(&err, ctx.color_stderr, ctx.diagnostic_width())
+            );
             Ok(Exit::Failure)
         }
     }
