@@ -85,6 +85,8 @@ pub enum Command {
     Emulator(EmulatorArgs),
     /// Print the JSON Schema of the config file.
     Schema,
+    /// Print the Management API scopes an endpoint needs, e.g. `scopes "GET /api/v2/clients"`.
+    Scopes(ScopesArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -308,6 +310,29 @@ pub struct EmulatorArgs {
     /// Seed of the fault injector (reproducible runs).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+}
+
+/// `scopes` output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScopesFormat {
+    /// One line per endpoint: endpoint, canonical scope, the other scopes it accepts.
+    Text,
+    /// A JSON array of `{endpoint, summary, scope, accepted}`.
+    Json,
+}
+
+/// `scopes`.
+#[derive(Debug, Args)]
+pub struct ScopesArgs {
+    /// Endpoints as `METHOD PATH` (quoted), e.g. `"PATCH /api/v2/users/{id}"`.
+    #[arg(value_name = "ENDPOINT", required_unless_present = "list")]
+    pub endpoints: Vec<String>,
+    /// List every Management API endpoint with its scopes.
+    #[arg(long, conflicts_with = "endpoints")]
+    pub list: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ScopesFormat::Text)]
+    pub format: ScopesFormat,
 }
 
 /// `completions`.

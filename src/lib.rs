@@ -7,6 +7,7 @@
 //! - [`diagnostic`] the one layout of every error: code after the message, unwrapped off a terminal
 //! - [`model`]     domain types shared by config, tenant and plan; no I/O
 //! - [`scopes`]    the real Management API scope list (data)
+//! - [`endpoints`] Management API endpoint -> scopes table (generated from the OpenAPI spec), lookups
 //! - [`config`]    YAML model (serde + schemars), `${VAR}` interpolation, spans, validation -> DesiredState
 //! - [`tenant`]    Management API client: auth, pagination, rate governor, retries, typed errors
 //! - [`plan`]      diff(desired, actual) -> Plan (pure data: changes with before/after, warnings)
@@ -14,6 +15,7 @@
 //! - [`apply`]     executes a Plan: ordering, bounded concurrency, idempotent recovery, progress
 //! - [`token`]     client-credentials exchange, cache, claim checks, output formats
 //! - [`export`]    tenant -> config YAML for adoption
+//! - [`fs`]        the one place files are written: atomic replace, modes, no renaming over non-files
 //! - [`emulator`]  Auth0-compatible local tenant: axum router, state, JWT issuer, rate limit, faults
 
 pub mod apply;
@@ -22,7 +24,9 @@ pub mod commands;
 pub mod config;
 pub mod diagnostic;
 pub mod emulator;
+pub mod endpoints;
 pub mod export;
+pub mod fs;
 pub mod model;
 pub mod plan;
 pub mod render;

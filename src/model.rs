@@ -164,8 +164,22 @@ pub enum ApiRef {
 pub struct DesiredGrant {
     /// The API.
     pub api: ApiRef,
-    /// Granted scopes (a set).
+    /// Granted scopes (a set): those of `scopes:` and the canonical scope of each endpoint.
     pub scopes: BTreeSet<String>,
+    /// Management API grants: the `endpoints:` entries and the scope each brought in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<EndpointScope>,
+}
+
+/// One `endpoints:` entry of a grant, resolved against the Management API spec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointScope {
+    /// The operation, e.g. `PATCH /api/v2/users/{id}` (the spec's template).
+    pub endpoint: String,
+    /// Its canonical scope (granted).
+    pub scope: String,
+    /// Every scope that allows it (canonical first).
+    pub accepted: Vec<String>,
 }
 
 /// An M2M application as the config wants it.
@@ -235,7 +249,29 @@ impl RemoteClient {
             .get(MARKER_KEY)
             .and_then(|v| Marker::decode(v))
     }
+
+    /// Why m2mctl must never manage this client whatever marker it carries: the tenant's global
+    /// client, or an application that is not machine-to-machine (`app_type` other than
+    /// `non_interactive`, or none). `None` when it may be matched by its marker.
+    pub fn unownable(&self) -> Option<String> {
+        if self.global {
+            return Some("is the tenant's global client".to_string());
+        }
+        match self.app_type.as_deref() {
+            Some(OWNABLE_APP_TYPE) => None,
+            Some(other) => Some(format!("has `app_type: {other}`, not `{OWNABLE_APP_TYPE}`")),
+            None => Some(format!("has no `app_type`, not `{OWNABLE_APP_TYPE}`")),
+        }
+    }
+
+    /// This client's marker, when it carries one and may be matched by it ([`Self::unownable`]).
+    pub fn owned_marker(&self) -> Option<Marker> {
+        self.marker().filter(|_| self.unownable().is_none())
+    }
 }
+
+/// The only `app_type` m2mctl creates, manages and matches by marker.
+pub const OWNABLE_APP_TYPE: &str = "non_interactive";
 
 /// A client grant as the Management API returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

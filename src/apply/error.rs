@@ -98,6 +98,25 @@ pub enum Error {
         path: String,
     },
 
+    /// Objects the saved plan would create exist already; nothing was written.
+    #[error(
+        "the saved plan `{path}` would create {count} object(s) that already exist: {objects}; nothing was written"
+    )]
+    #[diagnostic(
+        code(m2mctl::apply::already_created),
+        help(
+            "this plan was most likely applied already (a re-run of the same job, or another run applied the config); applying it again would duplicate them. Make a new plan with `m2mctl plan --out {path}` and apply that"
+        )
+    )]
+    AlreadyCreated {
+        /// The saved plan file.
+        path: String,
+        /// How many.
+        count: usize,
+        /// `address` (`id`) of each, comma separated.
+        objects: String,
+    },
+
     /// The saved plan was made for another tenant or project; nothing was written.
     #[error(
         "the saved plan was made for {what} `{planned}`, not `{current}` ({source_of_current}); nothing was written"

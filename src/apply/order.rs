@@ -151,6 +151,7 @@ mod tests {
             touched: Vec::new(),
             fingerprint: String::new(),
             max_deletes: 5,
+            endpoint_scopes: Vec::new(),
             blocked: None,
         };
         let got = phases(&plan);

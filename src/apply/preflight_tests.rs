@@ -49,6 +49,7 @@ fn plan(changes: Vec<Change>) -> Plan {
         touched: Vec::new(),
         fingerprint: String::new(),
         max_deletes: 2,
+        endpoint_scopes: Vec::new(),
         blocked: None,
     }
 }

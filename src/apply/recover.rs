@@ -88,9 +88,12 @@ pub async fn create_client(
         };
         tracing::info!(%marker, "client create outcome unknown ({err}); looking it up");
         let list = index.after(client, failed_at).await?;
-        let found = list
-            .iter()
-            .find(|c| c.client_metadata.get(MARKER_KEY).map(String::as_str) == Some(marker));
+        // Only a client m2mctl may own counts: a marker copied onto the global client or a
+        // non-M2M application must never be taken for the lost create.
+        let found = list.iter().find(|c| {
+            c.client_metadata.get(MARKER_KEY).map(String::as_str) == Some(marker)
+                && c.unownable().is_none()
+        });
         if let Some(existing) = found {
             let patch = differing(body, &to_value(existing), &[]);
             if !patch.is_empty() {

@@ -2,13 +2,15 @@
 //! objects it touches are exactly as they were when it was made.
 //!
 //! Owns the staleness rule (re-read tenant → [`plan::fingerprint`] over the plan's `touched`
-//! objects, compared with the saved fingerprint; Auth0 has no ETags) and the target rule (the
-//! plan's tenant against `AUTH0_DOMAIN` and the config the plan was made from, when it is there).
+//! objects, compared with the saved fingerprint; Auth0 has no ETags), the already-created rule
+//! (nothing the plan creates may exist yet: applying one saved plan twice never duplicates) and
+//! the target rule (the plan's tenant against `AUTH0_DOMAIN` and the config the plan was made
+//! from, when it is there).
 //! Pure: the command reads the file, the environment and the tenant and passes them in.
 
-use super::Error;
-use crate::model::{Domain, RemoteState};
-use crate::plan::{self, SavedPlan};
+use super::{Error, order};
+use crate::model::{Domain, MARKER_KEY, RemoteState};
+use crate::plan::{self, Action, Change, Kind, Plan, SavedPlan};
 use crate::tenant::TenantUrl;
 
 /// Refuses a saved plan whose touched objects changed since it was made.
@@ -20,6 +22,64 @@ pub fn check_fresh(saved: &SavedPlan, fresh: &RemoteState, path: &str) -> Result
         Err(Error::StalePlan {
             path: path.to_string(),
         })
+    }
+}
+
+/// Refuses a saved plan when an object it would create already exists: a client carrying the
+/// marker it would give a new application, a grant for the same client and API, an API with the
+/// same identifier. Such a plan was applied already (or raced another run); applying it again
+/// would duplicate applications or fail half-way.
+pub fn check_creates(plan: &Plan, fresh: &RemoteState, path: &str) -> Result<(), Error> {
+    let found: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Create)
+        .filter_map(|c| existing(c, fresh).map(|id| format!("`{}` (`{id}`)", c.address)))
+        .collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(Error::AlreadyCreated {
+        path: path.to_string(),
+        count: found.len(),
+        objects: found.join(", "),
+    })
+}
+
+/// The tenant id of what `create` would create, when the tenant already has it.
+fn existing(create: &Change, fresh: &RemoteState) -> Option<String> {
+    let body = create.body()?;
+    match create.kind {
+        Kind::Client => {
+            let marker = body.get("client_metadata")?.get(MARKER_KEY)?.as_str()?;
+            fresh
+                .clients
+                .iter()
+                .find(|c| c.owned_marker().is_some_and(|m| m.encode() == marker))
+                .map(|c| c.client_id.clone())
+        }
+        Kind::Grant => {
+            // A grant of an application this plan creates is covered by that application.
+            let client_id = create.client.as_ref()?.client_id.as_deref()?;
+            let audience = order::grant_audience(create)?;
+            fresh
+                .grants
+                .iter()
+                .find(|g| {
+                    g.client_id == client_id
+                        && g.audience == audience
+                        && g.subject_type.as_deref().is_none_or(|s| s == "client")
+                })
+                .map(|g| g.id.clone())
+        }
+        Kind::Api => {
+            let identifier = order::api_identifier(create)?;
+            fresh
+                .apis
+                .iter()
+                .find(|a| a.identifier == identifier)
+                .map(|a| a.id.clone())
+        }
     }
 }
 
@@ -133,6 +193,74 @@ mod tests {
         let mut gone = remote.clone();
         gone.clients.remove(0);
         assert!(check_fresh(&s, &gone, "p.json").is_err());
+    }
+
+    #[test]
+    fn a_saved_plan_whose_creates_exist_already_is_refused() {
+        use crate::plan::fixtures::{MGMT, api, app, desired, grant, managed, remote, remote_api};
+        const ORDERS: &str = "https://orders.example.com/";
+        // an existing client gets a new grant, a new app gets one too, a new API
+        let mut new_app = app("fresh");
+        new_app.grants = vec![grant(ORDERS, &["read:orders"])];
+        let mut old_app = app("old");
+        old_app.grants = vec![grant("management", &["read:clients"])];
+        let d = desired(vec![new_app, old_app], vec![api(ORDERS, &["read:orders"])]);
+        let before = remote(vec![managed("c1", "old")], vec![], vec![]);
+        let plan = plan::diff(&d, &before, &Default::default()).unwrap();
+        assert_eq!(plan.summary().create, 4);
+        assert!(check_creates(&plan, &before, "p.json").is_ok());
+        // applied once: every create exists now (the new app's grant is covered by the app)
+        let after = plan::simulate(&plan, &before);
+        let err = check_creates(&plan, &after, "p.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("would create 3 object(s) that already exist"),
+            "{err}"
+        );
+        assert!(err.contains("`application.fresh` (`"), "{err}");
+        assert!(err.contains("`grant.old -> management` (`"), "{err}");
+        assert!(err.contains(&format!("`api.{ORDERS}` (`")), "{err}");
+        // each kind on its own
+        let only = |keep: &dyn Fn(&RemoteState) -> RemoteState| {
+            check_creates(&plan, &keep(&after), "p.json")
+                .err()
+                .map(|e| e.to_string())
+        };
+        let client_only = only(&|s| RemoteState {
+            grants: Vec::new(),
+            apis: before.apis.clone(),
+            ..s.clone()
+        });
+        assert!(client_only.unwrap().contains("1 object(s)"));
+        let grant_only = only(&|s| RemoteState {
+            clients: before.clients.clone(),
+            apis: before.apis.clone(),
+            grants: s
+                .grants
+                .iter()
+                .filter(|g| g.audience == MGMT)
+                .cloned()
+                .collect(),
+        });
+        assert!(grant_only.unwrap().contains("`grant.old -> management`"));
+        let api_only = only(&|s| RemoteState {
+            apis: vec![s.apis[0].clone(), remote_api("a9", ORDERS, &[])],
+            ..before.clone()
+        });
+        assert!(
+            api_only
+                .unwrap()
+                .contains("`api.https://orders.example.com/` (`a9`)")
+        );
+        // a copied marker on a client m2mctl must not own does not count as created
+        let mut spa = managed("s1", "fresh");
+        spa.app_type = Some("spa".into());
+        let with_spa = RemoteState {
+            clients: vec![before.clients[0].clone(), spa],
+            ..before.clone()
+        };
+        assert!(check_creates(&plan, &with_spa, "p.json").is_ok());
     }
 
     #[test]

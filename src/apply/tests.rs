@@ -40,6 +40,7 @@ fn desired(apps: usize) -> DesiredState {
                 grants: vec![DesiredGrant {
                     api: ApiRef::Identifier(api.into()),
                     scopes: BTreeSet::from(["read:orders".to_string()]),
+                    endpoints: Vec::new(),
                 }],
                 metadata: BTreeMap::from([("team".to_string(), "x".to_string())]),
             })

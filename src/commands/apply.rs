@@ -123,6 +123,7 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
             .await
             .map_err(miette::Report::new)?;
         saved::check_fresh(&saved, &fresh, &shown)?;
+        saved::check_creates(&saved.plan, &fresh, &shown)?;
         let allow = args.allow_mass_delete || saved.options.allow_mass_delete;
         approve_and_execute(
             &saved.plan,

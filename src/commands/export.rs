@@ -14,6 +14,7 @@ use crate::Exit;
 use crate::cli::ExportArgs;
 use crate::config;
 use crate::export::{self, Check, Export, ExportOptions, Header};
+use crate::fs::{self, Mode, Replace};
 use crate::model::Domain;
 use crate::plan::PlanOptions;
 use crate::tenant;
@@ -117,6 +118,7 @@ impl Target {
 
 /// Fails before any network call when the file exists and `--force` is not given.
 fn refuse_overwrite(path: &Path, force: bool) -> miette::Result<()> {
+    fs::check(path, Mode::Public)?;
     if path.exists() && !force {
         return Err(miette!(
             help = "pass `--force` to overwrite it, `-o OTHER.yaml` to write elsewhere, or `-o -` for stdout",
@@ -151,45 +153,19 @@ fn check_project(project: &str) -> miette::Result<()> {
     ))
 }
 
-/// Writes `text` to a temporary file beside `path`, then moves it in place: readers never see a
-/// half-written file. Without `force`, an existing file (created meanwhile) is never replaced.
+/// Writes `text` through [`fs::write`]: atomic, 0644, never over a non-regular file; without
+/// `force`, an existing file (created meanwhile) is never replaced.
 fn write_atomic(path: &Path, text: &str, force: bool) -> miette::Result<()> {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "m2mctl.yaml".to_string());
-    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    let fail = |e: std::io::Error| {
-        miette!(
-            help = "check that the directory is writable and the disk not full",
-            "cannot write `{}`: {e}",
-            path.display()
-        )
+    let replace = if force {
+        Replace::Always
+    } else {
+        Replace::Never
     };
-    let written = std::fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(text.as_bytes())?;
-        f.sync_all()
-    });
-    let moved = written.and_then(|()| {
-        if force {
-            return std::fs::rename(&tmp, path);
-        }
-        // A hard link fails if `path` exists: no window in which another file is replaced.
-        match std::fs::hard_link(&tmp, path) {
-            Ok(()) => std::fs::remove_file(&tmp),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
-            Err(_) if !path.exists() => std::fs::rename(&tmp, path),
-            Err(e) => Err(e),
-        }
-    });
-    if let Err(e) = moved {
-        let _ = std::fs::remove_file(&tmp);
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            return refuse_overwrite(path, false);
-        }
-        return Err(fail(e));
+    match fs::write(path, text.as_bytes(), Mode::Public, replace) {
+        Ok(()) => Ok(()),
+        Err(fs::Error::Exists { .. }) => refuse_overwrite(path, false),
+        Err(e) => Err(e.into()),
     }
-    Ok(())
 }
 
 /// Now, in RFC 3339 (UTC, whole seconds).

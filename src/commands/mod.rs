@@ -15,6 +15,7 @@ mod export;
 pub mod pipeline;
 mod plan;
 mod schema;
+mod scopes;
 mod token;
 mod validate;
 
@@ -29,6 +30,7 @@ pub async fn dispatch(command: Command, ctx: &Context) -> miette::Result<Exit> {
         Command::Export(args) => export::run(args, ctx).await,
         Command::Emulator(args) => emulator::run(args, ctx).await,
         Command::Schema => schema::run(ctx).await,
+        Command::Scopes(args) => scopes::run(&args),
         Command::Completions(args) => completions::run(args),
     }
 }

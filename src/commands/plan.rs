@@ -13,13 +13,17 @@ use std::path::Path;
 use crate::Exit;
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::commands::pipeline::{self, Planned, Switches};
-use crate::emulator::persist::write_atomic;
+use crate::fs::{self, Mode, Replace};
 use crate::plan::{Plan, SavedPlan};
 use crate::render;
 use crate::ui::Context;
 
 /// Runs `m2mctl plan`.
 pub async fn run(args: PlanArgs, ctx: &Context) -> miette::Result<Exit> {
+    if let Some(path) = &args.out {
+        // Refused before the tenant is read: `--out` names a directory, socket or block device.
+        fs::check(path, Mode::Public)?;
+    }
     let switches = Switches {
         prune: args.prune,
         allow_mass_delete: false,
@@ -86,15 +90,15 @@ fn show(plan: &Plan, args: &PlanArgs, ctx: &Context) -> miette::Result<()> {
     }
 }
 
-/// Writes the saved plan atomically (temp file + rename) and says how to apply it.
+/// Writes the saved plan through [`fs::write`] (atomic, 0644, never over a non-regular file)
+/// and says how to apply it.
 fn save(path: &Path, saved: SavedPlan, ctx: &Context) -> miette::Result<()> {
-    write_atomic(path, saved.to_json().as_bytes()).map_err(|e| {
-        miette::miette!(
-            help = "check that the directory exists and is writable; nothing was written",
-            "cannot save the plan to `{}`: {e}",
-            path.display()
-        )
-    })?;
+    fs::write(
+        path,
+        saved.to_json().as_bytes(),
+        Mode::Public,
+        Replace::Always,
+    )?;
     if !ctx.quiet {
         let shown = path.display();
         let extra = if saved.plan.blocked.is_some() {

@@ -162,9 +162,15 @@ pub(crate) fn check<'f>(
                 continue;
             }
             granted.insert(api.clone(), api_at.clone());
-            let scopes = grant_scopes(grant, &api, apis, c);
+            let mut scopes = grant_scopes(grant, &api, apis, c);
+            let endpoints = super::endpoints::grant_endpoints(grant, &api, c);
+            scopes.extend(endpoints.iter().map(|e| e.scope.clone()));
             targets.push((api.clone(), api_at, external));
-            grants.push(DesiredGrant { api, scopes });
+            grants.push(DesiredGrant {
+                api,
+                scopes,
+                endpoints,
+            });
         }
         let auth_method = match cfg.token_endpoint_auth_method.as_ref().map(|m| m.value) {
             Some(AuthMethodConfig::ClientSecretBasic) => AuthMethod::ClientSecretBasic,

@@ -21,6 +21,7 @@
 
 mod apps;
 mod diagnostics;
+mod endpoints;
 mod lifetimes;
 pub mod model;
 mod parse_errors;

@@ -170,6 +170,11 @@ pub struct GrantConfig {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub scopes: Vec<Sp<String>>,
+    /// Management API only: the endpoints the program calls, e.g. `GET /api/v2/users` or
+    /// `PATCH /api/v2/users/{id}`; each adds the scope Auth0 requires for it (`m2mctl scopes`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<String>", extend("items" = {"type": "string", "pattern": "^\\s*[A-Za-z]+\\s+\\S+\\s*$"}))]
+    pub endpoints: Vec<Sp<String>>,
 }
 
 /// Writes a config as YAML (no locations; keys in the order above).

@@ -58,12 +58,9 @@ pub fn setup(mode: &TlsMode) -> Result<Option<TlsSetup>, Error> {
                 .map_err(|e| tls_err(format!("cannot make a self-signed certificate: {e}")))?;
             let pem = made.cert.pem();
             if let Some(path) = cert_out {
-                super::persist::write_atomic(path, pem.as_bytes()).map_err(|e| {
-                    tls_err(format!(
-                        "cannot write the certificate to `{}`: {e}",
-                        path.display()
-                    ))
-                })?;
+                let (mode, replace) = (crate::fs::Mode::Public, crate::fs::Replace::Always);
+                crate::fs::write(path, pem.as_bytes(), mode, replace)
+                    .map_err(|e| tls_err(format!("cannot write the certificate: {e}")))?;
             }
             let key =
                 PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(made.signing_key.serialize_der()));

@@ -247,6 +247,7 @@ fn api_entry(identifier: &str, used: Use<'_>, warnings: &mut Vec<String>) -> Api
 /// One `grants:` entry, scopes sorted.
 fn grant(api: &str, scopes: Vec<&str>) -> GrantConfig {
     GrantConfig {
+        endpoints: Vec::new(),
         api: sp(literal(api)),
         scopes: scopes.into_iter().map(|s| sp(literal(s))).collect(),
     }

@@ -3,7 +3,9 @@
 //!
 //! Matching order: this project's marker with the app's key, then the pinned `client_id`
 //! (adoption). Unmarked clients are never touched unless pinned; clients of other projects are
-//! never touched. `client_metadata` is authoritative on managed clients: keys the config does not
+//! never touched. A marker on a client m2mctl must never own (the global client, or an
+//! `app_type` other than `non_interactive`: [`RemoteClient::unownable`]) is never matched: the
+//! plan warns and leaves that client alone. `client_metadata` is authoritative on managed clients: keys the config does not
 //! declare are removed (sent as `null`, Auth0 merges metadata on PATCH). Must do no I/O.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,7 +16,7 @@ use super::{Action, Builder, CascadedGrant, Change, Error, FieldChange, Kind, ME
 use crate::model::{DesiredApp, DesiredState, MARKER_KEY, Marker, RemoteClient, RemoteState};
 
 /// The values m2mctl forces on every managed application.
-pub(super) const APP_TYPE: &str = "non_interactive";
+pub(super) const APP_TYPE: &str = crate::model::OWNABLE_APP_TYPE;
 /// The only grant type of a managed application.
 pub(super) const GRANT_TYPE: &str = "client_credentials";
 
@@ -46,6 +48,8 @@ pub(super) struct Matched<'a> {
     pub(super) apps: Vec<(&'a DesiredApp, Match<'a>)>,
     /// Clients with this project's marker whose key is not in the config, sorted by key.
     pub(super) orphans: Vec<(String, &'a RemoteClient)>,
+    /// Clients carrying this project's marker that m2mctl must never own: (key, client, why).
+    pub(super) ignored: Vec<(String, &'a RemoteClient, String)>,
 }
 
 /// Address of an application.
@@ -60,9 +64,14 @@ pub(super) fn match_apps<'a>(
 ) -> Result<Matched<'a>, Error> {
     let project = desired.project.as_str();
     let mut ours: BTreeMap<String, Vec<&RemoteClient>> = BTreeMap::new();
+    let mut ignored = Vec::new();
     for c in &remote.clients {
-        if let Some(m) = c.marker().filter(|m| m.project == project) {
-            ours.entry(m.key).or_default().push(c);
+        let Some(m) = c.marker().filter(|m| m.project == project) else {
+            continue;
+        };
+        match c.unownable() {
+            None => ours.entry(m.key).or_default().push(c),
+            Some(why) => ignored.push((m.key, c, why)),
         }
     }
     let mut pinned: BTreeMap<&str, &str> = BTreeMap::new();
@@ -117,7 +126,11 @@ pub(super) fn match_apps<'a>(
         .filter(|(key, _)| !declared.contains(key.as_str()))
         .flat_map(|(key, cs)| cs.into_iter().map(move |c| (key.clone(), c)))
         .collect();
-    Ok(Matched { apps, orphans })
+    Ok(Matched {
+        apps,
+        orphans,
+        ignored,
+    })
 }
 
 /// The pinned client, when it exists and may be adopted.
@@ -136,6 +149,8 @@ fn pinned_client<'a>(
         return Err(Error::GlobalClient { key, client_id });
     }
     match c.marker() {
+        // Only a client m2mctl may not own carries this marker unmatched: pinning adopts it.
+        Some(m) if m.project == project && m.key == app.key => Ok(c),
         Some(m) if m.project != project => Err(Error::OwnedByOtherProject {
             key,
             client_id,
@@ -154,15 +169,15 @@ fn pinned_client<'a>(
 /// of the same name (never adopted silently).
 fn check_unclaimed(remote: &RemoteState, project: &str, app: &DesiredApp) -> Result<(), Error> {
     for c in &remote.clients {
-        match c.marker() {
-            Some(m) if m.project != project && m.key == app.key => {
+        match (c.owned_marker(), c.marker()) {
+            (Some(m), _) if m.project != project && m.key == app.key => {
                 return Err(Error::OwnedByOtherProject {
                     key: app.key.clone(),
                     client_id: c.client_id.clone(),
                     owner: m.project,
                 });
             }
-            None if !c.global && c.name == app.name => {
+            (_, None) if !c.global && c.name == app.name => {
                 return Err(Error::SameNameUnmanaged {
                     key: app.key.clone(),
                     name: app.name.clone(),
@@ -208,6 +223,15 @@ pub(super) fn diff_clients(
                 cascade: Vec::new(),
             });
         }
+    }
+    for (key, c, why) in &matched.ignored {
+        out.warn(
+            Some(app_address(key)),
+            format!(
+                "client `{}` carries the marker of `{key}` but {why}; m2mctl never manages it and leaves it alone",
+                c.client_id
+            ),
+        );
     }
     for (key, c) in &matched.orphans {
         if !prune {

@@ -54,6 +54,7 @@ pub(crate) fn grant(api: &str, scopes: &[&str]) -> DesiredGrant {
             .iter()
             .map(|s| s.to_string())
             .collect::<BTreeSet<_>>(),
+        endpoints: Vec::new(),
     }
 }
 

@@ -8,6 +8,7 @@
 mod apis;
 mod change;
 mod clients;
+mod endpoints;
 mod error;
 mod grants;
 mod saved;
@@ -19,6 +20,8 @@ pub(crate) mod fixtures;
 mod tests;
 #[cfg(test)]
 mod tests_apps;
+#[cfg(test)]
+mod tests_owner;
 #[cfg(test)]
 mod tests_prop;
 
@@ -32,6 +35,7 @@ pub use change::{
     Action, CascadedGrant, Change, ClientRef, FieldChange, Kind, METADATA_PREFIX, SetDelta,
     string_items,
 };
+pub use endpoints::EndpointScopes;
 pub use error::Error;
 pub use saved::{ObjectRef, SavedPlan, fingerprint};
 pub use simulate::simulate;
@@ -98,6 +102,9 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Notes (e.g. managed applications left out of the config while prune is off).
     pub warnings: Vec<Warning>,
+    /// The scope each `endpoints:` entry of a Management API grant brought in (display only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoint_scopes: Vec<EndpointScopes>,
     /// Tenant objects the plan touches, in fingerprint order.
     pub touched: Vec<ObjectRef>,
     /// sha256 (hex) of the touched objects as read; see [`fingerprint`].
@@ -159,6 +166,7 @@ pub fn diff(
     clients::diff_clients(desired, remote, &matched, prune, &mut out);
     grants::diff_grants(desired, remote, &matched, management.as_deref(), &mut out)?;
     lockout(&out.changes, remote, options, management.as_deref())?;
+    let endpoint_scopes = endpoints::endpoint_scopes(desired, &mut out);
 
     let Builder {
         mut changes,
@@ -173,6 +181,7 @@ pub fn diff(
         touched,
         changes,
         warnings,
+        endpoint_scopes,
         max_deletes: desired.settings.max_deletes,
         blocked: None,
     };

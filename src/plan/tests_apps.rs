@@ -192,7 +192,6 @@ fn managed_fields_table() {
     let mut described = managed("c1", "billing");
     described.description = Some("old".into());
     let mut unset = managed("c1", "billing");
-    unset.app_type = None;
     unset.token_endpoint_auth_method = None;
     unset.grant_types = vec![];
     let mut extra_meta = managed("c1", "billing");
@@ -231,12 +230,12 @@ fn managed_fields_table() {
             ],
         ),
         (
-            "forced M2M values when absent",
+            "forced M2M values when absent (a marked client without `app_type` is never matched)",
             with(&|_| {}),
             remote(vec![unset], vec![], vec![]),
             none.clone(),
             vec![
-                r#"Update application.billing [c1]: app_type ∅->"non_interactive"; grant_types []->["client_credentials"]; token_endpoint_auth_method ∅->"client_secret_post""#,
+                r#"Update application.billing [c1]: grant_types []->["client_credentials"]; token_endpoint_auth_method ∅->"client_secret_post""#,
             ],
         ),
         (

@@ -40,6 +40,18 @@ pub fn markdown(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
             section(out, c)?;
         }
     }
+    if !plan.endpoint_scopes.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "**Scopes from endpoints**")?;
+        writeln!(out)?;
+        for e in &plan.endpoint_scopes {
+            writeln!(
+                out,
+                "- `{}`: `{}` needs `{}`",
+                e.address, e.endpoint, e.scope
+            )?;
+        }
+    }
     if !plan.warnings.is_empty() {
         writeln!(out)?;
         writeln!(out, "**Warnings**")?;

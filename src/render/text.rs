@@ -35,6 +35,13 @@ pub fn text(plan: &Plan, out: &mut impl Write, color: bool) -> io::Result<()> {
             }
         }
     }
+    if !plan.endpoint_scopes.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Scopes from endpoints:")?;
+        for e in &plan.endpoint_scopes {
+            writeln!(out, "  {}: {} needs {}", e.address, e.endpoint, e.scope)?;
+        }
+    }
     if !plan.warnings.is_empty() {
         writeln!(out)?;
         for w in &plan.warnings {

@@ -3,19 +3,20 @@
 //!
 //! Owns the file format, reuse rule and safe writes. Entries are keyed by tenant domain, client id
 //! and audience. A corrupt or unreadable file is ignored (and rewritten on save), never fatal. A
-//! save takes a lock file, re-reads the file, merges, writes a temporary file created with mode
-//! 0600 beside it and renames it over the old one, so concurrent runs never see a half-written
-//! file and never drop each other's entries. Must not log a
+//! save takes a lock file, re-reads the file, merges and replaces it through [`crate::fs::write`]
+//! (0600 from creation, atomic, never over a FIFO, device or directory), so concurrent runs never
+//! see a half-written file and never drop each other's entries; a cache path that is not a
+//! regular file is ignored, never read (a FIFO would block). Must not log a
 //! token: entries hold a [`Secret`], written to the file only through `expose_secret`.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::cli::env;
 
+use crate::fs::{Mode, Replace};
 use crate::tenant::Secret;
 
 /// File name inside the cache directory.
@@ -135,7 +136,7 @@ impl Cache {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         create_private_dir(dir)?;
         // Serialises concurrent savers so none drops another's entries; readers need no lock.
-        let lock = open_private(&dir.join(LOCK_NAME), false)?;
+        let lock = open_private(&dir.join(LOCK_NAME))?;
         if let Err(e) = lock.lock() {
             tracing::debug!("token cache lock unavailable, saving without it: {e}");
         }
@@ -158,6 +159,11 @@ fn expose_secret<S: serde::Serializer>(secret: &Secret, serializer: S) -> Result
 }
 
 fn read_entries(path: &Path) -> Result<Vec<Entry>, String> {
+    // Reading a FIFO would block forever; a device or directory is no cache either.
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return Err("it is not a regular file".into()),
+        _ => {}
+    }
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -179,38 +185,18 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-/// Opens `path` for writing, created with mode 0600 (`new`: it must not exist yet).
-fn open_private(path: &Path, new: bool) -> std::io::Result<std::fs::File> {
+/// Opens (or creates, mode 0600) the lock file.
+fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if new {
-        options.create_new(true);
-    } else {
-        options.create(true).truncate(false);
-    }
+    options.write(true).create(true).truncate(false);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)
 }
 
-/// Writes `body` to a fresh temporary file (mode 0600 at creation) beside `path`, syncs it and
-/// renames it over `path`.
+/// Replaces `path` through [`crate::fs::write`]: 0600 from creation, never over a non-regular file.
 fn write_atomically(path: &Path, body: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{FILE_NAME}.{}.{:016x}.tmp",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    let result = open_private(&tmp, true).and_then(|mut file| {
-        file.write_all(body)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    crate::fs::write(path, body, Mode::Private, Replace::Always).map_err(std::io::Error::other)
 }
 
 #[cfg(test)]

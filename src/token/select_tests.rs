@@ -19,6 +19,7 @@ fn app(key: &str, name: &str, grants: &[(ApiRef, &[&str])]) -> DesiredApp {
             .map(|(api, scopes)| DesiredGrant {
                 api: api.clone(),
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
+                endpoints: Vec::new(),
             })
             .collect(),
         metadata: BTreeMap::new(),

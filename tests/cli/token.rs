@@ -231,6 +231,24 @@ async fn a_corrupt_cache_is_ignored_and_rewritten() {
     assert!(again.iter().all(|t| t["source"] == "cache"), "{again:?}");
 }
 
+/// A cache path that is a FIFO is neither read (that would block forever) nor replaced.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cache_that_is_a_fifo_is_ignored_and_left_alone() {
+    let f = Fixture::new().await;
+    std::fs::create_dir_all(f.cache_dir()).unwrap();
+    let fifo = f.cache_dir().join("tokens.json");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    let out = f.run(&["token", "--format", "json", "reporter"]).await;
+    assert_eq!(out.code, 0, "{}", text(&out));
+    assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(
+        std::os::unix::fs::FileTypeExt::is_fifo(&kind),
+        "still a FIFO"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn verify_passes_then_names_the_scope_after_drift() {
     let f = Fixture::new().await;
