@@ -111,6 +111,10 @@ pub struct TenantArgs {
     /// Never send more than this many requests per second.
     #[arg(long, value_name = "RPS")]
     pub max_rps: Option<f64>,
+    /// Neither read nor write the token cache (m2mctl's own Management API token, and the
+    /// applications' tokens of `token`).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// `validate`.
@@ -206,9 +210,6 @@ pub struct TokenArgs {
     /// Print only the token (`--format raw`), e.g. for `curl -H "authorization: Bearer $(…)"`.
     #[arg(short = 'r', long = "raw", conflicts_with = "format")]
     pub raw: bool,
-    /// Neither read nor write the token cache.
-    #[arg(long)]
-    pub no_cache: bool,
     /// Check each token's claims against the config and the tenant; exit 1 on differences.
     #[arg(long)]
     pub verify: bool,

@@ -116,7 +116,11 @@ async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> mi
     } else {
         Reuse::Cached
     };
-    let mut cache = if args.no_cache { None } else { load_cache() };
+    let mut cache = if args.tenant.no_cache {
+        None
+    } else {
+        load_cache()
+    };
     let fetch = TenantFetch { client };
     let issued = exchange::serve(&fetch, pairs, cache.as_mut(), reuse, &domain, now).await?;
     if let Some(cache) = cache.as_ref().filter(|c| c.is_dirty())
@@ -171,15 +175,7 @@ fn load_cache() -> Option<Cache> {
         );
         return None;
     };
-    let (cache, ignored) = Cache::load(&dir);
-    if let Some(why) = ignored {
-        tracing::warn!(
-            "ignoring the token cache `{}` ({}); it will be rewritten",
-            cache.path().display(),
-            why.0
-        );
-    }
-    Some(cache)
+    Some(Cache::load_or_warn(&dir))
 }
 
 /// The cache key's tenant: the domain's authority, or for the embedded local tenant (whose port

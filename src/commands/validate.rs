@@ -4,12 +4,30 @@ use crate::Exit;
 use crate::config::{self, Vars};
 use crate::ui::Context;
 
+/// Below this Management API token lifetime (seconds) m2mctl's own token can expire mid-run.
+pub const SHORT_MANAGEMENT_LIFETIME: u32 = 300;
+
+/// The warning for a Management API `token_lifetime` that is too short for m2mctl's own token.
+pub fn short_lifetime_warning(lifetime: Option<u32>) -> Option<String> {
+    let secs = lifetime.filter(|s| *s < SHORT_MANAGEMENT_LIFETIME)?;
+    Some(format!(
+        "the Management API `token_lifetime` is {secs} s (below {SHORT_MANAGEMENT_LIFETIME} s): \
+         m2mctl's own token reaches the tenant too and is cached only while more than 60 s \
+         remain, so most runs request a new one and long applies renew it mid-run; \
+         use at least {SHORT_MANAGEMENT_LIFETIME} s"
+    ))
+}
+
 /// Runs `m2mctl validate`: exit 0 with a summary on stdout, exit 1 with all diagnostics on stderr.
 pub async fn run(args: crate::cli::ValidateArgs, ctx: &Context) -> miette::Result<Exit> {
     let loaded = Vars::from_env_and_args(&args.config.vars)
         .and_then(|vars| config::load(&args.config.file, &vars));
     match loaded {
         Ok(loaded) => {
+            if let Some(warning) = short_lifetime_warning(loaded.desired.management_token_lifetime)
+            {
+                tracing::warn!("{warning}");
+            }
             println!("{} is valid: {}", loaded.name, loaded.summary());
             Ok(Exit::Success)
         }
@@ -20,5 +38,29 @@ pub async fn run(args: crate::cli::ValidateArgs, ctx: &Context) -> miette::Resul
             );
             Ok(Exit::Failure)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warns_only_below_300_seconds() {
+        for (lifetime, warns) in [
+            (None, false),
+            (Some(1), true),
+            (Some(299), true),
+            (Some(300), false),
+            (Some(86_400), false),
+        ] {
+            assert_eq!(
+                short_lifetime_warning(lifetime).is_some(),
+                warns,
+                "{lifetime:?}"
+            );
+        }
+        let text = short_lifetime_warning(Some(120)).unwrap_or_default();
+        assert!(text.contains("120 s") && text.contains("300 s"), "{text}");
     }
 }

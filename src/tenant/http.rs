@@ -7,7 +7,7 @@
 //! bodies) and counts requests, retries and 429s. Also maps Auth0's error body to
 //! [`Error::Api`]. Must not know about clients, grants or APIs.
 
-use std::sync::OnceLock;
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -18,6 +18,7 @@ use super::backoff::{self, Failure, MAX_ATTEMPTS, MAX_TOTAL_WAIT, Retry};
 use super::domain::TenantUrl;
 use super::error::{Error, Result};
 use super::governor::{Bucket, Governor, RateHeaders};
+use super::own_token::OwnToken;
 pub(crate) use super::reply::{Reply, redact_serde};
 use super::secret::Secret;
 use super::tls;
@@ -131,7 +132,12 @@ pub(crate) struct Http {
     pub base: TenantUrl,
     pub governor: Governor,
     counters: Counters,
-    token: OnceLock<Secret>,
+    /// The Management API token and its generation (bumped by every renewal).
+    token: RwLock<Option<(u64, Secret)>>,
+    /// How to renew it (client credentials only).
+    own: Option<OwnToken>,
+    /// Serialises renewals so concurrent 401s of one token share one new token.
+    renewing: tokio::sync::Mutex<()>,
 }
 
 impl Http {
@@ -156,13 +162,44 @@ impl Http {
             base,
             governor,
             counters: Counters::default(),
-            token: OnceLock::new(),
+            token: RwLock::new(None),
+            own: None,
+            renewing: tokio::sync::Mutex::new(()),
         })
     }
 
-    /// Sets the Management API token (once).
+    /// Lets a 401 renew the token with these credentials (client credentials only).
+    pub fn with_renewal(mut self, own: OwnToken) -> Http {
+        self.own = Some(own);
+        self
+    }
+
+    /// Sets the Management API token (a new generation).
     pub fn set_token(&self, token: Secret) {
-        let _ = self.token.set(token);
+        let mut slot = self.token.write().unwrap_or_else(|e| e.into_inner());
+        let generation = slot.as_ref().map_or(0, |(g, _)| g + 1);
+        *slot = Some((generation, token));
+    }
+
+    fn current_token(&self) -> Option<(u64, Secret)> {
+        self.token.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the token that generation `used` refused, unless a concurrent request already
+    /// did. Returns false when there is no way to renew.
+    async fn renew(&self, used: u64) -> Result<bool> {
+        let Some(own) = &self.own else {
+            return Ok(false);
+        };
+        let _one_at_a_time = self.renewing.lock().await;
+        if self.current_token().is_some_and(|(g, _)| g != used) {
+            return Ok(true);
+        }
+        tracing::debug!("the Management API token was refused (401); requesting a new one");
+        // boxed: the exchange sends through `send`, which called us
+        let token = Box::pin(own.fresh(self)).await?;
+        self.set_token(token);
+        Ok(true)
     }
 
     /// The counters so far.
@@ -174,7 +211,8 @@ impl Http {
         }
     }
 
-    fn build(&self, req: &Request<'_>) -> Result<reqwest::RequestBuilder> {
+    /// The request, and the token generation it carries (bearer requests only).
+    fn build(&self, req: &Request<'_>) -> Result<(reqwest::RequestBuilder, Option<u64>)> {
         let mut rb = self
             .client
             .request(req.method.clone(), self.base.url(&req.path))
@@ -183,21 +221,26 @@ impl Http {
         if !req.query.is_empty() {
             rb = rb.query(&req.query);
         }
+        let mut generation = None;
         rb = match &req.auth {
             Auth::Bearer => {
-                let token = self.token.get().ok_or_else(|| Error::MissingCredentials {
-                    domain: self.base.authority().to_string(),
-                })?;
+                let (g, token) = self
+                    .current_token()
+                    .ok_or_else(|| Error::MissingCredentials {
+                        domain: self.base.authority().to_string(),
+                    })?;
+                generation = Some(g);
                 rb.bearer_auth(token.expose())
             }
             Auth::Basic(user, password) => rb.basic_auth(user, Some(password.expose())),
             Auth::None => rb,
         };
-        Ok(match &req.body {
+        let rb = match &req.body {
             Body::Empty => rb,
             Body::Json(v) => rb.json(v),
             Body::Form(pairs) => rb.form(pairs),
-        })
+        };
+        Ok((rb, generation))
     }
 
     /// Sends with governor and retries; returns the first response that is not retried.
@@ -205,9 +248,10 @@ impl Http {
         let method = req.method_str();
         let mut waited = Duration::ZERO;
         let mut attempt = 0u32;
+        let mut renewed = false;
         loop {
             attempt += 1;
-            let builder = self.build(&req)?;
+            let (builder, generation) = self.build(&req)?;
             let ticket = self.governor.start(req.bucket).await;
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
@@ -271,6 +315,16 @@ impl Http {
                             Ok(status),
                         ),
                         Ok(body) => {
+                            if status == StatusCode::UNAUTHORIZED
+                                && !renewed
+                                && let Some(used) = generation
+                                && self.renew(used).await?
+                            {
+                                // expired or revoked mid-run: one new token, one retry, no backoff
+                                renewed = true;
+                                self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                                continue;
+                            }
                             return Ok(Reply {
                                 status,
                                 body: body.to_vec(),

@@ -19,6 +19,7 @@ mod governor;
 mod http;
 mod local;
 mod oauth;
+mod own_token;
 mod read;
 mod reply;
 mod secret;
@@ -40,9 +41,9 @@ pub use read::floor_requests;
 pub use secret::Secret;
 
 use crate::cli::TenantArgs;
-use crate::model::AuthMethod;
 use governor::Governor;
 use http::Http;
+use own_token::OwnToken;
 
 /// Connection settings beyond the domain and credentials.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +54,8 @@ pub struct Options {
     pub max_rps: Option<f64>,
     /// Requests in flight at most (0 = [`DEFAULT_CONCURRENCY`]).
     pub concurrency: usize,
+    /// The token cache directory for m2mctl's own token (`None`: never cached).
+    pub token_cache: Option<PathBuf>,
 }
 
 impl Options {
@@ -62,6 +65,11 @@ impl Options {
             ca_cert: args.ca_cert.clone(),
             max_rps: args.max_rps,
             concurrency: DEFAULT_CONCURRENCY,
+            token_cache: if args.no_cache {
+                None
+            } else {
+                crate::token::cache::default_dir()
+            },
         }
     }
 }
@@ -90,27 +98,23 @@ impl Client {
             0 => DEFAULT_CONCURRENCY,
             n => n,
         };
-        let http = Arc::new(Http::new(
-            base,
-            ca,
-            Governor::new(options.max_rps, concurrency),
-        )?);
-        let token = match &credentials {
-            Credentials::AccessToken(token) => token.clone(),
+        let http = Http::new(base, ca, Governor::new(options.max_rps, concurrency))?;
+        let (http, token) = match &credentials {
+            Credentials::AccessToken(token) => (Arc::new(http), token.clone()),
             Credentials::ClientCredentials {
                 client_id,
                 client_secret,
             } => {
-                let audience = http.base.management_audience();
-                oauth::exchange(
-                    &http,
-                    client_id,
-                    client_secret,
-                    &audience,
-                    AuthMethod::ClientSecretPost,
-                )
-                .await?
-                .access_token
+                let own = OwnToken {
+                    client_id: client_id.clone(),
+                    client_secret: client_secret.clone(),
+                    audience: http.base.management_audience(),
+                    domain: http.base.authority().to_string(),
+                    cache_dir: options.token_cache.clone(),
+                };
+                let http = Arc::new(http.with_renewal(own.clone()));
+                let token = own.obtain(&http).await?;
+                (http, token)
             }
         };
         let info = TokenInfo::decode_unverified(&token, credentials.client_id());

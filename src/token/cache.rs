@@ -83,6 +83,19 @@ pub struct Cache {
 pub struct Ignored(pub String);
 
 impl Cache {
+    /// [`Cache::load`], with a warning when the file on disk was not usable.
+    pub fn load_or_warn(dir: &Path) -> Cache {
+        let (cache, ignored) = Cache::load(dir);
+        if let Some(why) = ignored {
+            tracing::warn!(
+                "ignoring the token cache `{}` ({}); it will be rewritten",
+                cache.path().display(),
+                why.0
+            );
+        }
+        cache
+    }
+
     /// Reads `dir/tokens.json`; a missing file is an empty cache, a corrupt one is reported and
     /// treated as empty.
     pub fn load(dir: &Path) -> (Cache, Option<Ignored>) {
@@ -114,6 +127,17 @@ impl Cache {
             .chain(self.entries.iter().rev())
             .find(|e| &e.key == key)
             .filter(|e| &e.scopes == scopes && e.expires_at - now > MIN_REMAINING_SECS)
+    }
+
+    /// A token for `key` with more than a minute left at `now`, whatever its scopes (m2mctl's own
+    /// Management API token: its scopes are whatever the tenant grants).
+    pub fn lookup_any_scopes(&self, key: &Key, now: i64) -> Option<&Entry> {
+        self.added
+            .iter()
+            .rev()
+            .chain(self.entries.iter().rev())
+            .find(|e| &e.key == key)
+            .filter(|e| e.expires_at - now > MIN_REMAINING_SECS)
     }
 
     /// Remembers a new token (written by [`Cache::save`]).
@@ -245,6 +269,16 @@ mod tests {
                 "{client} {scopes:?} {now}"
             );
         }
+    }
+
+    #[test]
+    fn own_token_lookup_ignores_scopes_but_not_time_or_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut cache, _) = Cache::load(dir.path());
+        cache.insert(entry("own", &["read:clients"], 1_000));
+        assert!(cache.lookup_any_scopes(&key("own"), 939).is_some());
+        assert!(cache.lookup_any_scopes(&key("own"), 940).is_none());
+        assert!(cache.lookup_any_scopes(&key("other"), 0).is_none());
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod export_roundtrip;
 mod export_seed;
 mod messages;
 mod outputs;
+mod own_token;
 mod plan;
 mod plan_floor;
 mod saved_plans;

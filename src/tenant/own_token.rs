@@ -1,0 +1,96 @@
+//! m2mctl's own Management API token when it authenticates with client credentials: taken from
+//! the token cache while more than a minute remains, else exchanged and cached; renewed once when
+//! the tenant answers 401 (expired or revoked).
+//!
+//! Owns the cache entry of m2mctl's own client (keyed by tenant domain, client id and Management
+//! API audience, in the same 0600 file as application tokens) and the renewal rule: a request
+//! refused with 401 gets one fresh token and one retry, and concurrent refusals of the same
+//! token share one renewal. Must not log or return a token except as a [`Secret`]; a cache that
+//! cannot be read or written is a debug line, never an error.
+
+use std::path::PathBuf;
+
+use crate::model::AuthMethod;
+use crate::token::cache::{Cache, Entry, Key};
+use crate::token::now_unix;
+
+use super::error::Result;
+use super::http::Http;
+use super::oauth::{self, TokenResponse};
+use super::secret::Secret;
+
+/// How to get (and get again) m2mctl's own token.
+#[derive(Debug, Clone)]
+pub(crate) struct OwnToken {
+    /// The M2M application m2mctl authenticates as.
+    pub client_id: String,
+    /// Its secret.
+    pub client_secret: Secret,
+    /// The Management API audience.
+    pub audience: String,
+    /// The tenant domain of the cache key (`host[:port]`).
+    pub domain: String,
+    /// The token cache directory; `None` with `--no-cache`.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl OwnToken {
+    fn key(&self) -> Key {
+        Key {
+            domain: self.domain.clone(),
+            client_id: self.client_id.clone(),
+            audience: self.audience.clone(),
+        }
+    }
+
+    /// A cached token with more than a minute left, whatever its scopes.
+    pub fn cached(&self) -> Option<Secret> {
+        let dir = self.cache_dir.as_ref()?;
+        Cache::load_or_warn(dir)
+            .lookup_any_scopes(&self.key(), now_unix())
+            .map(|e| e.access_token.clone())
+    }
+
+    /// Exchanges the credentials for a new token and caches it.
+    pub async fn fresh(&self, http: &Http) -> Result<Secret> {
+        let response = oauth::exchange(
+            http,
+            &self.client_id,
+            &self.client_secret,
+            &self.audience,
+            AuthMethod::ClientSecretPost,
+        )
+        .await?;
+        self.store(&response);
+        Ok(response.access_token)
+    }
+
+    /// The cached token, else a fresh one.
+    pub async fn obtain(&self, http: &Http) -> Result<Secret> {
+        match self.cached() {
+            Some(token) => {
+                tracing::debug!("using m2mctl's cached Management API token");
+                Ok(token)
+            }
+            None => self.fresh(http).await,
+        }
+    }
+
+    fn store(&self, response: &TokenResponse) {
+        let Some(dir) = &self.cache_dir else { return };
+        let now = now_unix();
+        let (mut cache, _ignored) = Cache::load(dir);
+        cache.insert(Entry {
+            key: self.key(),
+            access_token: response.access_token.clone(),
+            scopes: response.scope.clone(),
+            expires_at: now.saturating_add(i64::try_from(response.expires_in).unwrap_or(i64::MAX)),
+        });
+        if let Err(e) = cache.save(now) {
+            tracing::debug!(
+                "cannot cache m2mctl's own token in `{}`: {e}",
+                dir.display()
+            );
+        }
+    }
+}
