@@ -5,6 +5,7 @@
 //! - [`commands`]  one file per subcommand: wires config, tenant, plan, render, apply together
 //! - [`ui`]        terminal facts (colour, tty) and logging setup; the only place reading NO_COLOR
 //! - [`diagnostic`] the one layout of every error: code after the message, unwrapped off a terminal
+//! - [`auth0`]     Auth0 facts: the Management API among system APIs, client vs user grants, wire names
 //! - [`model`]     domain types shared by config, tenant and plan; no I/O
 //! - [`scopes`]    the real Management API scope list (data)
 //! - [`endpoints`] Management API endpoint -> scopes table (generated from the OpenAPI spec), lookups
@@ -19,6 +20,7 @@
 //! - [`emulator`]  Auth0-compatible local tenant: axum router, state, JWT issuer, rate limit, faults
 
 pub mod apply;
+pub mod auth0;
 pub mod cli;
 pub mod commands;
 pub mod config;

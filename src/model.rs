@@ -8,8 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-/// The `client_metadata` key m2mctl reserves for its ownership marker.
-pub const MARKER_KEY: &str = "m2mctl";
+pub use crate::auth0::MARKER_KEY;
 
 /// Project name used when a config does not set `project`.
 pub const DEFAULT_PROJECT: &str = "default";
@@ -234,6 +233,10 @@ pub struct RemoteClient {
     /// `client_secret_post`, `client_secret_basic` or `none`; absent when never sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_method: Option<String>,
+    /// `{"private_key_jwt": {"credentials": [{"id": "cred_…"}]}}` and the like: credentials that
+    /// replace the secret (see [`crate::auth0::client_auth`]); absent or `null` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_authentication_methods: Option<serde_json::Value>,
     /// String metadata, the ownership marker included.
     #[serde(default)]
     pub client_metadata: BTreeMap<String, String>,
@@ -271,7 +274,7 @@ impl RemoteClient {
 }
 
 /// The only `app_type` m2mctl creates, manages and matches by marker.
-pub const OWNABLE_APP_TYPE: &str = "non_interactive";
+pub const OWNABLE_APP_TYPE: &str = crate::auth0::APP_TYPE_M2M;
 
 /// A client grant as the Management API returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -288,6 +291,12 @@ pub struct RemoteGrant {
     /// `client` for M2M grants (absent on older tenants, which means `client`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject_type: Option<String>,
+    /// `deny`, `allow` or `require`: tokens in an organization's name (kept as read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_usage: Option<String>,
+    /// Whether any organization may be named (kept as read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_any_organization: Option<bool>,
 }
 
 /// A resource server as the Management API returns it.

@@ -13,9 +13,9 @@ use super::Error;
 use crate::plan::{Action, Change, Kind, MANAGEMENT_ADDRESS, Plan, string_items};
 
 /// The `token_endpoint_auth_method` m2mctl itself uses at `/oauth/token`.
-const OWN_AUTH_METHOD: &str = "client_secret_post";
+const OWN_AUTH_METHOD: &str = crate::auth0::AUTH_CLIENT_SECRET_POST;
 /// The grant type m2mctl needs on its own client.
-const OWN_GRANT_TYPE: &str = "client_credentials";
+const OWN_GRANT_TYPE: &str = crate::auth0::GRANT_TYPE_CLIENT_CREDENTIALS;
 
 /// What pre-flight needs to know about the connection.
 #[derive(Debug, Clone, Copy)]

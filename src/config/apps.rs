@@ -39,9 +39,8 @@ pub(crate) fn check<'f>(
     c: &mut Checker<'_>,
 ) -> Vec<Resolved<'f>> {
     let management_url = match domain {
-        Domain::Remote(d) => Some(format!(
-            "https://{}/api/v2/",
-            d.trim_start_matches("https://")
+        Domain::Remote(d) => Some(crate::auth0::management_identifier(
+            d.trim_start_matches("https://"),
         )),
         Domain::Local => None,
     };

@@ -152,7 +152,7 @@ pub fn management_api(id: &str, domain: &str) -> Map<String, Value> {
 
 /// `https://{domain}/api/v2/`.
 pub fn management_audience(domain: &str) -> String {
-    format!("https://{domain}/api/v2/")
+    crate::auth0::management_identifier(domain)
 }
 
 /// A client grant as Auth0 returns it: sent fields in Auth0's key order, `subject_type` defaulted.

@@ -110,36 +110,54 @@ impl Tenant {
         defaults::management_audience(&self.domain)
     }
 
-    /// Moves the tenant to another `host:port`: the system API identifier and the grants that
-    /// pointed at it follow. Returns whether anything changed.
+    /// Moves the tenant to another `host:port`: the identifiers of its system APIs (Management
+    /// API, My Account API: `https://{domain}/…`) and the grants that pointed at them follow.
+    /// Returns whether anything changed.
     pub fn rehome(&mut self, domain: &str) -> bool {
         if self.domain == domain {
             return false;
         }
-        let old = self.management_audience();
-        let new = defaults::management_audience(domain);
+        let old = format!("https://{}/", self.domain);
+        let new = format!("https://{domain}/");
+        let moved = |identifier: &str| {
+            identifier
+                .strip_prefix(old.as_str())
+                .map(|path| format!("{new}{path}"))
+        };
+        let mut audiences = Vec::new();
         let system_ids: Vec<String> = self
             .resource_servers
             .all()
             .iter()
-            .filter(|r| r.bool("is_system") == Some(true) && r.str("identifier") == Some(&old))
+            .filter(|r| r.bool("is_system") == Some(true))
             .filter_map(|r| r.str("id").map(str::to_string))
             .collect();
         for id in system_ids {
-            if let Some(rs) = self.resource_servers.get_mut(&id) {
-                rs.obj.insert("identifier".into(), new.clone().into());
+            if let Some(rs) = self.resource_servers.get_mut(&id)
+                && let Some(identifier) = rs.str("identifier").map(str::to_string)
+                && let Some(to) = moved(&identifier)
+            {
+                rs.obj.insert("identifier".into(), to.clone().into());
+                audiences.push((identifier, to));
             }
         }
         let grant_ids: Vec<String> = self
             .grants
             .all()
             .iter()
-            .filter(|g| g.str("audience") == Some(&old))
+            .filter(|g| {
+                audiences
+                    .iter()
+                    .any(|(from, _)| g.str("audience") == Some(from))
+            })
             .filter_map(|g| g.str("id").map(str::to_string))
             .collect();
         for id in grant_ids {
-            if let Some(grant) = self.grants.get_mut(&id) {
-                grant.obj.insert("audience".into(), new.clone().into());
+            if let Some(grant) = self.grants.get_mut(&id)
+                && let Some(audience) = grant.str("audience").map(str::to_string)
+                && let Some((_, to)) = audiences.iter().find(|(from, _)| *from == audience)
+            {
+                grant.obj.insert("audience".into(), to.clone().into());
             }
         }
         self.domain = domain.to_string();

@@ -14,7 +14,7 @@ use crate::plan::{MANAGEMENT_ADDRESS, PlanOptions, management_audience};
 use crate::scopes::is_management_scope;
 
 /// The `app_type` of machine-to-machine applications.
-const M2M: &str = "non_interactive";
+const M2M: &str = crate::auth0::APP_TYPE_M2M;
 
 /// How an exported client is identified in the file.
 enum Identity<'r> {
@@ -71,7 +71,7 @@ pub fn build(remote: &RemoteState, options: &ExportOptions) -> Export {
             .grants
             .iter()
             .filter(|g| g.client_id == client.client_id)
-            .filter(|g| g.subject_type.as_deref().is_none_or(|s| s == "client"))
+            .filter(|g| crate::auth0::is_client_grant(g))
             .collect();
         mine.sort_by(|a, b| a.audience.cmp(&b.audience));
         for g in mine {
@@ -273,7 +273,8 @@ fn app(
         }
         metadata.insert(k.clone(), sp(literal(v)));
     }
-    let basic = c.token_endpoint_auth_method.as_deref() == Some("client_secret_basic");
+    let basic =
+        c.token_endpoint_auth_method.as_deref() == Some(crate::auth0::AUTH_CLIENT_SECRET_BASIC);
     AppConfig {
         name: sp(literal(&c.name)),
         key: Some(sp(literal(&key))),

@@ -19,6 +19,7 @@ pub(super) fn client(id: &str, name: &str, app_type: Option<&str>) -> RemoteClie
         grant_types: vec!["client_credentials".into()],
         token_endpoint_auth_method: Some("client_secret_post".into()),
         client_metadata: BTreeMap::new(),
+        client_authentication_methods: None,
         global: false,
     }
 }
@@ -34,6 +35,8 @@ pub(super) fn grant(id: &str, client: &str, audience: &str, scope: &[&str]) -> R
         audience: audience.into(),
         scope: scope.iter().map(|s| s.to_string()).collect(),
         subject_type: Some("client".into()),
+        organization_usage: None,
+        allow_any_organization: None,
     }
 }
 

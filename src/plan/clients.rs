@@ -13,12 +13,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::{Action, Builder, CascadedGrant, Change, Error, FieldChange, Kind, METADATA_PREFIX};
+use crate::auth0::{self, ClientAuth};
 use crate::model::{DesiredApp, DesiredState, MARKER_KEY, Marker, RemoteClient, RemoteState};
 
 /// The values m2mctl forces on every managed application.
 pub(super) const APP_TYPE: &str = crate::model::OWNABLE_APP_TYPE;
+/// The wire field of a client's secret-based authentication method.
+const AUTH_METHOD_FIELD: &str = "token_endpoint_auth_method";
 /// The only grant type of a managed application.
-pub(super) const GRANT_TYPE: &str = "client_credentials";
+pub(super) const GRANT_TYPE: &str = crate::auth0::GRANT_TYPE_CLIENT_CREDENTIALS;
 
 /// How a desired application found its client.
 #[derive(Debug, Clone, Copy)]
@@ -148,6 +151,7 @@ fn pinned_client<'a>(
     if c.global {
         return Err(Error::GlobalClient { key, client_id });
     }
+
     match c.marker() {
         // Only a client m2mctl may not own carries this marker unmatched: pinning adopts it.
         Some(m) if m.project == project && m.key == app.key => Ok(c),
@@ -199,7 +203,21 @@ pub(super) fn diff_clients(
     out: &mut Builder,
 ) {
     for (app, found) in &matched.apps {
-        let want = desired_fields(app, &desired.project);
+        let mut want = desired_fields(app, &desired.project);
+        if let Some(c) = found.client()
+            && let ClientAuth::Methods(_) = auth0::client_auth(c)
+        {
+            // Credentials (private key JWT, mTLS) replace the secret: never switch back to one.
+            want.retain(|(field, _)| field != AUTH_METHOD_FIELD);
+            out.warn(
+                Some(app_address(&app.key)),
+                format!(
+                    "`{}` authenticates with `{}` (`client_authentication_methods`); m2mctl leaves its authentication method alone",
+                    app.key,
+                    auth0::client_auth(c).label()
+                ),
+            );
+        }
         let (action, id, fields) = match found {
             Match::New => {
                 let fields = want

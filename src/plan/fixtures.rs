@@ -116,6 +116,7 @@ pub(crate) fn client(id: &str, name: &str, marker: Option<&str>) -> RemoteClient
         client_metadata: marker
             .map(|m| BTreeMap::from([(MARKER_KEY.to_string(), m.to_string())]))
             .unwrap_or_default(),
+        client_authentication_methods: None,
         global: false,
     }
 }
@@ -133,6 +134,8 @@ pub(crate) fn rgrant(id: &str, client_id: &str, audience: &str, scopes: &[&str])
         audience: audience.into(),
         scope: scopes.iter().map(|s| s.to_string()).collect(),
         subject_type: Some("client".into()),
+        organization_usage: None,
+        allow_any_organization: None,
     }
 }
 

@@ -22,10 +22,7 @@ pub(super) fn grant_address(key: &str, audience: &str, management: Option<&str>)
     format!("grant.{key} -> {label}")
 }
 
-/// True for the grants m2mctl manages (subject type `client`, or absent on older tenants).
-pub(super) fn is_client_grant(g: &RemoteGrant) -> bool {
-    g.subject_type.as_deref().is_none_or(|s| s == "client")
-}
+pub(super) use crate::auth0::is_client_grant;
 
 /// Adds grant creates, scope updates and authoritative deletes for every matched application.
 pub(super) fn diff_grants(

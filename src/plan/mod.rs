@@ -24,6 +24,8 @@ mod tests_apps;
 mod tests_owner;
 #[cfg(test)]
 mod tests_prop;
+#[cfg(test)]
+mod tests_shapes;
 
 use std::collections::BTreeSet;
 
@@ -189,14 +191,15 @@ pub fn diff(
     Ok(plan)
 }
 
-/// The Management API identifier: the tenant's system API ending in `/api/v2/`, else the option.
+/// The Management API identifier ([`crate::auth0::management_api`]: never another system API),
+/// else the option.
 pub fn management_audience(remote: &RemoteState, options: &PlanOptions) -> Option<String> {
-    remote
-        .apis
-        .iter()
-        .find(|a| a.is_system && a.identifier.ends_with("/api/v2/"))
-        .map(|a| a.identifier.clone())
-        .or_else(|| options.management_audience.clone())
+    let fallback = options.management_audience.as_deref();
+    crate::auth0::management_audience(
+        remote,
+        fallback.and_then(crate::auth0::authority_of),
+        fallback,
+    )
 }
 
 /// Accumulates changes and warnings while the diff walks the state.

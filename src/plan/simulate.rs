@@ -82,6 +82,7 @@ impl Sim {
                     grant_types: Vec::new(),
                     token_endpoint_auth_method: None,
                     client_metadata: BTreeMap::new(),
+                    client_authentication_methods: None,
                     global: false,
                 };
                 c.fields.iter().for_each(|f| set_client(&mut client, f));
@@ -115,6 +116,8 @@ impl Sim {
                     audience: String::new(),
                     scope: Vec::new(),
                     subject_type: Some("client".into()),
+                    organization_usage: None,
+                    allow_any_organization: None,
                 };
                 c.fields.iter().for_each(|f| set_grant(&mut grant, f));
                 self.state.grants.push(grant);

@@ -26,7 +26,7 @@ use crate::model::{RemoteApi, RemoteClient, RemoteGrant, RemoteState};
 pub const PER_PAGE: usize = 100;
 
 /// Client fields m2mctl reads (never `client_secret`).
-pub const CLIENT_FIELDS: &str = "client_id,name,description,app_type,grant_types,token_endpoint_auth_method,client_metadata,global";
+pub use crate::auth0::CLIENT_FIELDS;
 
 /// Number of pages for `total` objects (at least one request, even for an empty list).
 pub fn page_count(total: usize) -> usize {
@@ -44,6 +44,18 @@ pub(super) struct Collection {
     key: &'static str,
     path: &'static str,
     fields: Option<&'static str>,
+}
+
+impl Collection {
+    /// The clients, with the fields this token may read ([`crate::auth0::client_fields`]).
+    fn clients(scopes: &std::collections::BTreeSet<String>) -> Collection {
+        Collection {
+            fields: Some(crate::auth0::client_fields(
+                scopes.iter().map(String::as_str),
+            )),
+            ..CLIENTS
+        }
+    }
 }
 
 const CLIENTS: Collection = Collection {
@@ -112,8 +124,9 @@ fn check_consistent<T: Keyed>(pages: &[Page<T>]) -> std::result::Result<(), Stri
 impl Client {
     /// Reads all clients (without secrets), client grants and resource servers.
     pub async fn read_state(&self) -> Result<RemoteState> {
+        let clients = Collection::clients(self.scopes());
         let (clients, grants, apis) = futures::try_join!(
-            self.read_all::<RemoteClient>(&CLIENTS, &[]),
+            self.read_all::<RemoteClient>(&clients, &[]),
             self.read_all::<RemoteGrant>(&GRANTS, &[]),
             self.read_all::<RemoteApi>(&APIS, &[]),
         )?;
@@ -126,7 +139,8 @@ impl Client {
 
     /// All clients (without secrets), e.g. for apply's recovery lookups by marker.
     pub async fn list_clients(&self) -> Result<Vec<RemoteClient>> {
-        self.read_all(&CLIENTS, &[]).await
+        self.read_all(&Collection::clients(self.scopes()), &[])
+            .await
     }
 
     /// All client grants of one client.
@@ -275,6 +289,7 @@ mod tests {
     #[test]
     fn client_fields_never_include_secrets() {
         assert!(!CLIENT_FIELDS.contains("secret"));
+        assert!(!crate::auth0::CLIENT_FIELDS_WITH_METHODS.contains("secret"));
         assert!(CLIENT_FIELDS.split(',').any(|f| f == "client_metadata"));
     }
 }

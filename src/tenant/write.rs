@@ -154,9 +154,7 @@ impl Client {
             .read_all(&GRANTS, &[("client_id", client_id), ("audience", audience)])
             .await?;
         Ok(grants.into_iter().find(|g| {
-            g.client_id == client_id
-                && g.audience == audience
-                && g.subject_type.as_deref().is_none_or(|s| s == "client")
+            g.client_id == client_id && g.audience == audience && crate::auth0::is_client_grant(g)
         }))
     }
 

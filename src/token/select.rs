@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::auth0;
 use crate::model::{ApiRef, DesiredApp, DesiredState, RemoteClient, RemoteGrant, RemoteState};
 
 use super::error::unknown_app_help;
@@ -20,14 +21,11 @@ pub struct AppClient<'a> {
     pub client: &'a RemoteClient,
 }
 
-/// The Management API's audience: the tenant's system API, else `https://{host}/api/v2/`.
+/// The Management API's audience: the tenant's system API `https://{host}/api/v2/` (never another
+/// system API such as My Account, whatever the order), else that identifier itself.
 pub fn management_audience(remote: &RemoteState, host: &str) -> String {
-    remote
-        .apis
-        .iter()
-        .find(|api| api.is_system)
-        .map(|api| api.identifier.clone())
-        .unwrap_or_else(|| format!("https://{host}/api/v2/"))
+    let fallback = auth0::management_identifier(host);
+    auth0::management_audience(remote, Some(host), Some(&fallback)).unwrap_or(fallback)
 }
 
 /// Resolves `APP` arguments (key, then name; all applications when empty) to tenant clients, in
@@ -175,11 +173,10 @@ fn find_grant<'a>(
     client_id: &str,
     audience: &str,
 ) -> Option<&'a RemoteGrant> {
-    remote.grants.iter().find(|g| {
-        g.client_id == client_id
-            && g.audience == audience
-            && g.subject_type.as_deref().is_none_or(|s| s == "client")
-    })
+    remote
+        .grants
+        .iter()
+        .find(|g| g.client_id == client_id && g.audience == audience && auth0::is_client_grant(g))
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ fn client(id: &str, marker: Option<&str>) -> RemoteClient {
         client_metadata: marker
             .map(|m| BTreeMap::from([(MARKER_KEY.to_string(), m.to_string())]))
             .unwrap_or_default(),
+        client_authentication_methods: None,
         global: false,
     }
 }
@@ -48,6 +49,8 @@ fn grant(client_id: &str, audience: &str, scope: &[&str]) -> RemoteGrant {
         audience: audience.into(),
         scope: scope.iter().map(|s| s.to_string()).collect(),
         subject_type: None,
+        organization_usage: None,
+        allow_any_organization: None,
     }
 }
 

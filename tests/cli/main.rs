@@ -19,6 +19,7 @@ mod own_token;
 mod plan;
 mod plan_floor;
 mod saved_plans;
+mod shapes;
 mod support;
 mod tenant;
 mod tenant_faults;

@@ -1,0 +1,307 @@
+//! Auth0 facts m2mctl relies on, in one place: which API is the Management API and how to find it
+//! in a tenant that holds other system APIs, what counts as a client grant, the wire names of the
+//! client fields m2mctl manages, the metadata key m2mctl reserves, and how a client authenticates.
+//!
+//! Owns these facts (research/auth0-api.md, shared/auth0-recordings, 2026 tenants). Plan, apply,
+//! token, export, tenant and the emulator ask here instead of repeating a string or a rule. Must do
+//! no I/O and hold no policy of m2mctl's own (what to change is `plan`'s).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::{RemoteApi, RemoteClient, RemoteGrant, RemoteState};
+
+/// Path of the Management API identifier: `https://{domain}/api/v2/`.
+pub const MANAGEMENT_API_PATH: &str = "/api/v2/";
+/// Path of the My Account API identifier (a second system API of 2026 tenants): `https://{domain}/me/`.
+pub const MY_ACCOUNT_API_PATH: &str = "/me/";
+
+/// The `client_metadata` key m2mctl reserves for its ownership marker.
+pub const MARKER_KEY: &str = "m2mctl";
+
+/// `app_type` of machine-to-machine applications.
+pub const APP_TYPE_M2M: &str = "non_interactive";
+/// The grant type of machine-to-machine applications.
+pub const GRANT_TYPE_CLIENT_CREDENTIALS: &str = "client_credentials";
+/// `token_endpoint_auth_method`: secret in the form body (what m2mctl itself uses).
+pub const AUTH_CLIENT_SECRET_POST: &str = "client_secret_post";
+/// `token_endpoint_auth_method`: secret in an HTTP Basic header.
+pub const AUTH_CLIENT_SECRET_BASIC: &str = "client_secret_basic";
+/// `token_endpoint_auth_method` of public clients (SPA, native): no secret, no client credentials.
+pub const AUTH_NONE: &str = "none";
+
+/// `subject_type` of a client (machine-to-machine) grant.
+pub const SUBJECT_CLIENT: &str = "client";
+/// `subject_type` of a user-access grant (an API opened to users of an application).
+pub const SUBJECT_USER: &str = "user";
+
+/// The client fields m2mctl reads (`fields=`; never `client_secret`) with `read:clients`.
+pub const CLIENT_FIELDS: &str = "client_id,name,description,app_type,grant_types,token_endpoint_auth_method,client_metadata,global";
+/// [`CLIENT_FIELDS`] plus `client_authentication_methods`, which Auth0 shows only to a token with
+/// one of [`CREDENTIAL_READ_SCOPES`] (asking without one is a 403 for the whole list).
+pub const CLIENT_FIELDS_WITH_METHODS: &str = "client_id,name,description,app_type,grant_types,token_endpoint_auth_method,client_authentication_methods,client_metadata,global";
+/// Scopes that may read `client_authentication_methods` (and secrets; m2mctl never asks for those).
+pub const CREDENTIAL_READ_SCOPES: &[&str] = &["read:client_credentials", "read:client_keys"];
+
+/// The client fields to read with a token holding `scopes`: with `client_authentication_methods`
+/// when the token may read it.
+pub fn client_fields<'s>(scopes: impl IntoIterator<Item = &'s str>) -> &'static str {
+    let mut scopes = scopes.into_iter();
+    if scopes.any(|s| CREDENTIAL_READ_SCOPES.contains(&s)) {
+        CLIENT_FIELDS_WITH_METHODS
+    } else {
+        CLIENT_FIELDS
+    }
+}
+
+/// `https://{authority}/api/v2/`: the Management API identifier of the tenant at `authority`
+/// (`host[:port]`). Auth0 writes it with https even for a loopback emulator served over http.
+pub fn management_identifier(authority: &str) -> String {
+    format!("https://{authority}{MANAGEMENT_API_PATH}")
+}
+
+/// True for an identifier of the form `https://{host}/api/v2/` (and nothing after it).
+pub fn is_management_identifier(identifier: &str) -> bool {
+    identifier
+        .strip_prefix("https://")
+        .and_then(|rest| rest.strip_suffix(MANAGEMENT_API_PATH))
+        .is_some_and(|host| !host.is_empty() && !host.contains('/'))
+}
+
+/// The tenant's Management API among its resource servers: the system API whose identifier is
+/// `https://{authority}/api/v2/`, else (a custom domain in front of the tenant) the only system
+/// API whose identifier has that form. Never another system API (My Account, …), whatever the
+/// order of the list.
+pub fn management_api<'a>(apis: &'a [RemoteApi], authority: Option<&str>) -> Option<&'a RemoteApi> {
+    let system = || apis.iter().filter(|a| a.is_system);
+    if let Some(authority) = authority {
+        let exact = management_identifier(authority);
+        if let Some(api) = system().find(|a| a.identifier == exact) {
+            return Some(api);
+        }
+    }
+    let mut candidates = system().filter(|a| is_management_identifier(&a.identifier));
+    match (candidates.next(), candidates.next()) {
+        (Some(api), None) => Some(api),
+        _ => None,
+    }
+}
+
+/// The Management API audience for a tenant read: [`management_api`], else `fallback` (the
+/// identifier derived from the domain m2mctl connected to, when the read holds no system API).
+pub fn management_audience(
+    remote: &RemoteState,
+    authority: Option<&str>,
+    fallback: Option<&str>,
+) -> Option<String> {
+    management_api(&remote.apis, authority)
+        .map(|a| a.identifier.clone())
+        .or_else(|| fallback.map(str::to_string))
+}
+
+/// The `host[:port]` of a Management API identifier (`https://{authority}/api/v2/`).
+pub fn authority_of(identifier: &str) -> Option<&str> {
+    identifier
+        .strip_prefix("https://")?
+        .strip_suffix(MANAGEMENT_API_PATH)
+        .filter(|h| !h.is_empty() && !h.contains('/'))
+}
+
+/// True for a client (machine-to-machine) grant: `subject_type: client`, or no subject type
+/// (older tenants). User-access grants (`subject_type: user`) are not client grants.
+pub fn is_client_subject(subject_type: Option<&str>) -> bool {
+    subject_type.is_none_or(|s| s == SUBJECT_CLIENT)
+}
+
+/// [`is_client_subject`] of a grant as read.
+pub fn is_client_grant(grant: &RemoteGrant) -> bool {
+    is_client_subject(grant.subject_type.as_deref())
+}
+
+/// How a client authenticates at `/oauth/token`, as far as m2mctl is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientAuth<'a> {
+    /// A shared secret (`token_endpoint_auth_method`, or none sent: Auth0's default is a secret).
+    Secret(Option<&'a str>),
+    /// Credentials under `client_authentication_methods` (`private_key_jwt`, `tls_client_auth`,
+    /// `self_signed_tls_client_auth`): Auth0 then has no `token_endpoint_auth_method`. m2mctl
+    /// never switches such a client to a secret.
+    Methods(Vec<&'a str>),
+}
+
+impl ClientAuth<'_> {
+    /// The method names, e.g. `private_key_jwt` or `client_secret_post`.
+    pub fn label(&self) -> String {
+        match self {
+            ClientAuth::Secret(m) => m.unwrap_or(AUTH_CLIENT_SECRET_POST).to_string(),
+            ClientAuth::Methods(names) => names.join(", "),
+        }
+    }
+}
+
+/// How this client authenticates (see [`ClientAuth`]).
+pub fn client_auth(client: &RemoteClient) -> ClientAuth<'_> {
+    let methods: Vec<&str> = match &client.client_authentication_methods {
+        Some(Value::Object(map)) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, _)| k.as_str())
+            .collect(),
+        _ => Vec::new(),
+    };
+    if methods.is_empty() {
+        ClientAuth::Secret(client.token_endpoint_auth_method.as_deref())
+    } else {
+        ClientAuth::Methods(methods)
+    }
+}
+
+/// `organization_usage` of a client grant: may the application ask for tokens in an
+/// organization's name.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganizationUsage {
+    /// Tokens never carry an organization (Auth0's default).
+    Deny,
+    /// Tokens may carry an organization.
+    Allow,
+    /// Every token must name an organization.
+    Require,
+}
+
+impl OrganizationUsage {
+    /// Auth0's wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrganizationUsage::Deny => "deny",
+            OrganizationUsage::Allow => "allow",
+            OrganizationUsage::Require => "require",
+        }
+    }
+
+    /// Parses Auth0's wire name.
+    pub fn parse(s: &str) -> Option<OrganizationUsage> {
+        match s {
+            "deny" => Some(OrganizationUsage::Deny),
+            "allow" => Some(OrganizationUsage::Allow),
+            "require" => Some(OrganizationUsage::Require),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn system(identifier: &str) -> RemoteApi {
+        RemoteApi {
+            id: identifier.into(),
+            identifier: identifier.into(),
+            name: String::new(),
+            scopes: Vec::new(),
+            token_lifetime: None,
+            is_system: true,
+        }
+    }
+
+    #[test]
+    fn management_api_is_found_whatever_the_order_of_system_apis() {
+        let me = system("https://t.example/me/");
+        let mgmt = system("https://t.example/api/v2/");
+        let custom = RemoteApi {
+            is_system: false,
+            ..system("https://other.example/api/v2/")
+        };
+        let cases: [(Vec<RemoteApi>, Option<&str>, Option<&str>); 6] = [
+            (
+                vec![me.clone(), mgmt.clone()],
+                Some("t.example"),
+                Some("https://t.example/api/v2/"),
+            ),
+            (
+                vec![mgmt.clone(), me.clone()],
+                Some("t.example"),
+                Some("https://t.example/api/v2/"),
+            ),
+            // connected through a custom domain: the only system API of the form wins
+            (
+                vec![me.clone(), mgmt.clone()],
+                Some("login.acme.com"),
+                Some("https://t.example/api/v2/"),
+            ),
+            (vec![me.clone(), custom.clone()], Some("t.example"), None),
+            (vec![me.clone()], None, None),
+            (
+                vec![custom, me, mgmt],
+                None,
+                Some("https://t.example/api/v2/"),
+            ),
+        ];
+        for (apis, authority, want) in cases {
+            let got = management_api(&apis, authority).map(|a| a.identifier.as_str());
+            assert_eq!(got, want, "{authority:?}");
+        }
+    }
+
+    #[test]
+    fn management_identifiers() {
+        assert_eq!(
+            management_identifier("127.0.0.1:4000"),
+            "https://127.0.0.1:4000/api/v2/"
+        );
+        for (id, want) in [
+            ("https://t.eu.auth0.com/api/v2/", true),
+            ("https://127.0.0.1:9/api/v2/", true),
+            ("https://t/me/", false),
+            ("http://t/api/v2/", false),
+            ("https:///api/v2/", false),
+            ("https://t/x/api/v2/", false),
+            ("https://t/api/v2/users", false),
+        ] {
+            assert_eq!(is_management_identifier(id), want, "{id}");
+        }
+        assert_eq!(authority_of("https://t:1/api/v2/"), Some("t:1"));
+        assert_eq!(authority_of("https://t/me/"), None);
+    }
+
+    #[test]
+    fn client_auth_reads_client_authentication_methods() {
+        let json = serde_json::json!({
+            "client_id": "c", "name": "n",
+            "client_authentication_methods": {"private_key_jwt": {"credentials": [{"id": "cred_1"}]}}
+        });
+        let c: RemoteClient = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            client_auth(&c),
+            ClientAuth::Methods(vec!["private_key_jwt"])
+        );
+        assert_eq!(client_auth(&c).label(), "private_key_jwt");
+        let json = serde_json::json!({"client_id": "c", "client_authentication_methods": null,
+            "token_endpoint_auth_method": "client_secret_basic"});
+        let c: RemoteClient = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            client_auth(&c),
+            ClientAuth::Secret(Some("client_secret_basic"))
+        );
+    }
+
+    #[test]
+    fn user_grants_are_not_client_grants() {
+        assert!(is_client_subject(None));
+        assert!(is_client_subject(Some("client")));
+        assert!(!is_client_subject(Some("user")));
+    }
+}
