@@ -102,6 +102,14 @@ pub struct ConfigArgs {
     pub vars: Vec<String>,
 }
 
+/// An extra policy file, checked with the config's own `policy:`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PolicyArgs {
+    /// Policy file (the keys of `policy:` at its top level), checked with the config's own.
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policy_file: Option<PathBuf>,
+}
+
 /// How to reach a remote tenant, beyond AUTH0_* variables.
 #[derive(Debug, Args, Clone)]
 pub struct TenantArgs {
@@ -123,6 +131,9 @@ pub struct ValidateArgs {
     /// The config.
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// Plan output format.
@@ -157,6 +168,9 @@ pub struct PlanArgs {
     /// Delete managed applications that left the config.
     #[arg(long)]
     pub prune: bool,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// `apply`.
@@ -180,6 +194,12 @@ pub struct ApplyArgs {
     /// Allow a plan that deletes more than `max_deletes` objects.
     #[arg(long)]
     pub allow_mass_delete: bool,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Apply a plan that violates the policy.
+    #[arg(long)]
+    pub allow_policy_violations: bool,
 }
 
 /// Token output format.

@@ -10,6 +10,7 @@
 //! - [`scopes`]    the real Management API scope list (data)
 //! - [`endpoints`] Management API endpoint -> scopes table (generated from the OpenAPI spec), lookups
 //! - [`config`]    YAML model (serde + schemars), `${VAR}` interpolation, spans, validation -> DesiredState
+//! - [`policy`]    policy rules over a config (errors at their line) and its tenant (warnings); pure
 //! - [`tenant`]    Management API client: auth, pagination, rate governor, retries, typed errors
 //! - [`plan`]      diff(desired, actual) -> Plan (pure data: changes with before/after, warnings)
 //! - [`render`]    text / markdown / json renderers of a Plan; no diff logic here
@@ -31,6 +32,7 @@ pub mod export;
 pub mod fs;
 pub mod model;
 pub mod plan;
+pub mod policy;
 pub mod render;
 pub mod scopes;
 pub mod tenant;

@@ -25,7 +25,7 @@ mod endpoints;
 mod lifetimes;
 pub mod model;
 mod parse_errors;
-mod schema;
+pub(crate) mod schema;
 mod subst;
 mod validate;
 mod vars;
@@ -54,9 +54,19 @@ pub struct Loaded {
     pub name: String,
     /// The original text.
     pub source: Arc<str>,
+    /// The substituted text the values' locations refer to, and its map back to `source`.
+    spans: Arc<(String, subst::SpanMap)>,
 }
 
 impl Loaded {
+    /// The byte range of a parsed value in the original text (`0..0` for values built in code).
+    pub fn span<T>(&self, value: &Sp<T>) -> std::ops::Range<usize> {
+        let (text, map) = &*self.spans;
+        parse_errors::location_range(&value.referenced, text)
+            .map(|r| map.to_orig(r))
+            .unwrap_or(0..0)
+    }
+
     /// Number of grants over all applications.
     pub fn grant_count(&self) -> usize {
         self.desired
@@ -138,6 +148,23 @@ pub fn load_str(name: &str, source: &str, vars: &Vars) -> Result<Loaded, Error> 
         config,
         name: name.to_string(),
         source: shared,
+        spans: Arc::new((text.into_owned(), map)),
+    })
+}
+
+/// The byte range of a value parsed straight from `text` (no substitution), `0..0` when unknown.
+pub fn span_in<T>(value: &Sp<T>, text: &str) -> std::ops::Range<usize> {
+    parse_errors::location_range(&value.referenced, text).unwrap_or(0..0)
+}
+
+/// Parses a YAML file of another shape (e.g. a `--policy` file) with the config's parser limits
+/// and diagnostics: no `${VAR}` substitution, every error at its line.
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(name: &str, source: &str) -> Result<T, Error> {
+    let shared: Arc<str> = Arc::from(source);
+    let map = subst::SpanMap::default();
+    serde_saphyr::from_str_with_options(source, parse_options()).map_err(|e| {
+        let finding = parse_errors::parse_finding(&e, source, source, &map);
+        Error::invalid(name, &shared, vec![finding])
     })
 }
 

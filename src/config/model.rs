@@ -49,6 +49,9 @@ pub struct ConfigFile {
     /// Machine-to-machine applications.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub applications: Vec<AppConfig>,
+    /// Rules the applications and APIs must obey (checked by `validate`, `plan`, `apply`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::policy::PolicyConfig>,
 }
 
 /// `tenant:`.

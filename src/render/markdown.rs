@@ -14,6 +14,7 @@ use crate::plan::{Action, Change, Plan};
 pub fn markdown(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "### m2mctl plan")?;
     writeln!(out)?;
+    super::violations::markdown(&plan.violations, out)?;
     if plan.is_empty() {
         writeln!(out, "**{NO_CHANGES}**")?;
     } else {

@@ -8,6 +8,7 @@
 mod json;
 mod markdown;
 mod text;
+mod violations;
 
 #[cfg(test)]
 mod tests;
@@ -19,6 +20,7 @@ use crate::plan::{Change, FieldChange, Plan};
 pub use json::json;
 pub use markdown::markdown;
 pub use text::text;
+pub(crate) use violations::refused_line;
 
 /// The closing line of a plan without changes.
 pub const NO_CHANGES: &str = "No changes. The tenant matches the configuration.";

@@ -128,3 +128,57 @@ fn no_secret_field_anywhere() {
         assert!(!doc.contains("\"client_secret\""));
     }
 }
+
+/// The sample plan with one config error and one tenant warning (whose client name tries to
+/// break the markdown table).
+fn violating_plan() -> crate::plan::Plan {
+    use crate::policy::{At, Rule, Severity, Violation};
+    let mut plan = sample_plan();
+    let source = "version: 1\napplications:\n  - name: billing\n";
+    plan.violations = vec![
+        Violation {
+            rule: Rule::RequiredMetadata,
+            severity: Severity::Error,
+            address: "application.billing".into(),
+            message: "`billing` has no `owner` metadata, which the policy requires".into(),
+            help: "add `metadata: { owner: ... }` to this application".into(),
+            at: Some(At::new(
+                "m2mctl.yaml",
+                source,
+                35..42,
+                "no `metadata.owner`",
+            )),
+            rule_at: None,
+        },
+        Violation {
+            rule: Rule::ForbiddenScopes,
+            severity: Severity::Warning,
+            address: "client.abc".into(),
+            message: "client `x | <b>y</b>` (abc, not managed by m2mctl) is granted `delete:users`"
+                .into(),
+            help: "h".into(),
+            at: None,
+            rule_at: None,
+        },
+    ];
+    plan
+}
+
+#[test]
+fn violations_come_first_in_text_and_markdown() {
+    let plan = violating_plan();
+    let md = render(|o| markdown(&plan, o));
+    insta::assert_snapshot!("markdown_violations", md);
+    let policy_at = md.find("**Policy:**").unwrap();
+    assert!(policy_at < md.find("**Plan:").unwrap(), "{md}");
+    assert!(!md.contains("<b>"), "{md}");
+    let txt = render(|o| text(&plan, o, false));
+    insta::assert_snapshot!("text_violations", txt);
+    assert!(
+        txt.starts_with("Policy: this plan violates the policy (1 violation)"),
+        "{txt}"
+    );
+    let js: serde_json::Value = serde_json::from_str(&render(|o| json(&plan, o))).unwrap();
+    assert_eq!(js["policy_violations"][0]["at"]["line"], 3);
+    assert_eq!(js["policy_violations"][1]["severity"], "warning");
+}

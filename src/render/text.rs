@@ -15,6 +15,7 @@ use crate::plan::{Action, Plan};
 /// Writes `plan` as terminal text; `color` adds ANSI colours (decided by the caller).
 pub fn text(plan: &Plan, out: &mut impl Write, color: bool) -> io::Result<()> {
     let p = Paint(color);
+    super::violations::text(&plan.violations, out)?;
     if !plan.is_empty() {
         writeln!(out, "m2mctl will perform the following actions:")?;
         for change in &plan.changes {

@@ -18,6 +18,7 @@ mod outputs;
 mod own_token;
 mod plan;
 mod plan_floor;
+mod policy;
 mod saved_plans;
 mod shapes;
 mod support;
