@@ -74,15 +74,72 @@ pub async fn run(args: TokenArgs, ctx: &Context) -> miette::Result<Exit> {
     .await
 }
 
-async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> miette::Result<Exit> {
+/// What [`issue`] checks and says before asking for tokens.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Checks {
+    /// Refuse unless exactly one pair is selected (`--format raw`), before any token request.
+    pub exactly_one: bool,
+    /// Warn once per application whose tenant grant differs from the config.
+    pub warn_drift: bool,
+}
+
+/// Tokens for the (application, API) pairs `apps` and `api` select, from the cache when
+/// `reuse` allows and `no_cache` is off (the cache is saved when it changed).
+pub(super) async fn issue(
+    opened: &Opened,
+    apps: &[String],
+    api: Option<&str>,
+    reuse: Reuse,
+    no_cache: bool,
+    config: &ConfigArgs,
+    checks: Checks,
+) -> Result<Vec<crate::token::Issued>, TokenError> {
     let client = opened.connection.client();
     let pairs = select::select_pairs(
         &opened.desired,
         &opened.remote,
-        &args.apps,
-        args.api.as_deref(),
+        apps,
+        api,
         &select::management_audience(&opened.remote, client.tenant().authority()),
     )?;
+    if checks.exactly_one && pairs.len() != 1 {
+        let list: Vec<String> = pairs
+            .iter()
+            .map(|p| format!("{} → {}", p.app_key, p.api_label()))
+            .collect();
+        return Err(TokenError::RawNeedsOne {
+            count: pairs.len(),
+            pairs: list.join(", "),
+        });
+    }
+    if checks.warn_drift {
+        for line in granted::drift_warnings(&pairs) {
+            eprintln!("warning: {line}");
+        }
+    }
+    let now = now_unix();
+    let domain = cache_domain(&opened.desired, client, config);
+    let mut cache = if no_cache { None } else { load_cache() };
+    let fetch = TenantFetch { client };
+    let issued = exchange::serve(&fetch, pairs, cache.as_mut(), reuse, &domain, now).await?;
+    if let Some(cache) = cache.as_ref().filter(|c| c.is_dirty())
+        && let Err(e) = cache.save(now)
+    {
+        let path = cache.path().display();
+        tracing::warn!("cannot write the token cache `{path}`: {e}");
+    }
+    Ok(issued)
+}
+
+async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> miette::Result<Exit> {
+    let client = opened.connection.client();
+    let now = now_unix();
+    // `--verify` checks what the tenant issues now, so it never serves a cached token.
+    let reuse = if args.verify {
+        Reuse::Fresh
+    } else {
+        Reuse::Cached
+    };
     let format = if args.raw {
         TokenFormat::Raw
     } else {
@@ -92,43 +149,20 @@ async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> mi
             TokenFormat::Json
         })
     };
-    if format == TokenFormat::Raw && pairs.len() != 1 {
-        let list: Vec<String> = pairs
-            .iter()
-            .map(|p| format!("{} → {}", p.app_key, p.api_label()))
-            .collect();
-        return Err(TokenError::RawNeedsOne {
-            count: pairs.len(),
-            pairs: list.join(", "),
-        }
-        .into());
-    }
-    if !ctx.quiet {
-        for line in granted::drift_warnings(&pairs) {
-            eprintln!("warning: {line}");
-        }
-    }
-    let now = now_unix();
-    let domain = cache_domain(&opened.desired, client, &args.config);
-    // `--verify` checks what the tenant issues now, so it never serves a cached token.
-    let reuse = if args.verify {
-        Reuse::Fresh
-    } else {
-        Reuse::Cached
+    let checks = Checks {
+        exactly_one: format == TokenFormat::Raw,
+        warn_drift: !ctx.quiet,
     };
-    let mut cache = if args.tenant.no_cache {
-        None
-    } else {
-        load_cache()
-    };
-    let fetch = TenantFetch { client };
-    let issued = exchange::serve(&fetch, pairs, cache.as_mut(), reuse, &domain, now).await?;
-    if let Some(cache) = cache.as_ref().filter(|c| c.is_dirty())
-        && let Err(e) = cache.save(now)
-    {
-        let path = cache.path().display();
-        tracing::warn!("cannot write the token cache `{path}`: {e}");
-    }
+    let issued = issue(
+        opened,
+        &args.apps,
+        args.api.as_deref(),
+        reuse,
+        args.tenant.no_cache,
+        &args.config,
+        checks,
+    )
+    .await?;
 
     let text = match format {
         TokenFormat::Json => output::tokens_json(&issued),
