@@ -9,9 +9,11 @@
 //! - [`scopes`]    the real Management API scope list (data)
 //! - [`endpoints`] Management API endpoint -> scopes table (generated from the OpenAPI spec), lookups
 //! - [`config`]    YAML model (serde + schemars), `${VAR}` interpolation, spans, validation -> DesiredState
+//! - [`policy`]    policy rules over a config (errors at their line) and its tenant (warnings); pure
 //! - [`tenant`]    Management API client: auth, pagination, rate governor, retries, typed errors
 //! - [`plan`]      diff(desired, actual) -> Plan (pure data: changes with before/after, warnings)
 //! - [`render`]    text / markdown / json renderers of a Plan; no diff logic here
+//! - [`sanitize`]  untrusted text made safe: control characters, markdown/HTML, secrets redacted
 //! - [`apply`]     executes a Plan: ordering, bounded concurrency, idempotent recovery, progress
 //! - [`token`]     client-credentials exchange, cache, claim checks, output formats
 //! - [`export`]    tenant -> config YAML for adoption
@@ -29,7 +31,9 @@ pub mod export;
 pub mod fs;
 pub mod model;
 pub mod plan;
+pub mod policy;
 pub mod render;
+pub mod sanitize;
 pub mod scopes;
 pub mod tenant;
 pub mod token;

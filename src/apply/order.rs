@@ -153,6 +153,7 @@ mod tests {
             max_deletes: 5,
             endpoint_scopes: Vec::new(),
             blocked: None,
+            violations: Vec::new(),
         };
         let got = phases(&plan);
         assert_eq!(

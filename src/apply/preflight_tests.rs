@@ -51,6 +51,7 @@ fn plan(changes: Vec<Change>) -> Plan {
         max_deletes: 2,
         endpoint_scopes: Vec::new(),
         blocked: None,
+        violations: Vec::new(),
     }
 }
 

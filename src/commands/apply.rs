@@ -14,6 +14,7 @@ use crate::apply::saved::{self, Target};
 use crate::apply::{self, Error, Mode, Progress, preflight};
 use crate::cli::{ApplyArgs, env};
 use crate::commands::pipeline::{self, Planned, Switches};
+use crate::commands::policy_check;
 use crate::plan::{Plan, SavedPlan};
 use crate::render;
 use crate::tenant::{Client, Connection};
@@ -45,12 +46,26 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
         prune: args.prune,
         allow_mass_delete: args.allow_mass_delete,
     };
-    let Planned {
-        connection, plan, ..
-    } = match pipeline::plan(&args.config, &args.tenant, switches).await {
+    let policy = match policy_check::load(&args.policy) {
+        Ok(policy) => policy,
+        Err(err) => return err.report(ctx),
+    };
+    let mut planned = match pipeline::plan(&args.config, &args.tenant, switches).await {
         Ok(planned) => planned,
         Err(err) => return err.report(ctx),
     };
+    policy_check::attach(&mut planned, policy.as_ref());
+    let Planned {
+        connection,
+        plan,
+        loaded,
+        ..
+    } = planned;
+    let allow = args.allow_policy_violations;
+    if let Err(refused) = policy_check::gate(&plan, Some(&loaded), allow, ctx) {
+        let shown = show(&plan, ctx).map(|()| Exit::Failure);
+        return close(connection, shown.and(Err(refused.into()))).await;
+    }
     let approval = Approval::Ask {
         auto_approve: args.auto_approve,
     };
@@ -92,6 +107,11 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
             .map_err(miette::Report::new)?;
         saved::check_fresh(&saved, &fresh, &shown)?;
         saved::check_creates(&saved.plan, &fresh, &shown)?;
+        let allow = args.allow_policy_violations;
+        if let Err(refused) = policy_check::gate(&saved.plan, None, allow, ctx) {
+            show(&saved.plan, ctx)?;
+            return Err(refused.into());
+        }
         let allow = args.allow_mass_delete || saved.options.allow_mass_delete;
         approve_and_execute(
             &saved.plan,
@@ -151,11 +171,11 @@ async fn approve_and_execute(
         eprintln!();
         eprintln!("Done before the failure stays applied:");
         for e in report.entries.iter().filter(|e| e.succeeded()) {
-            eprintln!("  {}", e.line());
+            eprintln!("  {}", crate::sanitize::control(&e.line()));
         }
         eprintln!("Not applied:");
         for e in report.entries.iter().filter(|e| !e.succeeded()) {
-            eprintln!("  {}", e.line());
+            eprintln!("  {}", crate::sanitize::control(&e.line()));
         }
         eprintln!("{}", report.summary());
         return Err(err.into());

@@ -14,6 +14,7 @@ mod emulator;
 mod export;
 pub mod pipeline;
 mod plan;
+mod policy_check;
 mod schema;
 mod scopes;
 mod token;

@@ -13,6 +13,7 @@ use std::path::Path;
 use crate::Exit;
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::commands::pipeline::{self, Planned, Switches};
+use crate::commands::policy_check;
 use crate::fs::{self, Mode, Replace};
 use crate::plan::{Plan, SavedPlan};
 use crate::render;
@@ -28,10 +29,18 @@ pub async fn run(args: PlanArgs, ctx: &Context) -> miette::Result<Exit> {
         prune: args.prune,
         allow_mass_delete: false,
     };
-    let planned = match pipeline::plan(&args.config, &args.tenant, switches).await {
+    let policy = match policy_check::load(&args.policy) {
+        Ok(policy) => policy,
+        Err(err) => return err.report(ctx),
+    };
+    let mut planned = match pipeline::plan(&args.config, &args.tenant, switches).await {
         Ok(planned) => planned,
         Err(err) => return err.report(ctx),
     };
+    policy_check::attach(&mut planned, policy.as_ref());
+    if !ctx.quiet {
+        policy_check::print(&planned.plan.violations, &planned.loaded, ctx);
+    }
     let Planned {
         loaded,
         connection,
@@ -52,6 +61,11 @@ pub async fn run(args: PlanArgs, ctx: &Context) -> miette::Result<Exit> {
     outcome?;
     closed.map_err(miette::Report::new)?;
     if let Some(line) = render::blocked_line(&plan)
+        && !ctx.quiet
+    {
+        eprintln!("warning: {line}");
+    }
+    if let Some(line) = render::refused_line(&plan.violations)
         && !ctx.quiet
     {
         eprintln!("warning: {line}");

@@ -1,6 +1,8 @@
-//! `m2mctl validate`: load the config offline, print a one-line summary or every diagnostic.
+//! `m2mctl validate`: load the config offline and check its policy (`policy:` and `--policy`),
+//! print a one-line summary or every diagnostic (policy violations at their lines).
 
 use crate::Exit;
+use crate::commands::policy_check;
 use crate::config::{self, Vars};
 use crate::ui::Context;
 
@@ -25,8 +27,16 @@ pub fn short_lifetime_warning(lifetime: Option<u32>) -> Option<String> {
 pub async fn run(args: crate::cli::ValidateArgs, ctx: &Context) -> miette::Result<Exit> {
     let loaded = Vars::from_env_and_args(&args.config.vars)
         .and_then(|vars| config::load(&args.config.file, &vars));
+    let policy = match policy_check::load(&args.policy) {
+        Ok(policy) => policy,
+        Err(err) => return err.report(ctx),
+    };
     match loaded {
         Ok(loaded) => {
+            let violations = policy_check::check_config(&loaded, policy.as_ref());
+            if policy_check::print(&violations, &loaded, ctx) {
+                return Ok(Exit::Failure);
+            }
             if let Some(warning) = short_lifetime_warning(loaded.desired.management_token_lifetime)
             {
                 tracing::warn!("{warning}");

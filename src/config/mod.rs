@@ -10,10 +10,12 @@
 //!    recording a `SpanMap` (substituted offsets -> original offsets). Undefined variables are
 //!    reported at their own `${...}` span. Substituting before typing makes
 //!    `token_lifetime: ${TTL}` a number.
-//! 2. serde-saphyr parses the substituted text into `model::ConfigFile`, whose values are
+//! 2. `scalars`: booleans must be YAML 1.2 `true`/`false` and integers plain decimal (no
+//!    `yes`, `on`, `'true'`, `'3600'`, `0x10`): serde-saphyr would coerce them silently.
+//! 3. serde-saphyr parses the substituted text into `model::ConfigFile`, whose values are
 //!    `Spanned`; syntax, type, unknown-key and duplicate-key errors become one finding whose span
 //!    goes through the `SpanMap`.
-//! 3. `validate` / `apps` / `lifetimes` apply DESIGN.md's rules, mapping every value's span back
+//! 4. `validate` / `apps` / `lifetimes` apply DESIGN.md's rules, mapping every value's span back
 //!    through the `SpanMap`, and build the `DesiredState`.
 //!
 //! Diagnostics therefore always show the original text (never substituted values) with labels
@@ -25,7 +27,8 @@ mod endpoints;
 mod lifetimes;
 pub mod model;
 mod parse_errors;
-mod schema;
+mod scalars;
+pub(crate) mod schema;
 mod subst;
 mod validate;
 mod vars;
@@ -54,9 +57,19 @@ pub struct Loaded {
     pub name: String,
     /// The original text.
     pub source: Arc<str>,
+    /// The substituted text the values' locations refer to, and its map back to `source`.
+    spans: Arc<(String, subst::SpanMap)>,
 }
 
 impl Loaded {
+    /// The byte range of a parsed value in the original text (`0..0` for values built in code).
+    pub fn span<T>(&self, value: &Sp<T>) -> std::ops::Range<usize> {
+        let (text, map) = &*self.spans;
+        parse_errors::location_range(&value.referenced, text)
+            .map(|r| map.to_orig(r))
+            .unwrap_or(0..0)
+    }
+
     /// Number of grants over all applications.
     pub fn grant_count(&self) -> usize {
         self.desired
@@ -121,6 +134,10 @@ pub fn load_str(name: &str, source: &str, vars: &Vars) -> Result<Loaded, Error> 
         ]));
     }
     let (text, map) = subst::substitute(source, vars).map_err(fail)?;
+    let loose = scalars::check(&text, source, &map);
+    if !loose.is_empty() {
+        return Err(fail(loose));
+    }
     let config: ConfigFile = serde_saphyr::from_str_with_options(&text, parse_options())
         .map_err(|e| fail(vec![parse_errors::parse_finding(&e, source, &text, &map)]))?;
     let mut checker = validate::Checker {
@@ -138,6 +155,23 @@ pub fn load_str(name: &str, source: &str, vars: &Vars) -> Result<Loaded, Error> 
         config,
         name: name.to_string(),
         source: shared,
+        spans: Arc::new((text.into_owned(), map)),
+    })
+}
+
+/// The byte range of a value parsed straight from `text` (no substitution), `0..0` when unknown.
+pub fn span_in<T>(value: &Sp<T>, text: &str) -> std::ops::Range<usize> {
+    parse_errors::location_range(&value.referenced, text).unwrap_or(0..0)
+}
+
+/// Parses a YAML file of another shape (e.g. a `--policy` file) with the config's parser limits
+/// and diagnostics: no `${VAR}` substitution, every error at its line.
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(name: &str, source: &str) -> Result<T, Error> {
+    let shared: Arc<str> = Arc::from(source);
+    let map = subst::SpanMap::default();
+    serde_saphyr::from_str_with_options(source, parse_options()).map_err(|e| {
+        let finding = parse_errors::parse_finding(&e, source, source, &map);
+        Error::invalid(name, &shared, vec![finding])
     })
 }
 

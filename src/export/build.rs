@@ -147,6 +147,7 @@ pub fn build(remote: &RemoteState, options: &ExportOptions) -> Export {
         settings: None,
         apis,
         applications: apps,
+        policy: None,
     };
     Export {
         config,

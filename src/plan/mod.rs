@@ -115,6 +115,11 @@ pub struct Plan {
     pub max_deletes: usize,
     /// Set when the plan deletes more than `max_deletes` objects without `allow_mass_delete`.
     pub blocked: Option<Blocked>,
+    /// Policy violations: errors in the config (apply refuses them without
+    /// `--allow-policy-violations`), then warnings about the tenant outside the file. Filled by
+    /// the command after the diff (`policy::check_config`, `policy::check_tenant`).
+    #[serde(default)]
+    pub violations: Vec<crate::policy::Violation>,
 }
 
 impl Plan {
@@ -186,6 +191,7 @@ pub fn diff(
         endpoint_scopes,
         max_deletes: desired.settings.max_deletes,
         blocked: None,
+        violations: Vec::new(),
     };
     plan.blocked = mass_delete(&plan, options.allow_mass_delete);
     Ok(plan)

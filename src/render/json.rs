@@ -21,6 +21,7 @@
 //! | `touched[]` | `{kind, id}` of every tenant object the plan modifies or deletes |
 //! | `fingerprint` | sha256 hex over the canonical JSON of the `touched` objects as read |
 //! | `max_deletes` | the config's `settings.max_deletes` |
+//! | `policy_violations[]` | `{rule, severity, address, message, help, at, rule_at}`: `severity` `error` (the config; apply refuses the plan without `--allow-policy-violations`) or `warning` (the tenant outside the config); `at`/`rule_at` are `null` or `{file, line, column, start, end, label}` |
 //!
 //! No field holds a secret: client secrets are never read for a plan and no type of the plan has
 //! room for one.
@@ -30,6 +31,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::plan::{Blocked, Change, ObjectRef, Plan, Summary, Warning};
+use crate::policy::Violation;
 
 /// The document `plan --format json` prints (the [`Plan`] plus its summary).
 #[derive(Serialize)]
@@ -43,6 +45,7 @@ struct Document<'a> {
     touched: &'a [ObjectRef],
     fingerprint: &'a str,
     max_deletes: usize,
+    policy_violations: &'a [Violation],
 }
 
 /// Writes `plan` as pretty JSON followed by a newline.
@@ -57,6 +60,7 @@ pub fn json(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
         touched: &plan.touched,
         fingerprint: &plan.fingerprint,
         max_deletes: plan.max_deletes,
+        policy_violations: &plan.violations,
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     writeln!(out)
