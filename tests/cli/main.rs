@@ -1,8 +1,11 @@
 //! Integration tests: the real `m2mctl` binary against an emulator on 127.0.0.1:0.
 
+mod api;
 mod apply;
 mod apply_faults;
 mod apply_kit;
+mod apply_lease;
+mod apply_overlap;
 mod apply_safety;
 mod config;
 mod config_invalid;
@@ -14,6 +17,7 @@ mod export;
 mod export_roundtrip;
 mod export_seed;
 mod hostile;
+mod init;
 mod outputs;
 mod own_token;
 mod plan;
