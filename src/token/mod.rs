@@ -13,6 +13,7 @@ pub mod exchange;
 pub mod output;
 pub mod remote;
 pub mod select;
+pub mod service_env;
 pub mod verify;
 
 use std::collections::BTreeSet;

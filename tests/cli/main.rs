@@ -18,6 +18,7 @@ mod export_roundtrip;
 mod export_seed;
 mod hostile;
 mod init;
+mod local_service;
 mod outputs;
 mod own_token;
 mod plan;
