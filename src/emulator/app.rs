@@ -15,6 +15,7 @@ use super::faults::Faults;
 use super::jwt::{self, Signer};
 use super::layer;
 use super::persist::Persister;
+use super::propagation::Propagation;
 use super::ratelimit::Limiter;
 use super::stats::Stats;
 use super::store::Tenant;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub stats: Stats,
     /// Where the emulator is served, set once by `spawn` (see `discovery`).
     pub(crate) base_url: std::sync::OnceLock<String>,
+    /// When rotated secrets start working (`--secret-propagation`).
+    pub propagation: Propagation,
     persister: Option<Persister>,
 }
 
@@ -80,6 +83,7 @@ impl AppState {
             faults,
             stats: Stats::default(),
             base_url: std::sync::OnceLock::new(),
+            propagation: Propagation::default(),
             persister,
         }))
     }
