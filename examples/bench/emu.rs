@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use m2mctl::emulator::{self, Emulator, EmulatorConfig, RateLimit, TlsMode};
+use m2mctl::emulator::{self, Emulator, EmulatorConfig, FaultSpec, RateLimit, TlsMode};
 use serde_json::Value;
 
 /// Fixed bootstrap credentials of every benchmark tenant (loopback only, never a real secret).
@@ -80,6 +80,15 @@ pub struct Totals {
 impl Tenant {
     /// Starts an empty in-memory tenant over TLS, with `limit` as `--rate-limit`/`--burst`.
     pub async fn start(dir: &Path, limit: Option<(f64, u32)>) -> Result<Tenant, String> {
+        Tenant::start_with(dir, limit, None).await
+    }
+
+    /// [`Tenant::start`] with injected faults (e.g. a fixed latency).
+    pub async fn start_with(
+        dir: &Path,
+        limit: Option<(f64, u32)>,
+        faults: Option<FaultSpec>,
+    ) -> Result<Tenant, String> {
         let cert = dir.join(format!("cert-{}.pem", next_id()));
         let mut config = EmulatorConfig::local("127.0.0.1:0".parse().map_err(|_| "address")?);
         config.tls = TlsMode::SelfSigned {
@@ -90,6 +99,7 @@ impl Tenant {
             Some((rps, burst)) => Some(RateLimit::new(rps, burst).map_err(|e| e.to_string())?),
             None => None,
         };
+        config.faults = faults;
         let emu = emulator::spawn(config).await.map_err(|e| e.to_string())?;
         let pem = emu.cert_pem().ok_or("the emulator gave no certificate")?;
         let ca = reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
@@ -108,7 +118,17 @@ impl Tenant {
     /// A new emulator with `limit` holding a copy of this tenant's objects (re-homed on its port),
     /// so a seeded tenant can be measured under a rate limit without seeding it again slowly.
     pub async fn copy_with_limit(&self, dir: &Path, limit: (f64, u32)) -> Result<Tenant, String> {
-        let target = Tenant::start(dir, Some(limit)).await?;
+        self.copy_with(dir, Some(limit), None).await
+    }
+
+    /// A copy of this tenant on a new emulator with `limit` and `faults`.
+    pub async fn copy_with(
+        &self,
+        dir: &Path,
+        limit: Option<(f64, u32)>,
+        faults: Option<FaultSpec>,
+    ) -> Result<Tenant, String> {
+        let target = Tenant::start_with(dir, limit, faults).await?;
         let mut tenant = self.emu.state().read().clone();
         {
             let mut slot = target.emu.state().write();

@@ -22,6 +22,7 @@ mod desired;
 mod emu;
 mod flows;
 mod report;
+mod round2;
 mod run;
 mod scenario;
 
@@ -42,6 +43,7 @@ struct Args {
     compare: usize,
     deploy_limited: bool,
     m2mctl_runs: bool,
+    round2: Vec<usize>,
     m2mctl: PathBuf,
     a0deploy: Option<PathBuf>,
     keep: Option<PathBuf>,
@@ -49,7 +51,7 @@ struct Args {
 
 const USAGE: &str = "usage: bench [--sizes 100,500,1000] [--deploy-sizes LIST] [--plan-sizes 5000] \
 [--apis 20] [--rate-limit 16] [--burst 50] [--limited-create 1000] [--token-apps 100] \
-[--compare 500] [--deploy-limited true] [--m2mctl-runs true] [--bin M2MCTL] [--deploy-cli A0DEPLOY] [--keep DIR]";
+[--compare 500] [--deploy-limited true] [--m2mctl-runs true] [--round2 500,2000,5000|none] [--bin M2MCTL] [--deploy-cli A0DEPLOY] [--keep DIR]";
 
 fn list(v: &str) -> Result<Vec<usize>, String> {
     if v.is_empty() || v == "none" {
@@ -80,6 +82,7 @@ fn parse_args() -> Result<Args, String> {
         compare: 500,
         deploy_limited: true,
         m2mctl_runs: true,
+        round2: vec![500, 2000, 5000],
         m2mctl,
         a0deploy: None,
         keep: None,
@@ -105,6 +108,7 @@ fn parse_args() -> Result<Args, String> {
             "--compare" => a.compare = v.parse().map_err(|e| bad(format!("{e}")))?,
             "--deploy-limited" => a.deploy_limited = v.parse().map_err(|e| bad(format!("{e}")))?,
             "--m2mctl-runs" => a.m2mctl_runs = v.parse().map_err(|e| bad(format!("{e}")))?,
+            "--round2" => a.round2 = list(&v).map_err(bad)?,
             "--bin" => a.m2mctl = PathBuf::from(v),
             "--deploy-cli" => a.a0deploy = Some(PathBuf::from(v)),
             "--keep" => a.keep = Some(PathBuf::from(v)),
@@ -177,6 +181,13 @@ async fn bench(a: Args) -> Result<(), String> {
             note(format!("m2mctl token, {} apps", a.token_apps), r);
         }
     }
+    let round2 = if a.round2.is_empty() {
+        None
+    } else {
+        let (rows, failed) = round2::all(&a.m2mctl, &b.dir, &a.round2).await;
+        failures.extend(failed);
+        Some(rows)
+    };
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "## m2mctl benchmark ({} APIs; rate-limited runs at {} req/s, burst {})\n",
@@ -185,6 +196,10 @@ async fn bench(a: Args) -> Result<(), String> {
     println!("{}", report::side_by_side(&b.rows));
     println!("{}", report::full_table(&b.rows));
     println!("{}", report::targets(&b.rows, a.compare));
+    if let Some(rows) = &round2 {
+        println!("### Round 2: warm tokens, local tenant, latency, validate\n");
+        println!("{}", round2::table(rows));
+    }
     println!(
         "total bench time {:.0} s; load average at the end: {}; {}",
         started.elapsed().as_secs_f64(),

@@ -76,20 +76,19 @@ impl StateLock {
             Err(std::fs::TryLockError::WouldBlock) => {
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim();
                 return Err(Error::StateLocked {
                     path: state.to_path_buf(),
-                    holder: if holder.is_empty() {
-                        "another process".to_string()
-                    } else {
-                        format!("process {holder}")
+                    holder: match holder.trim().split_once(' ') {
+                        Some((pid, cmd)) => format!("process {pid} (m2mctl {cmd})"),
+                        None if holder.trim().is_empty() => "another process".to_string(),
+                        None => format!("process {}", holder.trim()),
                     },
                 });
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
         }
-        // who holds it, for the message the next process shows
-        let pid = std::process::id().to_string();
+        // who holds it, for the message the next process shows: `PID COMMAND`
+        let pid = format!("{} {}", std::process::id(), command());
         let _ = file
             .set_len(0)
             .and_then(|()| file.rewind())
@@ -98,6 +97,39 @@ impl StateLock {
         restrict(state).map_err(io)?;
         Ok(StateLock { _file: file })
     }
+}
+
+/// Set in a process whose emulators are embedded (a command's own local tenant, gone when the
+/// command ends) rather than serving the state to others.
+static EMBEDDED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Marks this process's emulators as embedded (recorded in the lock file for other processes).
+pub fn mark_embedded() {
+    EMBEDDED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// This process's m2mctl subcommand (`emulator`, `apply`, …), letters only, with `/embedded`
+/// after [`mark_embedded`].
+fn command() -> String {
+    let cmd: String = std::env::args()
+        .nth(1)
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(20)
+        .collect();
+    let cmd = if cmd.is_empty() { "?".into() } else { cmd };
+    if EMBEDDED.load(std::sync::atomic::Ordering::Relaxed) {
+        format!("{cmd}/embedded")
+    } else {
+        cmd
+    }
+}
+
+/// Whether the last holder of `state`'s lock (holding it still or not) embedded the tenant in a
+/// command rather than serving it to others.
+pub fn last_holder_embedded(state: &Path) -> bool {
+    std::fs::read_to_string(path_for(state)).is_ok_and(|t| t.trim().ends_with("/embedded"))
 }
 
 /// Makes an existing state file (from an older m2mctl) private.

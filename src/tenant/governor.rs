@@ -1,6 +1,8 @@
 //! The rate governor shared by every request of one client (plan reads, apply writes, tokens).
 //!
-//! Owns three limits: a bounded number of requests in flight, the user's `--max-rps` (strict
+//! Owns three limits: a bounded number of requests in flight (reads get [`READ_FACTOR`] times as
+//! many as writes: a no-op plan of a large tenant is pages read in parallel, bounded by latency
+//! rather than by the tenant's bucket, which the model below still paces), the user's `--max-rps` (strict
 //! spacing, so no one-second window ever holds more than `max_rps` starts, rounded up), and the
 //! tenant's own token bucket, learnt from `x-ratelimit-limit/remaining` headers.
 //!
@@ -21,6 +23,8 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Default bound on concurrent requests.
 pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Reads (GET) may have this many times as many requests in flight as the concurrency bound.
+pub const READ_FACTOR: usize = 4;
 /// Share of the tenant's bucket kept free for others and for estimation errors.
 const RESERVE_SHARE: f64 = 0.10;
 /// The reserve is never smaller than this many tokens (unless the bucket itself is smaller).
@@ -210,6 +214,7 @@ impl Model {
 pub struct Governor {
     model: Mutex<Model>,
     permits: Semaphore,
+    read_permits: Semaphore,
 }
 
 /// A started request: hand its headers back with [`Ticket::finish`]; dropping it counts as a
@@ -228,6 +233,7 @@ impl Governor {
         Governor {
             model: Mutex::new(Model::new(max_rps)),
             permits: Semaphore::new(concurrency.max(1)),
+            read_permits: Semaphore::new(concurrency.max(1) * READ_FACTOR),
         }
     }
 
@@ -239,10 +245,15 @@ impl Governor {
         f(&mut guard)
     }
 
-    /// Waits until a request may start.
-    pub async fn start(&self, bucket: Bucket) -> Ticket<'_> {
+    /// Waits until a request may start (`read`: a GET, under the larger read bound).
+    pub async fn start(&self, bucket: Bucket, read: bool) -> Ticket<'_> {
+        let permits = if read {
+            &self.read_permits
+        } else {
+            &self.permits
+        };
         // the semaphore is never closed, so `ok()` only guards against a future refactor
-        let permit = self.permits.acquire().await.ok();
+        let permit = permits.acquire().await.ok();
         loop {
             match self.with_model(|m| m.try_start(bucket, Instant::now())) {
                 Ok(()) => break,

@@ -303,7 +303,10 @@ impl Http {
                 });
             }
             let (builder, generation) = self.build(&req)?;
-            let ticket = self.governor.start(req.bucket).await;
+            let ticket = self
+                .governor
+                .start(req.bucket, req.method == Method::GET)
+                .await;
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
             let (failure, wait, last) = match builder.send().await {

@@ -137,7 +137,7 @@ async fn spawn_local_waiting(state: &Path, wait: Duration) -> Result<Emulator> {
 }
 
 /// The port in the state file's `domain` (`127.0.0.1:PORT`), if it has one.
-fn previous_port(state: &Path) -> Option<u16> {
+pub(super) fn previous_port(state: &Path) -> Option<u16> {
     let bytes = std::fs::read(state).ok()?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let domain = value.get("domain")?.as_str()?;
@@ -186,8 +186,24 @@ async fn connect_local(options: &Options, config_dir: &Path) -> Result<Connectio
             .map_err(|e| Error::Local(format!("cannot create `{}`: {e}", dir.display())))?;
         keep_out_of_git(dir)?;
     }
-    let emulator = spawn_local_waiting(&state, LOCK_WAIT).await?;
     let shown = state.strip_prefix(".").unwrap_or(&state);
+    // Another command's embedded tenant stops when that command ends: wait for its lock instead
+    // of talking to it. A process serving the state (`m2mctl emulator --state`) is used.
+    let served = !emulator::lockfile::last_holder_embedded(&state);
+    if served && let Some(client) = super::local_served::connect(&state, options).await {
+        tracing::info!(
+            target: crate::ui::NOTICE,
+            "using the local tenant served at {} (state: {})",
+            client.tenant().origin(),
+            shown.display()
+        );
+        return Ok(Connection {
+            client,
+            local: None,
+        });
+    }
+    emulator::lockfile::mark_embedded();
+    let emulator = spawn_local_waiting(&state, LOCK_WAIT).await?;
     tracing::info!(target: crate::ui::NOTICE, "using the local tenant (state: {})", shown.display());
     let credentials = Credentials::ClientCredentials {
         client_id: emulator.bootstrap_client_id().to_string(),
