@@ -57,7 +57,7 @@ fn every_example_validates_against_the_schema_and_the_loader() {
     for file in files {
         let raw = std::fs::read_to_string(&file).unwrap();
         assert!(
-            raw.starts_with("# yaml-language-server: $schema=../schemas/m2mctl.schema.json"),
+            raw.starts_with("# yaml-language-server: $schema=../../schemas/m2mctl.schema.json"),
             "{file:?} lacks the $schema comment"
         );
         let doc: serde_json::Value = serde_saphyr::from_str(&raw).unwrap();
@@ -134,7 +134,7 @@ fn multi_env_takes_values_from_env_and_var_flags() {
     let args = [
         "validate",
         "-f",
-        "examples/multi-env.yaml",
+        "examples/multi-env/m2mctl.yaml",
         "--var",
         "ENV=prod",
         "--var",
@@ -146,7 +146,7 @@ fn multi_env_takes_values_from_env_and_var_flags() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
-    let file = root().join("examples/multi-env.yaml");
+    let file = root().join("examples/multi-env/m2mctl.yaml");
     let vars = Vars::from_map([
         ("ENV", "prod"),
         ("TOKEN_TTL", "900"),

@@ -14,6 +14,7 @@ mod emulator_cli;
 mod emulator_persist;
 mod emulator_socket;
 mod endpoints;
+mod examples;
 mod export;
 mod export_roundtrip;
 mod export_seed;
