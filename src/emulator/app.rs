@@ -18,7 +18,7 @@ use super::persist::Persister;
 use super::ratelimit::Limiter;
 use super::stats::Stats;
 use super::store::Tenant;
-use super::{clients, grants, oauth, resource_servers, stats};
+use super::{clients, grants, logs, logs_api, oauth, resource_servers, stats};
 
 /// What a write handler's edit did, for [`AppState::update`].
 #[derive(Debug)]
@@ -58,6 +58,8 @@ pub struct AppState {
     /// Per-route counters of `/__m2mctl/stats`.
     pub stats: Stats,
     persister: Option<Persister>,
+    /// Tenant logs (`sapi`, `seccft`, `feccft`), in memory.
+    pub logs: super::logs::Logs,
 }
 
 impl AppState {
@@ -78,6 +80,7 @@ impl AppState {
             faults,
             stats: Stats::default(),
             persister,
+            logs: Default::default(),
         }))
     }
 
@@ -178,7 +181,13 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .patch(resource_servers::patch)
                 .delete(resource_servers::delete),
         )
+        .route("/api/v2/logs", get(logs_api::list))
+        .route("/api/v2/logs/{id}", get(logs_api::get_one))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            logs::record,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             layer::outer,
