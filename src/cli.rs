@@ -115,13 +115,32 @@ pub struct TenantArgs {
     /// PEM file of a CA to trust (a private CA such as the emulator's).
     #[arg(long, env = env::M2MCTL_CA_CERT, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
-    /// Never send more than this many requests per second.
-    #[arg(long, value_name = "RPS")]
+    /// Never send more than this many requests per second (0.01 to 1000000).
+    #[arg(long, value_name = "RPS", value_parser = parse_rps)]
     pub max_rps: Option<f64>,
+    /// Use the config's `tenant.domain` even when `AUTH0_DOMAIN` names another tenant (the
+    /// credentials in `AUTH0_*` are then sent to the config's tenant).
+    #[arg(long)]
+    pub allow_domain_override: bool,
     /// Neither read nor write the token cache (m2mctl's own Management API token, and the
     /// applications' tokens of `token`).
     #[arg(long)]
     pub no_cache: bool,
+}
+
+/// `--max-rps`: a finite number above 0 (`0`, `-1`, `NaN` and `inf` are refused).
+pub fn parse_rps(value: &str) -> Result<f64, String> {
+    let rps: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number"))?;
+    if rps.is_finite() && (0.01..=1e6).contains(&rps) {
+        Ok(rps)
+    } else {
+        Err(format!(
+            "`{value}` is not a rate m2mctl can keep: give a number from 0.01 to 1000000, e.g. `--max-rps 2`"
+        ))
+    }
 }
 
 /// `validate`.
@@ -366,5 +385,17 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn max_rps_is_a_finite_number_above_zero() {
+        for ok in ["0.5", "2", " 10 ", "1000000", "0.01"] {
+            assert!(parse_rps(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "0", "-1", "NaN", "inf", "-inf", "1e300", "", "fast", "0.0", "1e-300",
+        ] {
+            assert!(parse_rps(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -13,6 +13,7 @@
 //! - [`tenant`]    Management API client: auth, pagination, rate governor, retries, typed errors
 //! - [`plan`]      diff(desired, actual) -> Plan (pure data: changes with before/after, warnings)
 //! - [`render`]    text / markdown / json renderers of a Plan; no diff logic here
+//! - [`sanitize`]  untrusted text made safe: control characters, markdown/HTML, secrets redacted
 //! - [`apply`]     executes a Plan: ordering, bounded concurrency, idempotent recovery, progress
 //! - [`token`]     client-credentials exchange, cache, claim checks, output formats
 //! - [`export`]    tenant -> config YAML for adoption
@@ -32,6 +33,7 @@ pub mod model;
 pub mod plan;
 pub mod policy;
 pub mod render;
+pub mod sanitize;
 pub mod scopes;
 pub mod tenant;
 pub mod token;

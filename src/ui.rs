@@ -92,6 +92,7 @@ pub fn init_logging(ctx: &Context) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .fmt_fields(escaped_fields())
         .with_writer(std::io::stderr)
         .with_ansi(ctx.color_stderr)
         .event_format(LogFormat(
@@ -103,6 +104,22 @@ pub fn init_logging(ctx: &Context) {
         move |_| Box::new(miette::MietteHandlerOpts::new().color(color).build())
     }))
     .ok();
+}
+
+/// Log fields as `message key=value …`, every value with its control characters escaped
+/// ([`crate::sanitize::control`]): a tenant's name or error text cannot rewrite the terminal.
+/// Only m2mctl's own level colours remain ANSI.
+fn escaped_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + 'static {
+    use tracing_subscriber::field::MakeExt;
+    tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
+        let text = format!("{value:?}");
+        let text = crate::sanitize::control(&text);
+        match field.name() {
+            "message" => write!(writer, "{text}"),
+            name => write!(writer, "{name}={text}"),
+        }
+    })
+    .delimited(" ")
 }
 
 /// The usual `time LEVEL message fields` lines, except notices: their message alone.
@@ -131,6 +148,45 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A writer into a shared buffer, for one test subscriber.
+    #[derive(Clone, Default)]
+    struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn log_lines_escape_control_characters_in_messages_and_fields() {
+        let buffer = Buffer::default();
+        let sink = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .fmt_fields(escaped_fields())
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .finish();
+        let hostile = "evil\u{1b}[2J\nINFO forged line\u{202e}";
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(app = %hostile, "client `{hostile}` changed");
+        });
+        let out = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+            "{out:?}"
+        );
+        assert_eq!(out.lines().count(), 1, "one event, one line: {out:?}");
+        assert!(
+            out.contains("app=evil\\u{1b}[2J\\nINFO forged line"),
+            "{out:?}"
+        );
+    }
 
     #[test]
     fn colour_rule_table() {

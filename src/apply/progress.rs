@@ -67,13 +67,14 @@ impl Progress {
 
     /// Reports one finished change.
     pub fn done(&self, entry: &Entry) {
-        let line = entry.line();
+        // Addresses and ids can come from the tenant: never raw to a terminal or CI log.
+        let line = crate::sanitize::control(&entry.line()).into_owned();
         match (&self.bar, self.mode) {
             (Some(bar), _) => {
                 if !entry.succeeded() {
                     bar.println(line);
                 }
-                bar.set_message(entry.address.clone());
+                bar.set_message(crate::sanitize::control(&entry.address).into_owned());
                 bar.inc(1);
             }
             (None, Mode::Quiet) if entry.succeeded() => {}

@@ -171,11 +171,11 @@ async fn approve_and_execute(
         eprintln!();
         eprintln!("Done before the failure stays applied:");
         for e in report.entries.iter().filter(|e| e.succeeded()) {
-            eprintln!("  {}", e.line());
+            eprintln!("  {}", crate::sanitize::control(&e.line()));
         }
         eprintln!("Not applied:");
         for e in report.entries.iter().filter(|e| !e.succeeded()) {
-            eprintln!("  {}", e.line());
+            eprintln!("  {}", crate::sanitize::control(&e.line()));
         }
         eprintln!("{}", report.summary());
         return Err(err.into());

@@ -15,6 +15,30 @@ use crate::scopes::{MANAGEMENT_API_SCOPES, is_management_scope};
 
 /// Longest description Auth0 accepts.
 pub const MAX_DESCRIPTION: usize = 140;
+/// The characters an application key may hold, for messages (the JSON Schema says the same).
+const KEY_CHARS_TEXT: &str = "ASCII letters, digits, spaces and `. _ - : / ( ) + @ , =`";
+
+/// An application key is ASCII letters, digits, space and `._-:/()+@,=`: nothing a terminal,
+/// markdown or HTML interprets, no control or invisible characters, no look-alike letters.
+pub(crate) fn is_key_char(ch: char) -> bool {
+    ch.is_ascii_alphanumeric() || " ._-:/()+@,=".contains(ch)
+}
+
+/// A character as a message shows it: `` `&` ``, or its code point for invisible ones.
+fn shown(ch: char) -> String {
+    if ch == '`' {
+        "a backtick".to_string()
+    } else if ch.is_control() || ch.is_whitespace() || !ch.is_ascii() {
+        format!("the character U+{:04X}", ch as u32)
+    } else {
+        format!("`{ch}`")
+    }
+}
+
+fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::sanitize::control(text)
+}
+
 /// User metadata keys allowed (Auth0 allows 10; one is the ownership marker).
 pub const MAX_METADATA_KEYS: usize = 9;
 /// Longest metadata key or value Auth0 accepts.
@@ -87,6 +111,38 @@ pub(crate) fn check<'f>(
                 Finding::new("config::empty_key", "application key is empty")
                     .label(key_at.clone(), "empty key")
                     .help("remove `key` to default it to the name, or give a stable identifier"),
+            );
+        } else if let Some(bad) = key
+            .chars()
+            .find(|ch| !is_key_char(*ch))
+            // A defaulted key from a name already refused says nothing new.
+            .filter(|_| {
+                !defaulted || !(name.contains(['<', '>']) || name.contains(char::is_control))
+            })
+        {
+            let (what, help) = if defaulted {
+                (
+                    format!(
+                        "application key `{}` (the name, as no `key` is given) contains {}",
+                        escape(key),
+                        shown(bad)
+                    ),
+                    format!(
+                        "keys go into the ownership marker, plans and PR comments: add `key:` with only {KEY_CHARS_TEXT} (e.g. `key: billing-worker`), and keep this name"
+                    ),
+                )
+            } else {
+                (
+                    format!("application key `{}` contains {}", escape(key), shown(bad)),
+                    format!(
+                        "keys go into the ownership marker, plans and PR comments: use only {KEY_CHARS_TEXT}"
+                    ),
+                )
+            };
+            c.push(
+                Finding::new("config::bad_key", what)
+                    .label(key_at.clone(), "not allowed in a key")
+                    .help(help),
             );
         } else if project.len() + 1 + key.len() > MAX_METADATA_LEN {
             c.push(Finding::new("config::long_key", format!("application key `{key}` is too long"))

@@ -10,10 +10,12 @@
 //!    recording a `SpanMap` (substituted offsets -> original offsets). Undefined variables are
 //!    reported at their own `${...}` span. Substituting before typing makes
 //!    `token_lifetime: ${TTL}` a number.
-//! 2. serde-saphyr parses the substituted text into `model::ConfigFile`, whose values are
+//! 2. `scalars`: booleans must be YAML 1.2 `true`/`false` and integers plain decimal (no
+//!    `yes`, `on`, `'true'`, `'3600'`, `0x10`): serde-saphyr would coerce them silently.
+//! 3. serde-saphyr parses the substituted text into `model::ConfigFile`, whose values are
 //!    `Spanned`; syntax, type, unknown-key and duplicate-key errors become one finding whose span
 //!    goes through the `SpanMap`.
-//! 3. `validate` / `apps` / `lifetimes` apply DESIGN.md's rules, mapping every value's span back
+//! 4. `validate` / `apps` / `lifetimes` apply DESIGN.md's rules, mapping every value's span back
 //!    through the `SpanMap`, and build the `DesiredState`.
 //!
 //! Diagnostics therefore always show the original text (never substituted values) with labels
@@ -25,6 +27,7 @@ mod endpoints;
 mod lifetimes;
 pub mod model;
 mod parse_errors;
+mod scalars;
 pub(crate) mod schema;
 mod subst;
 mod validate;
@@ -131,6 +134,10 @@ pub fn load_str(name: &str, source: &str, vars: &Vars) -> Result<Loaded, Error> 
         ]));
     }
     let (text, map) = subst::substitute(source, vars).map_err(fail)?;
+    let loose = scalars::check(&text, source, &map);
+    if !loose.is_empty() {
+        return Err(fail(loose));
+    }
     let config: ConfigFile = serde_saphyr::from_str_with_options(&text, parse_options())
         .map_err(|e| fail(vec![parse_errors::parse_finding(&e, source, &text, &map)]))?;
     let mut checker = validate::Checker {

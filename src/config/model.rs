@@ -134,8 +134,14 @@ pub struct AppConfig {
     #[schemars(with = "String", regex(pattern = r"^[^<>]+$"))]
     pub name: Sp<String>,
     /// Stable identity stored in the ownership marker (default: the name); keep it when renaming.
+    /// ASCII letters, digits, spaces and `. _ - : / ( ) + @ , =` (or `${VAR}`); a name used as
+    /// the key must fit the same set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<String>", length(min = 1))]
+    #[schemars(
+        with = "Option<String>",
+        length(min = 1),
+        regex(pattern = r"^([A-Za-z0-9 ._:/()+@,=-]|\$\{[^}]*\})+$")
+    )]
     pub key: Option<Sp<String>>,
     /// Up to 140 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]

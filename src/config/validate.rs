@@ -58,6 +58,19 @@ impl Checker<'_> {
                 .label(at, "`<` and `>` are not allowed")
                 .help("Auth0 rejects names containing `<` or `>`; remove them"),
             );
+        } else if let Some(ch) = name.value.chars().find(|ch| ch.is_control()) {
+            self.push(
+                Finding::new(
+                    "config::bad_name",
+                    format!(
+                        "{what} name `{}` contains a control character (U+{:04X})",
+                        crate::sanitize::control(&name.value),
+                        ch as u32
+                    ),
+                )
+                .label(at, "control characters are not allowed")
+                .help("names are shown in terminals, logs and pull-request comments; remove the line break, tab or escape character"),
+            );
         }
     }
 

@@ -9,6 +9,7 @@ use super::{
     FieldView, NO_CHANGES, blocked_line, cascade_lines, field_views, object_line, summary_line,
 };
 use crate::plan::{Action, Change, Plan};
+use crate::sanitize;
 
 /// Writes `plan` as GitHub-flavoured markdown.
 pub fn markdown(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
@@ -30,9 +31,9 @@ pub fn markdown(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
         for c in &plan.changes {
             writeln!(
                 out,
-                "| `{}` | `{}` | {} |",
+                "| `{}` | {} | {} |",
                 c.action.symbol(),
-                c.address.replace('|', "\\|"),
+                code(&c.address),
                 verb(c.action)
             )?;
         }
@@ -61,8 +62,8 @@ pub fn markdown(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
             let at = w
                 .address
                 .as_ref()
-                .map_or(String::new(), |a| format!("`{a}`: "));
-            writeln!(out, "- {at}{}", w.message)?;
+                .map_or(String::new(), |a| format!("{}: ", code(a)));
+            writeln!(out, "- {at}{}", prose(&w.message))?;
         }
     }
     Ok(())
@@ -91,8 +92,9 @@ fn section(out: &mut impl Write, c: &Change) -> io::Result<()> {
     }
     lines.extend(cascade_lines(c).into_iter().map(|l| format!("- {l}")));
     let body = lines.join("\n");
-    // A value holding a fence must not close the block early.
-    let fence = if body.contains("```") { "````" } else { "```" };
+    // A value holding a fence must not close the block early: the fence is longer than any run
+    // of backticks in the body.
+    let fence = "`".repeat(longest_backtick_run(&body).max(2) + 1);
     writeln!(
         out,
         "<details><summary><code>{} {}</code> will be {}</summary>",
@@ -159,9 +161,38 @@ fn diff_lines(lines: &mut Vec<String>, sign: char, v: &FieldView) {
     }
 }
 
-/// Escapes text for an HTML context (`<summary>`).
+/// Escapes text for an HTML context (`<summary>`): see [`sanitize::html`].
 fn html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    sanitize::html(s)
+}
+
+/// Inline code in a table cell or list item: a code span, or `<code>` when the text holds a
+/// backtick (a code span cannot escape one); control characters escaped, `|` kept in its cell.
+fn code(s: &str) -> String {
+    let text = sanitize::control(s);
+    if text.contains('`') {
+        format!("<code>{}</code>", sanitize::html(&text))
+    } else {
+        format!("`{}`", text.replace('|', "\\|"))
+    }
+}
+
+/// A message with names in backticks: the names as [`code`], the rest markdown-escaped. A name
+/// holding a backtick only shifts which parts are code; every part is escaped either way.
+fn prose(message: &str) -> String {
+    message
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                code(part)
+            } else {
+                sanitize::markdown(part)
+            }
+        })
+        .collect()
+}
+
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }

@@ -3,7 +3,9 @@
 //! Owns how a plan looks, and the display model the text and markdown renderers share
 //! (`FieldView`: one field as a scalar change, a set delta or a long-text diff). Must not
 //! compare desired and remote state (that is `plan::diff`), read the environment or decide about
-//! colour: callers pass `color` from `ui::Context`.
+//! colour: callers pass `color` from `ui::Context`. Every tenant- or config-supplied string goes
+//! through [`crate::sanitize`]: control characters escaped for text, markdown/HTML metacharacters
+//! too for markdown.
 
 mod json;
 mod markdown;
@@ -16,6 +18,7 @@ mod tests;
 use serde_json::Value;
 
 use crate::plan::{Change, FieldChange, Plan};
+use crate::sanitize::control;
 
 pub use json::json;
 pub use markdown::markdown;
@@ -54,14 +57,19 @@ pub(crate) fn blocked_line(plan: &Plan) -> Option<String> {
 
 /// `application.billing will be updated in place`.
 pub(crate) fn heading(change: &Change) -> String {
-    format!("{} will be {}", change.address, change.action.verb())
+    format!(
+        "{} will be {}",
+        control(&change.address),
+        change.action.verb()
+    )
 }
 
 /// The address with the tenant id, as the object line shows it.
 pub(crate) fn object_line(change: &Change) -> String {
+    let address = control(&change.address);
     match &change.id {
-        Some(id) => format!("{} ({id})", change.address),
-        None => change.address.clone(),
+        Some(id) => format!("{address} ({})", control(id)),
+        None => address.into_owned(),
     }
 }
 
@@ -73,9 +81,9 @@ pub(crate) fn cascade_lines(change: &Change) -> Vec<String> {
         .map(|g| {
             format!(
                 "grant -> {} ({}) [{}], deleted with the application",
-                g.audience,
-                g.id,
-                g.scope.join(", ")
+                control(&g.audience),
+                control(&g.id),
+                control(&g.scope.join(", "))
             )
         })
         .collect()
@@ -111,8 +119,10 @@ pub(crate) fn field_views(change: &Change) -> Vec<FieldView> {
     change.fields.iter().map(view).collect()
 }
 
+/// Every string of the view has its control characters escaped ([`control`]): tenant and config
+/// values reach a terminal or a pull request only through here.
 fn view(f: &FieldChange) -> FieldView {
-    let field = f.field.clone();
+    let field = control(&f.field).into_owned();
     if let Some(delta) = f.set_delta() {
         return FieldView::Set {
             field,
@@ -136,13 +146,13 @@ fn view(f: &FieldChange) -> FieldView {
                     similar::ChangeTag::Insert => '+',
                     similar::ChangeTag::Equal => ' ',
                 };
-                (tag, c.value().to_string())
+                (tag, control(c.value()).into_owned())
             })
             .collect();
         return FieldView::Text {
             field,
-            before: b.clone(),
-            after: a.clone(),
+            before: control(b).into_owned(),
+            after: control(a).into_owned(),
             words,
         };
     }
@@ -153,13 +163,18 @@ fn view(f: &FieldChange) -> FieldView {
     }
 }
 
-/// A scalar value: strings quoted (JSON escaping), numbers and the rest as JSON.
+/// A scalar value: strings quoted (JSON escaping), numbers and the rest as JSON; DEL, C1 and
+/// bidi controls (which JSON leaves raw) escaped too.
 fn scalar(v: &Value) -> String {
-    v.to_string()
+    control(&v.to_string()).into_owned()
 }
 
 /// A set element: a scope string as is, an API scope as `value "description"`.
 fn element(v: &Value) -> String {
+    control(&element_raw(v)).into_owned()
+}
+
+fn element_raw(v: &Value) -> String {
     match (v.as_str(), v.get("value").and_then(Value::as_str)) {
         (Some(s), _) => s.to_string(),
         (None, Some(value)) => match v.get("description").and_then(Value::as_str) {

@@ -127,6 +127,98 @@ fn no_secret_field_anywhere() {
     }
 }
 
+/// A hostile tenant: names, descriptions, metadata, marker keys, grant ids and audiences holding
+/// terminal escapes, newlines that forge plan lines, bidi overrides, and markdown/HTML that would
+/// break out of the PR comment's table, code span or `<details>` block.
+fn hostile_plan() -> crate::plan::Plan {
+    use crate::plan::fixtures::{client, rgrant};
+    const EVIL: &str = "\u{1b}[2J\u{1b}[32mok\n  + application.fake will be created\r\u{202e}|`</code></summary></details><script>alert(1)</script>```\u{7f}\u{9b}";
+    let mut tenant_billing = managed("cl_billing", "billing");
+    tenant_billing.name = EVIL.into();
+    tenant_billing.description = Some(format!("{EVIL} and a long enough description"));
+    tenant_billing
+        .client_metadata
+        .insert(EVIL.into(), EVIL.into());
+    let stale = client(
+        "cl_x",
+        EVIL,
+        Some(&format!("{}:{EVIL}", crate::plan::fixtures::PROJECT)),
+    );
+    let mut billing = app("billing");
+    billing.description = Some("a plain description that is long enough to diff".into());
+    let tenant = remote(
+        vec![tenant_billing, stale],
+        vec![rgrant("cgr_1\u{1b}[1m", "cl_x", EVIL, &[EVIL])],
+        vec![],
+    );
+    let options = PlanOptions {
+        prune: true,
+        ..PlanOptions::default()
+    };
+    diff(&desired(vec![billing], vec![]), &tenant, &options).unwrap()
+}
+
+#[test]
+fn hostile_tenant_strings_never_reach_a_terminal_raw() {
+    let plan = hostile_plan();
+    assert!(!plan.changes.is_empty());
+    let t = render(|o| text(&plan, o, false));
+    for raw in ['\u{1b}', '\r', '\u{202e}', '\u{7f}', '\u{9b}'] {
+        assert!(!t.contains(raw), "raw {raw:?} in:\n{t}");
+    }
+    assert!(
+        !t.lines()
+            .any(|l| l.trim_start().starts_with("+ application.fake")),
+        "a forged line:\n{t}"
+    );
+    assert!(t.contains("\\u{1b}[2J"), "escaped, still visible:\n{t}");
+    // With colour on, the only escapes are m2mctl's own SGR codes.
+    let colored = render(|o| text(&plan, o, true));
+    assert!(!colored.contains("\u{1b}[2J"), "{colored}");
+}
+
+#[test]
+fn hostile_tenant_strings_never_break_out_of_the_markdown() {
+    let plan = hostile_plan();
+    let m = render(|o| markdown(&plan, o));
+    for raw in ['\u{1b}', '\r', '\u{202e}', '\u{7f}', '\u{9b}'] {
+        assert!(!m.contains(raw), "raw {raw:?} in:\n{m}");
+    }
+    // Outside the fenced diff blocks (where HTML is inert text) no tag the tenant wrote survives.
+    let mut in_fence = false;
+    for line in m.lines() {
+        if line.starts_with("```") {
+            in_fence = !in_fence;
+        } else if !in_fence {
+            assert!(!line.contains("<script"), "{line}");
+            assert!(!line.contains("</code></summary></details>"), "{line}");
+        }
+    }
+    // Structure: as many `<details>` closes and `<code>` closes as m2mctl wrote.
+    let sections = plan.changes.len();
+    assert_eq!(
+        m.lines().filter(|l| *l == "</details>").count(),
+        sections,
+        "{m}"
+    );
+    let summaries = m.lines().filter(|l| l.starts_with("<details><summary>"));
+    for summary in summaries {
+        assert_eq!(summary.matches("</summary>").count(), 1, "{summary}");
+        assert_eq!(summary.matches("</code>").count(), 1, "{summary}");
+    }
+    // Each table row keeps its three cells: four unescaped pipes.
+    for row in m.lines().filter(|l| l.starts_with("| `")) {
+        let bytes = row.as_bytes();
+        let pipes = (0..bytes.len())
+            .filter(|&i| bytes[i] == b'|' && (i == 0 || bytes[i - 1] != b'\\'))
+            .count();
+        assert_eq!(pipes, 4, "{row}");
+    }
+    // Each diff block is closed by its own fence: no line inside starts a longer one.
+    let fences: Vec<&str> = m.lines().filter(|l| l.starts_with("```")).collect();
+    assert_eq!(fences.len(), 2 * sections, "{m}");
+}
+
 /// The sample plan with one config error and one tenant warning (whose client name tries to
 /// break the markdown table).
 fn violating_plan() -> crate::plan::Plan {

@@ -11,6 +11,7 @@ use super::{
     summary_line,
 };
 use crate::plan::{Action, Plan};
+use crate::sanitize::control;
 
 /// Writes `plan` as terminal text; `color` adds ANSI colours (decided by the caller).
 pub fn text(plan: &Plan, out: &mut impl Write, color: bool) -> io::Result<()> {
@@ -49,8 +50,9 @@ pub fn text(plan: &Plan, out: &mut impl Write, color: bool) -> io::Result<()> {
             let at = w
                 .address
                 .as_ref()
-                .map_or(String::new(), |a| format!("{a}: "));
-            writeln!(out, "{} {at}{}", p.yellow("Warning:"), w.message)?;
+                .map_or(String::new(), |a| format!("{}: ", control(a)));
+            let message = control(&w.message);
+            writeln!(out, "{} {at}{message}", p.yellow("Warning:"))?;
         }
     }
     writeln!(out)?;

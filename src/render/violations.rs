@@ -29,7 +29,11 @@ pub(crate) fn text(violations: &[Violation], out: &mut impl Write) -> io::Result
         writeln!(out, "Policy warnings (the tenant outside this config):")?;
     }
     for v in violations {
-        writeln!(out, "  {}", policy::report::line(v))?;
+        writeln!(
+            out,
+            "  {}",
+            crate::sanitize::control(&policy::report::line(v))
+        )?;
     }
     writeln!(out)
 }
@@ -74,9 +78,12 @@ pub(crate) fn markdown(violations: &[Violation], out: &mut impl Write) -> io::Re
 /// Text made safe inside a code span of one table cell: no column or row breaks, no closing
 /// backtick (code spans show `<` and `&` as they are, so those stay).
 fn code_cell(text: &str) -> String {
-    text.replace('|', "\\|")
+    let cell = text
+        .replace('|', "\\|")
         .replace(['\n', '\r'], " ")
-        .replace('`', "'")
+        .replace('`', "'");
+    // Other control characters (escapes, bidi overrides) escaped as everywhere else.
+    crate::sanitize::control(&cell).into_owned()
 }
 
 /// Text made safe for one markdown table cell: no row or column breaks, no raw HTML.
@@ -92,7 +99,7 @@ fn cell(text: &str) -> String {
             c => s.push(c),
         }
     }
-    s
+    crate::sanitize::control(&s).into_owned()
 }
 
 #[cfg(test)]

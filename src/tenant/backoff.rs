@@ -82,21 +82,33 @@ pub fn rate_limit_wait(
     (base + jitter).min(RATE_LIMIT_CAP)
 }
 
-/// `Retry-After`: delay-seconds or an HTTP date; `None` when unparsable.
+/// `Retry-After`: delay-seconds or an HTTP date; `None` when unparsable. Clamped to
+/// [`RATE_LIMIT_CAP`] (a server saying `1e300` or `u64::MAX` gets a minute, never a panic).
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        let secs = (secs.is_finite() && secs >= 0.0).then_some(secs)?;
+        return Some(Duration::from_secs_f64(
+            secs.min(RATE_LIMIT_CAP.as_secs_f64()),
+        ));
     }
     let date = parse_http_date(value)?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(clamp(date.duration_since(now).unwrap_or(Duration::ZERO)))
 }
 
-/// `x-ratelimit-reset`: the UNIX time (seconds) when requests are next added → wait from `now`.
+/// `x-ratelimit-reset`: the UNIX time (seconds) when requests are next added → wait from `now`,
+/// clamped to [`RATE_LIMIT_CAP`]. Whole seconds only, as Auth0 sends it.
 pub fn parse_reset(value: &str, now: SystemTime) -> Option<Duration> {
     let epoch: u64 = value.trim().parse().ok()?;
-    let at = UNIX_EPOCH + Duration::from_secs(epoch);
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    let wait = match UNIX_EPOCH.checked_add(Duration::from_secs(epoch)) {
+        Some(at) => at.duration_since(now).unwrap_or(Duration::ZERO),
+        None => RATE_LIMIT_CAP,
+    };
+    Some(clamp(wait))
+}
+
+fn clamp(wait: Duration) -> Duration {
+    wait.min(RATE_LIMIT_CAP)
 }
 
 /// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only form servers must send.
@@ -129,6 +141,49 @@ mod tests {
 
     fn at(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    /// Hostile or odd header values: never a panic, never a wait above the cap.
+    #[test]
+    fn rate_limit_headers_are_clamped_table() {
+        let now = at(1_700_000_000);
+        let cap = Some(RATE_LIMIT_CAP);
+        let retry_after: [(&str, Option<Duration>); 12] = [
+            ("1e300", cap),
+            ("18446744073709551615", cap),
+            (
+                "179769313486231570000000000000000000000000000000000000000",
+                cap,
+            ),
+            ("0.5", Some(Duration::from_millis(500))),
+            ("0", Some(Duration::ZERO)),
+            ("7", Some(Duration::from_secs(7))),
+            ("-1", None),
+            ("NaN", None),
+            ("inf", None),
+            ("", None),
+            ("soon", None),
+            ("Fri, 31 Dec 9999 23:59:59 GMT", cap),
+        ];
+        for (value, want) in retry_after {
+            assert_eq!(parse_retry_after(value, now), want, "Retry-After {value:?}");
+        }
+        let reset: [(&str, Option<Duration>); 7] = [
+            ("18446744073709551615", cap),
+            ("1700000010", Some(Duration::from_secs(10))),
+            ("1699999990", Some(Duration::ZERO)),
+            ("99999999999", cap),
+            ("0.5", None),
+            ("-5", None),
+            ("1e300", None),
+        ];
+        for (value, want) in reset {
+            assert_eq!(parse_reset(value, now), want, "x-ratelimit-reset {value:?}");
+        }
+        for (ra, reset) in [("1e300", "0"), ("x", "18446744073709551615"), ("0.5", "")] {
+            let wait = rate_limit_wait(Some(ra), Some(reset), now, 3, 0.99);
+            assert!(wait <= RATE_LIMIT_CAP, "{ra} {reset}: {wait:?}");
+        }
     }
 
     #[test]

@@ -104,6 +104,23 @@ impl TenantUrl {
     }
 }
 
+/// Refuses to send the `AUTH0_*` credentials to `config`'s tenant when `AUTH0_DOMAIN`
+/// (`env_domain`) names another host (or cannot be parsed), unless `allow`. The same host and
+/// port written differently (`https://`, a trailing `/`, letter case) is the same tenant.
+pub fn check_override(env_domain: Option<&str>, config: &TenantUrl, allow: bool) -> Result<()> {
+    let Some(env) = env_domain.map(str::trim).filter(|d| !d.is_empty()) else {
+        return Ok(());
+    };
+    let same = TenantUrl::parse(env).is_ok_and(|e| e.authority == config.authority);
+    if same || allow {
+        return Ok(());
+    }
+    Err(Error::DomainOverride {
+        env: crate::sanitize::control(env).into_owned(),
+        config: config.origin.clone(),
+    })
+}
+
 /// 127.0.0.0/8, ::1 (and IPv4-mapped loopback) or `localhost`.
 fn is_loopback(host: &Host<&str>) -> bool {
     match host {
@@ -193,6 +210,32 @@ mod tests {
         for (input, needle) in cases {
             let err = TenantUrl::parse(input).expect_err(input).to_string();
             assert!(err.contains(needle), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn credentials_go_only_to_the_tenant_auth0_domain_names_table() {
+        let config = TenantUrl::parse("prod.eu.auth0.com").unwrap();
+        let cases = [
+            (None, false, true),
+            (Some(""), false, true),
+            (Some("prod.eu.auth0.com"), false, true),
+            (Some("https://PROD.eu.auth0.com/"), false, true),
+            (Some("prod.eu.auth0.com:443"), false, true),
+            (Some("evil.example"), false, false),
+            (Some("prod.eu.auth0.com:8443"), false, false),
+            (Some("local"), false, false),
+            (Some("http://nope.example"), false, false),
+            (Some("evil.example"), true, true),
+        ];
+        for (env, allow, ok) in cases {
+            let got = check_override(env, &config, allow);
+            assert_eq!(got.is_ok(), ok, "{env:?} allow={allow}: {got:?}");
+            if let Err(e) = got {
+                let text = e.to_string();
+                assert!(text.contains("prod.eu.auth0.com"), "{text}");
+                assert!(text.contains(env.unwrap()), "{text}");
+            }
         }
     }
 

@@ -45,6 +45,60 @@ pub enum Error {
         host: String,
     },
 
+    /// `AUTH0_DOMAIN` names one tenant and the config another: the credentials would go to the
+    /// config's tenant.
+    #[error(
+        "the config's tenant `{config}` is not `{env}` named by `AUTH0_DOMAIN`; refusing to send the `AUTH0_*` credentials to another host"
+    )]
+    #[diagnostic(
+        code(m2mctl::tenant::domain_override),
+        help(
+            "set `tenant.domain: ${{AUTH0_DOMAIN}}` in the config, unset `AUTH0_DOMAIN`, or pass `--allow-domain-override` if the config's tenant is the one these credentials belong to"
+        )
+    )]
+    DomainOverride {
+        /// `AUTH0_DOMAIN` as given.
+        env: String,
+        /// The config's tenant (its origin).
+        config: String,
+    },
+
+    /// The tenant answered with a redirect; m2mctl never follows one (the credentials would go along).
+    #[error(
+        "{method} {path}: the tenant answered {status} redirecting to `{location}`; m2mctl does not follow redirects"
+    )]
+    #[diagnostic(
+        code(m2mctl::tenant::redirect),
+        help(
+            "the Management and Authentication APIs never redirect: check the tenant domain (a custom domain, a proxy or a typo); if `{location}` is the tenant, use that domain"
+        )
+    )]
+    Redirect {
+        /// HTTP method.
+        method: &'static str,
+        /// Path template.
+        path: &'static str,
+        /// HTTP status (3xx).
+        status: u16,
+        /// The `Location` header (control characters escaped, shortened).
+        location: String,
+    },
+
+    /// A response body larger than m2mctl reads.
+    #[error("{method} {path}: the response is larger than {limit_mib} MiB; refusing to read it", limit_mib = limit / (1024 * 1024))]
+    #[diagnostic(
+        code(m2mctl::tenant::too_large),
+        help("a tenant's list pages are far smaller; check that the domain is an Auth0 tenant")
+    )]
+    TooLarge {
+        /// HTTP method.
+        method: &'static str,
+        /// Path template.
+        path: &'static str,
+        /// The cap in bytes.
+        limit: u64,
+    },
+
     /// The `--ca-cert` file could not be read or holds no certificate.
     #[error("cannot use CA certificate `{path}`: {reason}", path = path.display())]
     #[diagnostic(

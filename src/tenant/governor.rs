@@ -46,13 +46,24 @@ pub struct RateHeaders {
     pub remaining: f64,
 }
 
+/// The largest bucket size believed from `x-ratelimit-limit` (Auth0's are 10 to a few hundred).
+const MAX_LIMIT: f64 = 100_000.0;
+
 impl RateHeaders {
-    /// Parses the header values; `None` unless limit and remaining are both numbers.
+    /// Parses the header values; `None` unless limit and remaining are both finite numbers,
+    /// limit above 0 and remaining at least 0. Clamped: the limit to `1..=MAX_LIMIT`, remaining
+    /// to `0..=limit` (a `1e300` bucket must not turn into a wait of years or a panic).
     pub fn parse(limit: Option<&str>, remaining: Option<&str>) -> Option<RateHeaders> {
         let limit: f64 = limit?.trim().parse().ok()?;
         let remaining: f64 = remaining?.trim().parse().ok()?;
-        (limit.is_finite() && remaining.is_finite() && limit > 0.0 && remaining >= 0.0)
-            .then_some(RateHeaders { limit, remaining })
+        if !(limit.is_finite() && remaining.is_finite() && limit > 0.0 && remaining >= 0.0) {
+            return None;
+        }
+        let limit = limit.clamp(1.0, MAX_LIMIT);
+        Some(RateHeaders {
+            limit,
+            remaining: remaining.min(limit),
+        })
     }
 }
 
@@ -107,7 +118,7 @@ impl Model {
         Model {
             interval: max_rps
                 .filter(|r| r.is_finite() && *r > 0.0)
-                .map(|r| Duration::from_secs_f64(1.0 / r)),
+                .and_then(|r| Duration::try_from_secs_f64(1.0 / r).ok()),
             next_slot: None,
             paused_until: None,
             buckets: Default::default(),

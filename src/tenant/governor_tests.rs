@@ -208,9 +208,31 @@ fn rate_headers_parse_table() {
         (Some("x"), Some("1"), None),
         (Some("0"), Some("0"), None),
         (Some("5"), Some("-1"), None),
+        // Hostile values are clamped, never a panic or a wait of years.
+        (Some("1e300"), Some("1e300"), Some((100_000.0, 100_000.0))),
+        (
+            Some("18446744073709551615"),
+            Some("3"),
+            Some((100_000.0, 3.0)),
+        ),
+        (Some("0.5"), Some("0.5"), Some((1.0, 0.5))),
+        (Some("10"), Some("99"), Some((10.0, 10.0))),
+        (Some("inf"), Some("1"), None),
+        (Some("NaN"), Some("1"), None),
     ];
     for (limit, remaining, want) in cases {
         let got = RateHeaders::parse(limit, remaining).map(|h| (h.limit, h.remaining));
         assert_eq!(got, want, "{limit:?} {remaining:?}");
+    }
+    // A governor fed the extremes still answers with a bounded wait.
+    for (limit, remaining) in [("1e300", "0"), ("0.5", "0"), ("18446744073709551615", "0")] {
+        let mut m = Model::new(None);
+        let now = Instant::now();
+        m.try_start(Bucket::Management, now).expect("first request");
+        let headers = RateHeaders::parse(Some(limit), Some(remaining));
+        m.finish(Bucket::Management, now, headers, false);
+        if let Err(wait) = m.try_start(Bucket::Management, now) {
+            assert!(wait <= Duration::from_secs(10), "{limit}: {wait:?}");
+        }
     }
 }

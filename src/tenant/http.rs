@@ -5,7 +5,10 @@
 //! handshake, see [`tls`](super::tls)), logs one debug line
 //! per attempt (method, path, status, duration: never headers, query values holding secrets, or
 //! bodies) and counts requests, retries and 429s. Also maps Auth0's error body to
-//! [`Error::Api`]. Must not know about clients, grants or APIs.
+//! [`Error::Api`]. Never follows a redirect (a 3xx is [`Error::Redirect`]: the credentials stay
+//! with the tenant), never reads more than [`MAX_BODY`] of a response, and hands each [`Reply`]
+//! the secrets its request carried so server-supplied text can be redacted of them. Must not know
+//! about clients, grants or APIs.
 
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +30,8 @@ use super::tls;
 pub const USER_AGENT_VALUE: &str = concat!("m2mctl/", env!("CARGO_PKG_VERSION"));
 /// Per-attempt timeout.
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest response body read (a page of 100 clients is well under 1 MiB).
+pub(crate) const MAX_BODY: u64 = 32 * 1024 * 1024;
 
 /// Request counters of one client, for apply's summary and benchmarks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -148,6 +153,8 @@ impl Http {
         governor: Governor,
     ) -> Result<Http> {
         let mut builder = reqwest::Client::builder()
+            // Auth0's APIs never redirect; following one would carry the credentials along.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(30));
@@ -209,6 +216,25 @@ impl Http {
             retries: self.counters.retries.load(Ordering::Relaxed),
             throttled: self.counters.throttled.load(Ordering::Relaxed),
         }
+    }
+
+    /// The secrets `req` carries (bearer token, Basic password, secret form values), for redaction.
+    fn secrets(&self, req: &Request<'_>) -> Vec<Secret> {
+        let mut secrets = Vec::new();
+        match &req.auth {
+            Auth::Bearer => secrets.extend(self.current_token().map(|(_, token)| token)),
+            Auth::Basic(_, password) => secrets.push((*password).clone()),
+            Auth::None => {}
+        }
+        if let Body::Form(pairs) = &req.body {
+            secrets.extend(
+                pairs
+                    .iter()
+                    .filter(|(k, _)| *k == "client_secret" || *k == "client_assertion")
+                    .map(|(_, v)| Secret::new(*v)),
+            );
+        }
+        secrets
     }
 
     /// The request, and the token generation it carries (bearer requests only).
@@ -287,7 +313,25 @@ impl Http {
                     let headers = resp.headers().clone();
                     let throttled = status == StatusCode::TOO_MANY_REQUESTS;
                     ticket.finish(rate_headers(&headers), throttled);
-                    let body = resp.bytes().await;
+                    if status.is_redirection() {
+                        return Err(Error::Redirect {
+                            method,
+                            path: req.template,
+                            status: status.as_u16(),
+                            location: location(&headers),
+                        });
+                    }
+                    let body = match read_capped(resp, MAX_BODY).await {
+                        Ok(Some(body)) => Ok(body),
+                        Ok(None) => {
+                            return Err(Error::TooLarge {
+                                method,
+                                path: req.template,
+                                limit: MAX_BODY,
+                            });
+                        }
+                        Err(e) => Err(e),
+                    };
                     tracing::debug!(
                         method,
                         path = %req.path,
@@ -327,9 +371,10 @@ impl Http {
                             }
                             return Ok(Reply {
                                 status,
-                                body: body.to_vec(),
+                                body,
                                 method,
                                 template: req.template,
+                                secrets: self.secrets(&req),
                             });
                         }
                     }
@@ -366,6 +411,39 @@ impl Http {
             tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// The body, or `None` when it is longer than `limit` (announced or streamed).
+async fn read_capped(
+    mut resp: reqwest::Response,
+    limit: u64,
+) -> std::result::Result<Option<Vec<u8>>, reqwest::Error> {
+    if resp.content_length().is_some_and(|len| len > limit) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
+/// The `Location` of a redirect as it may be shown: control characters escaped, at most 200
+/// characters, without its query (it could carry a code or token).
+fn location(headers: &HeaderMap) -> String {
+    let raw = headers
+        .get(reqwest::header::LOCATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_else(|| "(no Location header)".into());
+    let without_query = raw.split(['?', '#']).next().unwrap_or_default();
+    let shown: String = crate::sanitize::control(without_query)
+        .chars()
+        .take(200)
+        .collect();
+    shown
 }
 
 /// An error with its sources (reqwest's own message alone says only "error sending request").

@@ -66,6 +66,9 @@ pub async fn connect(domain: &Domain, args: &TenantArgs, config_dir: &Path) -> R
     match domain {
         Domain::Remote(input) => {
             let url = TenantUrl::parse(input)?;
+            // Before any request: a config must not redirect CI's credentials to another host.
+            let env_domain = std::env::var(crate::cli::env::AUTH0_DOMAIN).ok();
+            super::domain::check_override(env_domain.as_deref(), &url, args.allow_domain_override)?;
             let credentials = Credentials::from_env(url.authority())?;
             let client = Client::connect(url, credentials, &options).await?;
             Ok(Connection {

@@ -156,13 +156,26 @@ impl Client {
     }
 }
 
+/// The largest `--ca-cert` file read (1 MiB).
+const MAX_CA_CERT: u64 = 1024 * 1024;
+
 /// Reads a PEM bundle for `--ca-cert`.
 fn load_ca(path: &Path) -> Result<Vec<reqwest::Certificate>> {
     let fail = |reason: String| Error::CaCert {
         path: path.to_path_buf(),
         reason,
     };
-    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    // Bounded: a CA bundle is a few KiB; `/dev/zero` or a huge file must not be read whole.
+    let mut pem = Vec::new();
+    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_CA_CERT + 1), &mut pem)
+        .map_err(|e| fail(e.to_string()))?;
+    if pem.len() as u64 > MAX_CA_CERT {
+        return Err(fail(format!(
+            "it is larger than {} KiB; a CA certificate file is a few KiB",
+            MAX_CA_CERT / 1024
+        )));
+    }
     let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| fail(e.to_string()))?;
     if certs.is_empty() {
         return Err(fail("no `BEGIN CERTIFICATE` block found".into()));
@@ -184,5 +197,17 @@ mod tests {
         std::fs::write(&empty, "not a certificate\n").unwrap();
         let err = load_ca(&empty).unwrap_err().to_string();
         assert!(err.contains("no `BEGIN CERTIFICATE`"), "{err}");
+    }
+
+    #[test]
+    fn ca_cert_files_over_1_mib_are_refused_without_reading_them_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.pem");
+        let block = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        std::fs::write(&big, block.repeat(1024 * 1024 / block.len() + 1)).unwrap();
+        for path in [big.as_path(), Path::new("/dev/zero")] {
+            let err = load_ca(path).unwrap_err().to_string();
+            assert!(err.contains("larger than 1024 KiB"), "{err}");
+        }
     }
 }

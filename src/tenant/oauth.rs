@@ -99,7 +99,10 @@ pub(crate) async fn exchange(
             Some(OAuthErrorBody {
                 error: Some(e),
                 error_description,
-            }) => (e, error_description.unwrap_or_default()),
+            }) => (
+                reply.redact(&e),
+                reply.redact(&error_description.unwrap_or_default()),
+            ),
             _ => ("unexpected_response".to_string(), reply.text_excerpt()),
         };
         let status = reply.status.as_u16();

@@ -28,6 +28,10 @@ pub const PER_PAGE: usize = 100;
 /// Client fields m2mctl reads (never `client_secret`).
 pub use crate::auth0::CLIENT_FIELDS;
 
+/// The largest `total` a list may report: 1000 pages. Above it the answer is not a tenant's
+/// (Auth0 caps clients, grants and APIs far lower) and reading it would never end.
+pub const MAX_TOTAL: u64 = 100_000;
+
 /// Number of pages for `total` objects (at least one request, even for an empty list).
 pub fn page_count(total: usize) -> usize {
     total.div_ceil(PER_PAGE).max(1)
@@ -208,6 +212,16 @@ impl Client {
                 status: 200,
                 reason: "the list has no `total` (include_totals was ignored)".into(),
             })?;
+        if total > MAX_TOTAL {
+            return Err(Error::Unexpected {
+                method: "GET",
+                path: c.path,
+                status: 200,
+                reason: format!(
+                    "the list reports {total} objects, more than the {MAX_TOTAL} m2mctl reads"
+                ),
+            });
+        }
         let items = body
             .remove(c.key)
             .unwrap_or(serde_json::Value::Array(Vec::new()));

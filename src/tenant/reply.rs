@@ -2,13 +2,16 @@
 //!
 //! Owns [`Reply`]: decoding a success body into a typed value and turning Auth0's
 //! `{statusCode, error, message, errorCode}` into [`Error::Api`] with a help line. Never quotes
-//! a success body in an error (a created client's response holds its secret). Must not send.
+//! a success body in an error (a created client's response holds its secret), and every text
+//! the server supplies (`message`, an HTML excerpt) is redacted of the secrets the request
+//! carried and of anything shaped like a token, with control characters escaped. Must not send.
 
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::error::{Error, Result, api_help};
+use super::secret::Secret;
 
 /// A final response: any status that is not retried.
 pub(crate) struct Reply {
@@ -16,6 +19,8 @@ pub(crate) struct Reply {
     pub body: Vec<u8>,
     pub(crate) method: &'static str,
     pub(crate) template: &'static str,
+    /// What the request carried that must never be shown (token, client secret).
+    pub(crate) secrets: Vec<Secret>,
 }
 
 /// Auth0's Management API error body.
@@ -63,7 +68,11 @@ impl Reply {
             Some(b) => (b.message.or(b.error), b.error_code),
             None => (None, None),
         };
-        let message = message.unwrap_or_else(|| self.text_excerpt());
+        let message = match message {
+            Some(m) => self.redact(&m),
+            None => self.text_excerpt(),
+        };
+        let error_code = error_code.map(|c| self.redact(&c));
         Error::Api {
             method: self.method,
             path: self.template,
@@ -74,7 +83,13 @@ impl Reply {
         }
     }
 
-    /// The first line of a non-JSON error body, shortened (for proxies answering HTML).
+    /// Server-supplied `text` as it may be shown: redacted, control characters escaped.
+    pub fn redact(&self, text: &str) -> String {
+        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
+        crate::sanitize::redact(text, &secrets)
+    }
+
+    /// The first line of a non-JSON error body, shortened (for proxies answering HTML), redacted.
     pub fn text_excerpt(&self) -> String {
         let text = String::from_utf8_lossy(&self.body);
         let line: String = text
@@ -90,7 +105,7 @@ impl Reply {
                 .unwrap_or("no message")
                 .to_string()
         } else {
-            line
+            self.redact(&line)
         }
     }
 }

@@ -13,6 +13,7 @@ mod endpoints;
 mod export;
 mod export_roundtrip;
 mod export_seed;
+mod hostile;
 mod logs;
 mod outputs;
 mod own_token;

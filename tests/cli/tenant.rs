@@ -333,6 +333,7 @@ async fn local_tenant_starts_persists_and_closes() {
     let args = TenantArgs {
         ca_cert: None,
         max_rps: None,
+        allow_domain_override: false,
         no_cache: true,
     };
     let conn = tenant::connect(&Domain::Local, &args, dir.path())
