@@ -212,6 +212,15 @@ pub struct ApplyArgs {
     /// Allow a plan that deletes more than `max_deletes` objects.
     #[arg(long)]
     pub allow_mass_delete: bool,
+    /// How long to wait for another apply of the project to finish (`0`: refuse at once).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = crate::apply::lease::parse_duration)]
+    pub lock_timeout: std::time::Duration,
+    /// How long a lease lives unless its run renews it (a crashed run's lease expires after it).
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = crate::apply::lease::parse_duration)]
+    pub lock_ttl: std::time::Duration,
+    /// Do not take the apply lease (only when no other apply of this project can overlap).
+    #[arg(long)]
+    pub no_lock: bool,
     /// The policy.
     #[command(flatten)]
     pub policy: PolicyArgs,

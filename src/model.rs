@@ -273,6 +273,16 @@ impl RemoteClient {
     }
 }
 
+/// Identifier prefix of the apply lease (`urn:m2mctl:lease:<project>`, see `apply::lease`): a
+/// resource server m2mctl creates while an apply runs. Never the user's API: reads hide it, a
+/// config may not declare it.
+pub const LEASE_PREFIX: &str = "urn:m2mctl:lease:";
+
+/// True for the identifier of an apply lease.
+pub fn is_lease(identifier: &str) -> bool {
+    identifier.starts_with(LEASE_PREFIX)
+}
+
 /// The only `app_type` m2mctl creates, manages and matches by marker.
 pub const OWNABLE_APP_TYPE: &str = crate::auth0::APP_TYPE_M2M;
 

@@ -8,7 +8,7 @@
 use miette::Diagnostic;
 use thiserror::Error;
 
-use crate::plan;
+use crate::{plan, tenant};
 
 /// Why apply stopped.
 #[derive(Debug, Error, Diagnostic)]
@@ -131,6 +131,94 @@ pub enum Error {
         /// What this run targets.
         current: String,
     },
+
+    /// Another run holds the apply lease and did not release it in time; nothing was written.
+    #[error(
+        "another apply of this project is running (lease held by {holder}, expires in {expires_in} s); gave up after waiting {waited} s; nothing was written"
+    )]
+    #[diagnostic(
+        code(m2mctl::apply::lease_held),
+        help(
+            "wait for that run to finish and apply again, or wait longer with `--lock-timeout 10m`; a crashed run's lease expires on its own (`--lock-ttl`, default 2 minutes)"
+        )
+    )]
+    LeaseHeld {
+        /// `user@host pid N` of the holder (escaped).
+        holder: String,
+        /// Seconds until the holder's lease expires unless renewed.
+        expires_in: u64,
+        /// Seconds this run waited.
+        waited: u64,
+    },
+
+    /// The token may not create or delete the lease; nothing was written.
+    #[error("cannot take the apply lease: {reason}; nothing was written")]
+    #[diagnostic(
+        code(m2mctl::apply::lease_forbidden),
+        help(
+            "grant `create:resource_servers`, `update:resource_servers` and `delete:resource_servers` to the client m2mctl runs as (used only for the lease `urn:m2mctl:lease:<project>`), or pass `--no-lock` if no other apply of this project can run at the same time"
+        )
+    )]
+    LeaseForbidden {
+        /// What the tenant answered, or which scopes are missing.
+        reason: String,
+    },
+
+    /// A resource server with the lease identifier exists but is not an m2mctl lease.
+    #[error("the API `{identifier}` exists but is not an m2mctl apply lease; nothing was written")]
+    #[diagnostic(
+        code(m2mctl::apply::lease_foreign),
+        help(
+            "identifiers starting with `urn:m2mctl:lease:` are reserved for m2mctl's lock; delete or rename that API, then apply again"
+        )
+    )]
+    LeaseForeign {
+        /// The lease identifier.
+        identifier: String,
+    },
+
+    /// Taking or checking the lease failed on the way to the tenant.
+    #[error("cannot take the apply lease: {0}")]
+    #[diagnostic(
+        code(m2mctl::apply::lease),
+        help("nothing of the plan was written; apply again when the tenant answers")
+    )]
+    Lease(Box<tenant::Error>),
+
+    /// Under the lease, the tenant no longer gives the plan that was shown and approved.
+    #[error(
+        "the tenant changed while this apply waited for the lease: the plan shown is not the plan now; nothing was written"
+    )]
+    #[diagnostic(
+        code(m2mctl::apply::tenant_moved),
+        help(
+            "another run changed the tenant after this plan was made; run `m2mctl apply` again to see and approve the new plan"
+        )
+    )]
+    TenantMoved,
+
+    /// After the apply, one ownership marker is carried by more than one client.
+    #[error("duplicate applications: {list}")]
+    #[diagnostic(
+        code(m2mctl::apply::duplicate_markers),
+        help(
+            "each marker must be on one client only; keep the one that holds the application's grants and delete the others (Dashboard, or `DELETE /api/v2/clients/{{id}}`), then run `m2mctl plan`"
+        )
+    )]
+    DuplicateMarkers {
+        /// `marker` on `id`, `id`; … (one entry per duplicated marker).
+        list: String,
+    },
+
+    /// A renewal found the lease taken over by another run while this one was writing.
+    #[error("the apply lease was taken over by another run while this one was writing")]
+    #[diagnostic(
+        code(m2mctl::apply::lease_lost),
+        help(
+            "this run was slower than `--lock-ttl` to renew its lease; run `m2mctl plan` to check the tenant, and raise `--lock-ttl` for runs this slow"
+        )
+    )]
+    LeaseLost,
 
     /// Some changes failed; the others stay applied.
     #[error("apply incomplete: {failed} of {total} changes failed{skipped}", skipped = if *skipped > 0 { format!(", {skipped} skipped") } else { String::new() })]

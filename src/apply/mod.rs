@@ -6,16 +6,20 @@
 //! responses ([`recover`]); a grant for an application created in the same run gets that
 //! application's new id; a change whose prerequisite failed is skipped, everything else still
 //! runs, and what succeeded stays applied, so a re-run (a new plan) finishes the rest.
-//! Pre-flight ([`preflight`]) and saved-plan checks ([`saved`]) run before any write.
+//! Pre-flight ([`preflight`]) and saved-plan checks ([`saved`]) run before any write; the lease
+//! ([`lease`]) keeps two applies of one project from writing at once, and [`verify`] checks
+//! after each apply that no application was duplicated.
 //! Must not diff (the plan decides what to write), prompt, or print to stdout.
 
 mod error;
+pub mod lease;
 pub mod order;
 pub mod preflight;
 pub mod progress;
 pub mod recover;
 mod report;
 pub mod saved;
+pub mod verify;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;

@@ -1,36 +1,31 @@
-//! `m2mctl apply`: plan (or load a saved plan), show it, get approval, execute it, report.
+//! `m2mctl apply`: plan (or load a saved plan), show it, get approval, take the lease, re-check
+//! under it, execute, check for duplicates, release, report.
 //!
-//! Owns the apply command's contract: the plan as text on stdout; the prompt, progress, failures
-//! and the closing summary on stderr; nothing written to the tenant before pre-flight passed and
-//! the plan was approved (`yes` on a terminal, `--auto-approve`, or a saved plan, which was
-//! reviewed when it was made, as with Terraform); exit 0 when every change succeeded, 1 otherwise.
+//! Owns the apply command's contract: the plan as text on stdout; the prompt, progress, lease
+//! waits, failures and the closing summary on stderr; nothing written to the tenant before
+//! pre-flight passed and the plan was approved (`yes` on a terminal, `--auto-approve`, or a saved
+//! plan, which was reviewed when it was made, as with Terraform); the plan's writes only under
+//! the project's lease (`apply::lease`, unless `--no-lock`), after the tenant was read again
+//! under it; exit 0 when every change succeeded and no application is duplicated, 1 otherwise.
 //! Must not diff, format plans or talk HTTP itself.
 
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::Path;
 
 use crate::Exit;
+use crate::apply::lease::{self, Lease};
 use crate::apply::saved::{self, Target};
-use crate::apply::{self, Error, Mode, Progress, preflight};
+use crate::apply::{self, Error, Mode, Progress, preflight, verify};
 use crate::cli::{ApplyArgs, env};
 use crate::commands::pipeline::{self, Planned, Switches};
 use crate::commands::policy_check;
-use crate::plan::{Plan, SavedPlan};
+use crate::plan::{self, Plan, SavedPlan};
 use crate::render;
 use crate::tenant::{Client, Connection};
 use crate::ui::Context;
 
 /// The confirmation question, as Terraform asks it.
 const PROMPT: &str = "Do you want to apply these changes? Only 'yes' will be accepted: ";
-
-/// How the plan gets approved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Approval {
-    /// Ask on the terminal unless `--auto-approve`.
-    Ask { auto_approve: bool },
-    /// A saved plan: approved when it was reviewed and saved.
-    Saved,
-}
 
 /// Runs `m2mctl apply`.
 pub async fn run(args: ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
@@ -40,7 +35,9 @@ pub async fn run(args: ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
     }
 }
 
-/// `apply [-f FILE]`: the shared pipeline makes a fresh plan.
+/// `apply [-f FILE]`: the shared pipeline makes a fresh plan; after approval the lease is taken
+/// and the tenant read again, so that what runs is planned from the tenant as it is under the
+/// lease (another run may have applied the same config meanwhile).
 async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
     let switches = Switches {
         prune: args.prune,
@@ -59,6 +56,7 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
         connection,
         plan,
         loaded,
+        options,
         ..
     } = planned;
     let allow = args.allow_policy_violations;
@@ -66,15 +64,42 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
         let shown = show(&plan, ctx).map(|()| Exit::Failure);
         return close(connection, shown.and(Err(refused.into()))).await;
     }
-    let approval = Approval::Ask {
-        auto_approve: args.auto_approve,
-    };
-    let allow = args.allow_mass_delete;
-    let result = approve_and_execute(&plan, connection.client(), allow, approval, ctx).await;
+    let client = connection.client();
+    let result = async {
+        show(&plan, ctx)?;
+        if plan.is_empty() {
+            return Ok(Exit::Success);
+        }
+        before_writes(&plan, client, args.allow_mass_delete, args.no_lock)?;
+        if !args.auto_approve {
+            confirm(ctx).await?;
+        }
+        let lease = take_lease(client, &plan.project, args, ctx).await?;
+        let run = async {
+            if lease.is_none() {
+                return execute(&plan, client, ctx).await;
+            }
+            // Another run may have written while this one planned or waited: plan again.
+            let fresh = pipeline::read(client).await.map_err(miette::Report::new)?;
+            let now = plan::diff(&loaded.desired, &fresh, &options).map_err(Error::from)?;
+            if now.changes == plan.changes {
+                return execute(&plan, client, ctx).await;
+            }
+            if now.is_empty() {
+                eprintln!("No changes left: another apply made them while this one waited.");
+                return Ok(Exit::Success);
+            }
+            Err(Error::TenantMoved.into())
+        }
+        .await;
+        release(lease, run).await
+    }
+    .await;
     close(connection, result).await
 }
 
-/// `apply PLAN`: load, check target and freshness, execute.
+/// `apply PLAN`: load, check target, freshness and creates (once before the lease, so that a
+/// refusal writes nothing, and again under it), execute.
 async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
     let shown = path.display().to_string();
     let saved = read_saved(path, &shown)?;
@@ -101,26 +126,36 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
             Ok(c) => c,
             Err(err) => return err.report(ctx),
         };
-    let result = async {
-        let fresh = pipeline::read(connection.client())
-            .await
-            .map_err(miette::Report::new)?;
+    let client = connection.client();
+    let plan = &saved.plan;
+    let check = || async {
+        let fresh = pipeline::read(client).await.map_err(miette::Report::new)?;
         saved::check_fresh(&saved, &fresh, &shown)?;
-        saved::check_creates(&saved.plan, &fresh, &shown)?;
+        saved::check_creates(plan, &fresh, &shown)?;
+        Ok::<_, miette::Report>(())
+    };
+    let result = async {
+        check().await?;
         let allow = args.allow_policy_violations;
-        if let Err(refused) = policy_check::gate(&saved.plan, None, allow, ctx) {
-            show(&saved.plan, ctx)?;
+        if let Err(refused) = policy_check::gate(plan, None, allow, ctx) {
+            show(plan, ctx)?;
             return Err(refused.into());
         }
+        show(plan, ctx)?;
+        if plan.is_empty() {
+            return Ok(Exit::Success);
+        }
         let allow = args.allow_mass_delete || saved.options.allow_mass_delete;
-        approve_and_execute(
-            &saved.plan,
-            connection.client(),
-            allow,
-            Approval::Saved,
-            ctx,
-        )
-        .await
+        before_writes(plan, client, allow, args.no_lock)?;
+        let lease = take_lease(client, &plan.project, args, ctx).await?;
+        let run = async {
+            if lease.is_some() {
+                check().await?;
+            }
+            execute(plan, client, ctx).await
+        }
+        .await;
+        release(lease, run).await
     }
     .await;
     close(connection, result).await
@@ -135,28 +170,78 @@ fn read_saved(path: &Path, shown: &str) -> Result<SavedPlan, Error> {
     Ok(SavedPlan::from_json(&text)?)
 }
 
-/// Shows the plan, runs pre-flight, gets approval, executes and reports.
-async fn approve_and_execute(
+/// Pre-flight, and the scopes of the lease: everything that must hold before approval and writes.
+fn before_writes(
     plan: &Plan,
     client: &Client,
     allow_mass_delete: bool,
-    approval: Approval,
-    ctx: &Context,
-) -> miette::Result<Exit> {
-    show(plan, ctx)?;
-    if plan.is_empty() {
-        return Ok(Exit::Success);
-    }
+    no_lock: bool,
+) -> Result<(), Error> {
     let who = preflight::Identity {
         scopes: client.scopes(),
         self_client_id: client.self_client_id(),
     };
     preflight::check(plan, allow_mass_delete, who)?;
-    if let Approval::Ask { auto_approve } = approval
-        && !auto_approve
-    {
-        confirm(ctx).await?;
+    let scopes = client.scopes();
+    let missing: Vec<String> = lease::SCOPES
+        .iter()
+        .filter(|s| !scopes.is_empty() && !scopes.contains(**s))
+        .map(|s| format!("`{s}`"))
+        .collect();
+    if no_lock || missing.is_empty() {
+        return Ok(());
     }
+    Err(Error::LeaseForbidden {
+        reason: format!("the Management API token lacks {}", missing.join(", ")),
+    })
+}
+
+/// Takes the project's lease (`None` with `--no-lock`), telling the user whom it waits for.
+async fn take_lease(
+    client: &Client,
+    project: &str,
+    args: &ApplyArgs,
+    ctx: &Context,
+) -> Result<Option<Lease>, Error> {
+    if args.no_lock {
+        tracing::warn!(
+            "--no-lock: not taking the apply lease; an overlapping apply may duplicate applications"
+        );
+        return Ok(None);
+    }
+    let settings = lease::Settings {
+        timeout: args.lock_timeout,
+        ttl: args.lock_ttl,
+    };
+    let quiet = ctx.quiet;
+    let lease = lease::acquire(client, project, settings, |held, left| {
+        if !quiet {
+            eprintln!(
+                "Waiting for another apply of project `{project}` to finish: the lease is held by {} (giving up in {} s)",
+                held.shown_holder(),
+                left.as_secs()
+            );
+        }
+    })
+    .await?;
+    Ok(Some(lease))
+}
+
+/// Releases the lease after `result`; a lease lost while writing turns success into an error.
+async fn release(lease: Option<Lease>, result: miette::Result<Exit>) -> miette::Result<Exit> {
+    let Some(lease) = lease else {
+        return result;
+    };
+    let lost = lease.lost();
+    lease.release().await;
+    match result {
+        Ok(_) if lost => Err(Error::LeaseLost.into()),
+        other => other,
+    }
+}
+
+/// Executes an approved plan, reports, and checks that no application was duplicated.
+async fn execute(plan: &Plan, client: &Client, ctx: &Context) -> miette::Result<Exit> {
     let mode = Mode::choose(plan.changes.len(), ctx.stderr_tty, ctx.quiet);
     let progress = Progress::new(plan.changes.len(), mode);
     let report = apply::execute(plan, client, &progress).await;
@@ -167,6 +252,13 @@ async fn approve_and_execute(
         throttled = m.throttled,
         "apply finished"
     );
+    let duplicates = match client.list_clients().await {
+        Ok(clients) => verify::unique_markers(&plan.project, &clients),
+        Err(err) => {
+            tracing::warn!("could not check the tenant for duplicate applications: {err}");
+            Ok(())
+        }
+    };
     if let Err(err) = report.result() {
         eprintln!();
         eprintln!("Done before the failure stays applied:");
@@ -178,11 +270,15 @@ async fn approve_and_execute(
             eprintln!("  {}", crate::sanitize::control(&e.line()));
         }
         eprintln!("{}", report.summary());
+        if let Err(dup) = duplicates {
+            eprintln!("{:?}", miette::Report::new(dup));
+        }
         return Err(err.into());
     }
     if !ctx.quiet {
         eprintln!("{}", report.summary());
     }
+    duplicates?;
     Ok(Exit::Success)
 }
 

@@ -35,6 +35,11 @@ pub(super) fn diff_apis(
     out: &mut Builder,
 ) -> Result<(), Error> {
     for api in &desired.apis {
+        if crate::model::is_lease(&api.identifier) {
+            return Err(Error::ReservedIdentifier {
+                identifier: api.identifier.clone(),
+            });
+        }
         let found = remote.apis.iter().find(|r| r.identifier == api.identifier);
         if api.external {
             if found.is_none() && !is_granted(desired, &api.identifier) {

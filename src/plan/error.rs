@@ -142,6 +142,16 @@ pub enum Error {
     )]
     SystemApiDeclared { identifier: String },
 
+    /// A declared API whose identifier is reserved for m2mctl's apply lease.
+    #[error("API `{identifier}`: identifiers starting with `urn:m2mctl:lease:` are reserved")]
+    #[diagnostic(
+        code(m2mctl::plan::reserved_identifier),
+        help(
+            "m2mctl uses `urn:m2mctl:lease:<project>` as the lock of a running apply; give this API another identifier"
+        )
+    )]
+    ReservedIdentifier { identifier: String },
+
     /// The plan would lock m2mctl out of the tenant.
     #[error("the plan would {what} `{client_id}`, the client m2mctl authenticates as")]
     #[diagnostic(

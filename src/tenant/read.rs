@@ -9,7 +9,9 @@
 //! before a page moves later objects across page boundaries). Each collection is therefore
 //! checked: every page must report the same `total`, and the ids read must be unique and exactly
 //! `total` many. If not, the collection is read once more; a second inconsistent read is an
-//! [`Error::UnstableRead`] rather than a plan built on a torn view. Must not interpret the objects.
+//! [`Error::UnstableRead`] rather than a plan built on a torn view. The one exception to "must not
+//! interpret the objects": [`Client::read_state`] drops the apply lease (`urn:m2mctl:lease:*`,
+//! m2mctl's lock) from the APIs, so that nothing downstream (plan, export) ever sees it.
 
 use std::collections::HashSet;
 
@@ -20,7 +22,7 @@ use serde::de::DeserializeOwned;
 use super::Client;
 use super::error::{Error, Result};
 use super::http::{Request, redact_serde};
-use crate::model::{RemoteApi, RemoteClient, RemoteGrant, RemoteState};
+use crate::model::{RemoteApi, RemoteClient, RemoteGrant, RemoteState, is_lease};
 
 /// Page size of every list call (Auth0's maximum).
 pub const PER_PAGE: usize = 100;
@@ -134,6 +136,11 @@ impl Client {
             self.read_all::<RemoteGrant>(&GRANTS, &[]),
             self.read_all::<RemoteApi>(&APIS, &[]),
         )?;
+        // An apply lease is m2mctl's lock, not the user's API: never planned, pruned or exported.
+        let apis = apis
+            .into_iter()
+            .filter(|a| !is_lease(&a.identifier))
+            .collect();
         Ok(RemoteState {
             clients,
             grants,

@@ -176,6 +176,16 @@ impl Client {
             .await
     }
 
+    /// `DELETE /resource-servers/{id}` (used for the apply lease only: m2mctl never deletes APIs).
+    /// A missing one counts as deleted.
+    pub async fn delete_api(&self, id: &str) -> Result<()> {
+        self.delete(
+            "/api/v2/resource-servers/{id}",
+            format!("/api/v2/resource-servers/{}", encode(id)),
+        )
+        .await
+    }
+
     /// `GET /resource-servers/{identifier}`; `None` when no API has it.
     pub async fn get_api(&self, id_or_identifier: &str) -> Result<Option<RemoteApi>> {
         let path = format!("/api/v2/resource-servers/{}", encode(id_or_identifier));

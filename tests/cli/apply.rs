@@ -62,8 +62,8 @@ async fn quickstart_plan_apply_plan_is_empty() {
         run.stderr
     );
     assert_no_secret(&t, &run).await;
-    // exactly one write per change: 2 APIs, 3 clients, 4 grants
-    let w = writes(&t).await;
+    // exactly one write per change: 2 APIs, 3 clients, 4 grants (and the lease's create, delete)
+    let w = plan_writes(&t).await;
     let count = |k: &str| w.iter().find(|(key, _)| key == k).map_or(0, |(_, n)| *n);
     assert_eq!(count("POST /api/v2/resource-servers 201"), 2, "{w:?}");
     assert_eq!(count("POST /api/v2/clients 201"), 3, "{w:?}");
@@ -128,7 +128,7 @@ async fn renaming_an_app_is_an_update_and_removal_deletes_only_with_prune() {
         run.stdout
     );
     assert_eq!(
-        writes(&t).await,
+        plan_writes(&t).await,
         vec![("PATCH /api/v2/clients/{id} 200".to_string(), 1)]
     );
     assert_eq!(marked(&clients(&t).await, "p"), before, "same client ids");
@@ -279,12 +279,6 @@ async fn missing_scopes_are_refused_before_any_write() {
     write_config(&t, &config("p", &apps(2)));
     assert_eq!(apply(&t, &[]).await.code, 0);
     // an M2M client authorized for everything apply needs here except `delete:clients`
-    let limited = seed_client(
-        &t,
-        json!({"name": "ci-deployer", "app_type": "non_interactive",
-        "grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_post"}),
-    )
-    .await;
     let scopes = [
         "read:clients",
         "read:client_grants",
@@ -295,20 +289,7 @@ async fn missing_scopes_are_refused_before_any_write() {
         "update:client_grants",
         "delete:client_grants",
     ];
-    let (status, text) = call(
-        &t,
-        "POST",
-        "/api/v2/client-grants",
-        Some(json!({"client_id": limited, "audience": t.management_audience(), "scope": scopes})),
-    )
-    .await;
-    assert_eq!(status, 201, "{text}");
-    let secret = clients(&t)
-        .await
-        .into_iter()
-        .find(|c| c["client_id"] == limited.as_str())
-        .and_then(|c| c["client_secret"].as_str().map(str::to_string))
-        .expect("secret");
+    let (limited, secret) = limited_client(&t, "ci-deployer", &scopes).await;
 
     write_config(&t, &config("p", &apps(1)));
     t.reset_stats().await;

@@ -89,6 +89,27 @@ pub async fn seed_client(t: &Tenant, body: Value) -> String {
     v["client_id"].as_str().expect("id").to_string()
 }
 
+/// An M2M client holding these Management API scopes: `(client_id, client_secret)`.
+pub async fn limited_client(t: &Tenant, name: &str, scopes: &[&str]) -> (String, String) {
+    let id = seed_client(
+        t,
+        serde_json::json!({"name": name, "app_type": "non_interactive",
+        "grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_post"}),
+    )
+    .await;
+    let body =
+        serde_json::json!({"client_id": id, "audience": t.management_audience(), "scope": scopes});
+    let (status, text) = call(t, "POST", "/api/v2/client-grants", Some(body)).await;
+    assert_eq!(status, 201, "{text}");
+    let secret = clients(t)
+        .await
+        .into_iter()
+        .find(|c| c["client_id"] == id.as_str())
+        .and_then(|c| c["client_secret"].as_str().map(str::to_string))
+        .expect("secret");
+    (id, secret)
+}
+
 /// `GET /api/v2/clients/{id}` as raw bytes (for byte-for-byte comparisons).
 pub async fn raw_client(t: &Tenant, id: &str) -> String {
     let (status, text) = call(t, "GET", &format!("/api/v2/clients/{id}"), None).await;
@@ -141,6 +162,24 @@ pub async fn writes(t: &Tenant) -> Vec<(String, u64)> {
         })
         .map(|(k, v)| (k, v.as_u64().unwrap_or(0)))
         .collect()
+}
+
+/// The writes of one apply that took the lease, without the lease's own create and delete
+/// (m2mctl never deletes APIs: the one `DELETE /resource-servers` is the lease's release).
+pub async fn plan_writes(t: &Tenant) -> Vec<(String, u64)> {
+    let mut w = writes(t).await;
+    for lease in [
+        "POST /api/v2/resource-servers 201",
+        "DELETE /api/v2/resource-servers/{id} 204",
+    ] {
+        let at = w.iter().position(|(k, _)| k == lease);
+        let at = at.unwrap_or_else(|| panic!("no lease write `{lease}` in {w:?}"));
+        w[at].1 -= 1;
+        if w[at].1 == 0 {
+            w.remove(at);
+        }
+    }
+    w
 }
 
 /// Fails when any client secret of the tenant (or the bootstrap secret) appears in `run`.

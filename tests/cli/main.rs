@@ -3,6 +3,8 @@
 mod apply;
 mod apply_faults;
 mod apply_kit;
+mod apply_lease;
+mod apply_overlap;
 mod apply_safety;
 mod config;
 mod config_invalid;
