@@ -68,6 +68,8 @@ pub enum ColorChoice {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a starter m2mctl.yaml; with --create-deployer, create the M2M application m2mctl runs as.
+    Init(InitArgs),
     /// Parse and check a config offline; exit 1 with every diagnostic.
     Validate(ValidateArgs),
     /// Read the tenant and show what apply would change.
@@ -86,6 +88,8 @@ pub enum Command {
     Schema,
     /// Print the Management API scopes an endpoint needs, e.g. `scopes "GET /api/v2/clients"`.
     Scopes(ScopesArgs),
+    /// Call the Management API (or a declared API) with a managed application's token, like `gh api`.
+    Api(ApiArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -355,6 +359,48 @@ pub struct EmulatorArgs {
     pub seed: u64,
 }
 
+/// How `init --create-deployer` hands over the deployer's credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeployerFormat {
+    /// `export AUTH0_DOMAIN=… AUTH0_CLIENT_ID=… AUTH0_CLIENT_SECRET=…` lines for `eval`.
+    Env,
+    /// `{"client_id", "client_secret", "domain"}`.
+    Json,
+}
+
+/// `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The config file to write.
+    #[arg(short = 'f', long = "file", default_value = "m2mctl.yaml")]
+    pub file: PathBuf,
+    /// Overwrite an existing config file.
+    #[arg(long)]
+    pub force: bool,
+    /// Instead of the file: create (or fix) the M2M application m2mctl runs as, using a one-off
+    /// Management API token in AUTH0_ACCESS_TOKEN, and print its credentials.
+    #[arg(long)]
+    pub create_deployer: bool,
+    /// Name of the deployer application.
+    #[arg(long, value_name = "NAME", default_value = "m2mctl deployer")]
+    pub name: String,
+    /// Also grant `read:client_keys`, so `token` and `credentials` can read managed secrets.
+    #[arg(long, conflicts_with = "read_only")]
+    pub with_tokens: bool,
+    /// Only the `read:` scopes (`plan` but not `apply`, e.g. for pull-request CI jobs).
+    #[arg(long)]
+    pub read_only: bool,
+    /// How to print the deployer's credentials.
+    #[arg(long, value_enum, default_value_t = DeployerFormat::Env)]
+    pub format: DeployerFormat,
+    /// Tenant domain of the deployer.
+    #[arg(long, env = env::AUTH0_DOMAIN, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// The tenant connection.
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+}
+
 /// `scopes` output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScopesFormat {
@@ -376,6 +422,37 @@ pub struct ScopesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ScopesFormat::Text)]
     pub format: ScopesFormat,
+}
+
+/// `api`.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// `[METHOD] PATH`: `/api/v2/clients`, `PATCH clients/ID`, or with `--api` a full URL.
+    /// METHOD defaults to GET (POST with `-d`).
+    #[arg(value_name = "METHOD_AND_PATH", num_args = 1..=2, required = true)]
+    pub request: Vec<String>,
+    /// Call as this managed application (key or name) with its cached token; without it, m2mctl's
+    /// own Management API credentials.
+    #[arg(long = "as", value_name = "APP")]
+    pub as_app: Option<String>,
+    /// The API the token is for: `management` (default) or a declared API's identifier.
+    #[arg(long, value_name = "IDENTIFIER")]
+    pub api: Option<String>,
+    /// JSON request body, or `@FILE` (`@-` for stdin).
+    #[arg(short = 'd', long = "data", value_name = "JSON|@FILE")]
+    pub data: Option<String>,
+    /// Follow Auth0's pages (page/per_page, or from/take) and print one array.
+    #[arg(long)]
+    pub paginate: bool,
+    /// Show the status line and rate-limit headers (on stderr with `--paginate`).
+    #[arg(short = 'i', long = "include")]
+    pub include: bool,
+    /// The config.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The tenant connection.
+    #[command(flatten)]
+    pub tenant: TenantArgs,
 }
 
 /// `completions`.

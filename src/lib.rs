@@ -15,6 +15,7 @@
 //! - [`render`]    text / markdown / json renderers of a Plan; no diff logic here
 //! - [`sanitize`]  untrusted text made safe: control characters, markdown/HTML, secrets redacted
 //! - [`apply`]     executes a Plan: ordering, bounded concurrency, idempotent recovery, progress
+//! - [`passthrough`] `m2mctl api`: request parsing, Auth0 pagination, 403 explanations (pure)
 //! - [`token`]     client-credentials exchange, cache, claim checks, output formats
 //! - [`export`]    tenant -> config YAML for adoption
 //! - [`fs`]        the one place files are written: atomic replace, modes, no renaming over non-files
@@ -30,6 +31,7 @@ pub mod endpoints;
 pub mod export;
 pub mod fs;
 pub mod model;
+pub mod passthrough;
 pub mod plan;
 pub mod policy;
 pub mod render;

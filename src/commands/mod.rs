@@ -7,11 +7,14 @@ use crate::Exit;
 use crate::cli::Command;
 use crate::ui::Context;
 
+mod api;
 mod apply;
 mod completions;
 mod credentials;
 mod emulator;
 mod export;
+mod init;
+mod init_deployer;
 pub mod pipeline;
 mod plan;
 mod policy_check;
@@ -23,6 +26,7 @@ mod validate;
 /// Runs one subcommand.
 pub async fn dispatch(command: Command, ctx: &Context) -> miette::Result<Exit> {
     match command {
+        Command::Init(args) => init::run(args, ctx).await,
         Command::Validate(args) => validate::run(args, ctx).await,
         Command::Plan(args) => plan::run(args, ctx).await,
         Command::Apply(args) => apply::run(args, ctx).await,
@@ -32,6 +36,7 @@ pub async fn dispatch(command: Command, ctx: &Context) -> miette::Result<Exit> {
         Command::Emulator(args) => emulator::run(args, ctx).await,
         Command::Schema => schema::run(ctx).await,
         Command::Scopes(args) => scopes::run(&args),
+        Command::Api(args) => api::run(args, ctx).await,
         Command::Completions(args) => completions::run(args),
     }
 }

@@ -74,28 +74,27 @@ pub async fn run(args: TokenArgs, ctx: &Context) -> miette::Result<Exit> {
     .await
 }
 
-async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> miette::Result<Exit> {
+/// Tokens for the (application, API) pairs `apps` and `api` select, from the cache when
+/// `reuse` allows and `no_cache` is off (the cache is saved when it changed).
+pub(super) async fn issue(
+    opened: &Opened,
+    apps: &[String],
+    api: Option<&str>,
+    reuse: Reuse,
+    no_cache: bool,
+    config: &ConfigArgs,
+) -> Result<Vec<crate::token::Issued>, TokenError> {
     let client = opened.connection.client();
     let pairs = select::select_pairs(
         &opened.desired,
         &opened.remote,
-        &args.apps,
-        args.api.as_deref(),
+        apps,
+        api,
         &select::management_audience(&opened.remote, client.tenant().authority()),
     )?;
     let now = now_unix();
-    let domain = cache_domain(&opened.desired, client, &args.config);
-    // `--verify` checks what the tenant issues now, so it never serves a cached token.
-    let reuse = if args.verify {
-        Reuse::Fresh
-    } else {
-        Reuse::Cached
-    };
-    let mut cache = if args.tenant.no_cache {
-        None
-    } else {
-        load_cache()
-    };
+    let domain = cache_domain(&opened.desired, client, config);
+    let mut cache = if no_cache { None } else { load_cache() };
     let fetch = TenantFetch { client };
     let issued = exchange::serve(&fetch, pairs, cache.as_mut(), reuse, &domain, now).await?;
     if let Some(cache) = cache.as_ref().filter(|c| c.is_dirty())
@@ -104,6 +103,27 @@ async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> mi
         let path = cache.path().display();
         tracing::warn!("cannot write the token cache `{path}`: {e}");
     }
+    Ok(issued)
+}
+
+async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> miette::Result<Exit> {
+    let client = opened.connection.client();
+    let now = now_unix();
+    // `--verify` checks what the tenant issues now, so it never serves a cached token.
+    let reuse = if args.verify {
+        Reuse::Fresh
+    } else {
+        Reuse::Cached
+    };
+    let issued = issue(
+        opened,
+        &args.apps,
+        args.api.as_deref(),
+        reuse,
+        args.tenant.no_cache,
+        &args.config,
+    )
+    .await?;
 
     let format = args.format.unwrap_or(if ctx.stdout_tty {
         TokenFormat::Table

@@ -7,6 +7,7 @@
 //! suggestions. An operation accepts any one of its scopes; the first is its canonical scope.
 //! Pure data and lookups: no I/O.
 
+pub mod deployer;
 mod table;
 #[cfg(test)]
 mod table_tests;
@@ -108,6 +109,7 @@ impl Request {
 /// `/api/v2/...` without query or trailing slash; `users` and `/users` gain the `/api/v2` prefix,
 /// and a full URL keeps only its path.
 pub fn normalise_path(path: &str) -> String {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
     let path = match path.find("://") {
         Some(i) => {
             let rest = &path[i + 3..];
@@ -115,7 +117,6 @@ pub fn normalise_path(path: &str) -> String {
         }
         None => path,
     };
-    let path = path.split(['?', '#']).next().unwrap_or_default();
     let path = path.trim_end_matches('/');
     let path = path.strip_prefix('/').unwrap_or(path);
     if path == "api/v2" || path.starts_with("api/v2/") {
@@ -227,6 +228,11 @@ mod tests {
                 "/api/v2/users/{id}",
             ),
             ("GET /api/v2/clients?page=1", "GET", "/api/v2/clients"),
+            (
+                "GET /api/v2/client-grants?audience=https://o.example.com/",
+                "GET",
+                "/api/v2/client-grants",
+            ),
             (
                 "GET https://x.eu.auth0.com/api/v2/clients",
                 "GET",

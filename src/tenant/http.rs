@@ -372,6 +372,7 @@ impl Http {
                             return Ok(Reply {
                                 status,
                                 body,
+                                headers,
                                 method,
                                 template: req.template,
                                 secrets: self.secrets(&req),

@@ -9,7 +9,8 @@
 //! `backoff` (retry maths), `governor` (rate limits), `http` (the one send helper), `reply`
 //! (decoding and Auth0 error bodies), `tls` (handshake failures are not retried), `read`
 //! (`read_state`), `write` (creates, updates, deletes, lookups), `oauth` (`/oauth/token`, secrets,
-//! JWKS), `local` (`connect`: the embedded local tenant or a remote one).
+//! JWKS), `local` (`connect`: the embedded local tenant or a remote one), `passthrough` (raw
+//! requests of `m2mctl api`).
 
 mod auth;
 mod backoff;
@@ -20,6 +21,7 @@ mod http;
 mod local;
 mod oauth;
 mod own_token;
+mod passthrough;
 mod read;
 mod reply;
 mod secret;
@@ -37,6 +39,7 @@ pub use governor::DEFAULT_CONCURRENCY;
 pub use http::{Metrics, USER_AGENT_VALUE};
 pub use local::{Connection, LOCAL_STATE_FILE, connect};
 pub use oauth::{ClientKeys, TokenResponse};
+pub use passthrough::{Passthrough, RawReply, SHOWN_HEADERS};
 pub use read::floor_requests;
 pub use secret::Secret;
 

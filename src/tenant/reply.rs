@@ -17,6 +17,8 @@ use super::secret::Secret;
 pub(crate) struct Reply {
     pub status: StatusCode,
     pub body: Vec<u8>,
+    /// The response headers (read by `m2mctl api -i`; never logged).
+    pub headers: reqwest::header::HeaderMap,
     pub(crate) method: &'static str,
     pub(crate) template: &'static str,
     /// What the request carried that must never be shown (token, client secret).

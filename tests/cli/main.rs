@@ -1,5 +1,6 @@
 //! Integration tests: the real `m2mctl` binary against an emulator on 127.0.0.1:0.
 
+mod api;
 mod apply;
 mod apply_faults;
 mod apply_kit;
@@ -16,6 +17,7 @@ mod export;
 mod export_roundtrip;
 mod export_seed;
 mod hostile;
+mod init;
 mod logs;
 mod outputs;
 mod own_token;
