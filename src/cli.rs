@@ -80,6 +80,8 @@ pub enum Command {
     Token(TokenArgs),
     /// Print client id and secret of managed applications.
     Credentials(CredentialsArgs),
+    /// Rotate the client secret of applications, deliver it, and prove it works.
+    Rotate(RotateArgs),
     /// Write a config for an existing tenant's M2M applications (adoption).
     Export(ExportArgs),
     /// Serve the Auth0-compatible local tenant.
@@ -285,6 +287,27 @@ pub struct CredentialsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CredentialsFormat::Json)]
     pub format: CredentialsFormat,
+    /// Deliver the current credentials to each application's `deliver:` sinks instead of
+    /// printing them (exit 1 when a sink fails; the others still run).
+    #[arg(long, conflicts_with = "format")]
+    pub deliver: bool,
+    /// The config.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The tenant connection.
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+}
+
+/// `rotate`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// Applications (by key or name) whose client secret to rotate.
+    #[arg(value_name = "APP", required = true)]
+    pub apps: Vec<String>,
+    /// List the steps without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
     /// The config.
     #[command(flatten)]
     pub config: ConfigArgs,
@@ -357,6 +380,9 @@ pub struct EmulatorArgs {
     /// Seed of the fault injector (reproducible runs).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Refuse a rotated client secret for this long (e.g. `30s`), as Auth0 may.
+    #[arg(long, value_name = "DURATION", value_parser = crate::emulator::propagation::parse_duration)]
+    pub secret_propagation: Option<std::time::Duration>,
 }
 
 /// How `init --create-deployer` hands over the deployer's credentials.

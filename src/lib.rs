@@ -17,6 +17,8 @@
 //! - [`apply`]     executes a Plan: ordering, bounded concurrency, idempotent recovery, progress
 //! - [`passthrough`] `m2mctl api`: request parsing, Auth0 pagination, 403 explanations (pure)
 //! - [`token`]     client-credentials exchange, cache, claim checks, output formats
+//! - [`deliver`]   credentials to `.env` files, commands and Kubernetes Secrets (sinks)
+//! - [`rotate`]    secret rotation steps and the proof loop (a token with the new secret)
 //! - [`export`]    tenant -> config YAML for adoption
 //! - [`fs`]        the one place files are written: atomic replace, modes, no renaming over non-files
 //! - [`emulator`]  Auth0-compatible local tenant: axum router, state, JWT issuer, rate limit, faults
@@ -26,6 +28,7 @@ pub mod auth0;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod deliver;
 pub mod emulator;
 pub mod endpoints;
 pub mod export;
@@ -35,6 +38,7 @@ pub mod passthrough;
 pub mod plan;
 pub mod policy;
 pub mod render;
+pub mod rotate;
 pub mod sanitize;
 pub mod scopes;
 pub mod tenant;

@@ -17,8 +17,10 @@ use crate::apply::lease::{self, Lease};
 use crate::apply::saved::{self, Target};
 use crate::apply::{self, Error, Mode, Progress, preflight, verify};
 use crate::cli::{ApplyArgs, env};
+use crate::commands::deliver::{self, Sinks};
 use crate::commands::pipeline::{self, Planned, Switches};
 use crate::commands::policy_check;
+use crate::model::DesiredState;
 use crate::plan::{self, Plan, SavedPlan};
 use crate::render;
 use crate::tenant::{Client, Connection};
@@ -65,6 +67,9 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
         return close(connection, shown.and(Err(refused.into()))).await;
     }
     let client = connection.client();
+    let sinks =
+        crate::deliver::sinks_by_app(&loaded.config, &pipeline::config_dir(&args.config.file));
+    let after = (&loaded.desired, &sinks);
     let result = async {
         show(&plan, ctx)?;
         if plan.is_empty() {
@@ -77,13 +82,13 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
         let lease = take_lease(client, &plan.project, args, ctx).await?;
         let run = async {
             if lease.is_none() {
-                return execute(&plan, client, ctx).await;
+                return execute(&plan, client, after, ctx).await;
             }
             // Another run may have written while this one planned or waited: plan again.
             let fresh = pipeline::read(client).await.map_err(miette::Report::new)?;
             let now = plan::diff(&loaded.desired, &fresh, &options).map_err(Error::from)?;
             if now.changes == plan.changes {
-                return execute(&plan, client, ctx).await;
+                return execute(&plan, client, after, ctx).await;
             }
             if now.is_empty() {
                 eprintln!("No changes left: another apply made them while this one waited.");
@@ -128,6 +133,10 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
         };
     let client = connection.client();
     let plan = &saved.plan;
+    let sinks = config.as_ref().map_or_else(Default::default, |c| {
+        crate::deliver::sinks_by_app(&c.config, &pipeline::config_dir(&args.config.file))
+    });
+    let after = (&saved.desired, &sinks);
     let check = || async {
         let fresh = pipeline::read(client).await.map_err(miette::Report::new)?;
         saved::check_fresh(&saved, &fresh, &shown)?;
@@ -152,7 +161,7 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
             if lease.is_some() {
                 check().await?;
             }
-            execute(plan, client, ctx).await
+            execute(plan, client, after, ctx).await
         }
         .await;
         release(lease, run).await
@@ -240,11 +249,19 @@ async fn release(lease: Option<Lease>, result: miette::Result<Exit>) -> miette::
     }
 }
 
-/// Executes an approved plan, reports, and checks that no application was duplicated.
-async fn execute(plan: &Plan, client: &Client, ctx: &Context) -> miette::Result<Exit> {
+/// Executes an approved plan, delivers created applications' secrets to their sinks, reports,
+/// and checks that no application was duplicated.
+async fn execute(
+    plan: &Plan,
+    client: &Client,
+    (desired, sinks): (&DesiredState, &Sinks),
+    ctx: &Context,
+) -> miette::Result<Exit> {
     let mode = Mode::choose(plan.changes.len(), ctx.stderr_tty, ctx.quiet);
     let progress = Progress::new(plan.changes.len(), mode);
     let report = apply::execute(plan, client, &progress).await;
+    // Created applications get their secret delivered whatever else failed.
+    let delivered = deliver::deliver_created(&report, desired, sinks, client, ctx).await;
     let m = report.metrics;
     tracing::info!(
         requests = m.requests,
@@ -273,13 +290,19 @@ async fn execute(plan: &Plan, client: &Client, ctx: &Context) -> miette::Result<
         if let Err(dup) = duplicates {
             eprintln!("{:?}", miette::Report::new(dup));
         }
+        deliver::finish(&delivered);
         return Err(err.into());
     }
     if !ctx.quiet {
         eprintln!("{}", report.summary());
     }
+    let delivered = deliver::finish(&delivered);
     duplicates?;
-    Ok(Exit::Success)
+    Ok(if delivered {
+        Exit::Success
+    } else {
+        Exit::Failure
+    })
 }
 
 /// The plan as text on stdout (a plan without changes says "No changes.").

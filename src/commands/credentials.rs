@@ -2,8 +2,9 @@
 //! services.
 //!
 //! Owns the plumbing: one read of the tenant, one secret read per application (concurrent, paced
-//! by the tenant client), stdout. On a terminal it warns on stderr before secrets follow. Must not
-//! print a secret anywhere but stdout.
+//! by the tenant client), stdout. On a terminal it warns on stderr before secrets follow. With
+//! `--deliver` the secrets go to each application's sinks instead, and nothing to stdout. Must
+//! not print a secret anywhere but stdout.
 
 use std::io::Write;
 
@@ -30,12 +31,34 @@ async fn print_credentials(
     opened: &super::token::Opened,
 ) -> miette::Result<Exit> {
     let client = opened.connection.client();
-    let apps = select::select_apps(&opened.desired, &opened.remote, &args.apps)?;
+    let mut apps = select::select_apps(&opened.desired, &opened.remote, &args.apps)?;
+    if args.deliver {
+        apps = with_sinks(apps, &opened.sinks, !args.apps.is_empty())?;
+    }
     let keys: Vec<_> = stream::iter(&apps)
         .map(|a| remote::client_keys(client, &a.app.key, &a.client.client_id))
         .buffered(CONCURRENCY)
         .try_collect()
         .await?;
+    if args.deliver {
+        let mut outcomes = Vec::new();
+        for (a, k) in apps.iter().zip(&keys) {
+            let sinks = opened.sinks.get(&a.app.key).map_or(&[][..], Vec::as_slice);
+            outcomes.extend(super::deliver::deliver_app(
+                client,
+                a.app,
+                &a.client.client_id,
+                &k.client_secret,
+                sinks,
+                ctx,
+            ));
+        }
+        return Ok(if super::deliver::finish(&outcomes) {
+            Exit::Success
+        } else {
+            Exit::Failure
+        });
+    }
     let creds: Vec<Credential> = apps
         .iter()
         .zip(&keys)
@@ -60,4 +83,31 @@ async fn print_credentials(
         .write_all(text.as_bytes())
         .map_err(TokenError::Output)?;
     Ok(Exit::Success)
+}
+
+/// The selected applications that have sinks; naming one without sinks (or selecting none that
+/// has any) is an error saying where sinks are declared.
+fn with_sinks<'a>(
+    apps: Vec<select::AppClient<'a>>,
+    sinks: &super::deliver::Sinks,
+    named: bool,
+) -> miette::Result<Vec<select::AppClient<'a>>> {
+    let (with, without): (Vec<_>, Vec<_>) = apps
+        .into_iter()
+        .partition(|a| sinks.contains_key(&a.app.key));
+    let help = "declare where its credentials go under the application's `deliver:` (dotenv, command or kubernetes_secret)";
+    if named && let Some(first) = without.first() {
+        return Err(miette::miette!(
+            help = help,
+            "application `{}` has no `deliver:` sinks",
+            first.app.key
+        ));
+    }
+    if with.is_empty() {
+        return Err(miette::miette!(
+            help = help,
+            "no application has `deliver:` sinks"
+        ));
+    }
+    Ok(with)
 }

@@ -37,6 +37,7 @@ pub fn config(args: EmulatorArgs) -> Result<EmulatorConfig, emulator::Error> {
         rate_limit,
         faults,
         seed: args.seed,
+        secret_propagation: args.secret_propagation,
     })
 }
 

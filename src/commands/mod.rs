@@ -11,6 +11,7 @@ mod api;
 mod apply;
 mod completions;
 mod credentials;
+mod deliver;
 mod emulator;
 mod export;
 mod init;
@@ -18,6 +19,7 @@ mod init_deployer;
 pub mod pipeline;
 mod plan;
 mod policy_check;
+mod rotate;
 mod schema;
 mod scopes;
 mod token;
@@ -32,6 +34,7 @@ pub async fn dispatch(command: Command, ctx: &Context) -> miette::Result<Exit> {
         Command::Apply(args) => apply::run(args, ctx).await,
         Command::Token(args) => token::run(args, ctx).await,
         Command::Credentials(args) => credentials::run(args, ctx).await,
+        Command::Rotate(args) => rotate::run(args, ctx).await,
         Command::Export(args) => export::run(args, ctx).await,
         Command::Emulator(args) => emulator::run(args, ctx).await,
         Command::Schema => schema::run(ctx).await,

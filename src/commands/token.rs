@@ -24,6 +24,8 @@ pub(super) struct Opened {
     pub desired: DesiredState,
     pub connection: tenant::Connection,
     pub remote: RemoteState,
+    /// Each application's `deliver:` sinks, by key.
+    pub sinks: super::deliver::Sinks,
 }
 
 /// Loads the config, connects and reads the tenant once (the pipeline `plan` uses, without the
@@ -32,13 +34,16 @@ pub(super) async fn open(
     config: &ConfigArgs,
     tenant_args: &TenantArgs,
 ) -> Result<Opened, pipeline::Error> {
-    let desired = pipeline::load(config)?.desired;
+    let loaded = pipeline::load(config)?;
+    let sinks = crate::deliver::sinks_by_app(&loaded.config, &pipeline::config_dir(&config.file));
+    let desired = loaded.desired;
     let connection = pipeline::connect(&desired.domain, tenant_args, &config.file).await?;
     match pipeline::read(connection.client()).await {
         Ok(remote) => Ok(Opened {
             desired,
             connection,
             remote,
+            sinks,
         }),
         Err(err) => {
             let _ = connection.close().await;

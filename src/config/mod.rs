@@ -22,6 +22,7 @@
 //! on it; a span inside a rewritten scalar widens to the whole original scalar.
 
 mod apps;
+mod deliver;
 mod diagnostics;
 mod endpoints;
 mod lifetimes;
@@ -38,8 +39,8 @@ use std::sync::Arc;
 
 pub use diagnostics::{Error, Finding, Invalid, Label, Problem, count_noun, render};
 pub use model::{
-    ApiConfig, AppConfig, AuthMethodConfig, ConfigFile, GrantConfig, ScopeConfig, SettingsConfig,
-    Sp, TenantConfig, sp, to_yaml,
+    ApiConfig, AppConfig, AuthMethodConfig, ConfigFile, DeliverConfig, GrantConfig,
+    KubernetesSecretConfig, ScopeConfig, SettingsConfig, Sp, TenantConfig, sp, to_yaml,
 };
 pub use schema::{SCHEMA_PATH, schema_json};
 pub use vars::Vars;

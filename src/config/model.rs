@@ -166,6 +166,43 @@ pub struct AppConfig {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(with = "BTreeMap<String, String>", extend("maxProperties" = 9))]
     pub metadata: BTreeMap<String, Sp<String>>,
+    /// Where this application's credentials go when it is created, rotated, or on
+    /// `credentials --deliver` (paths relative to the config file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deliver: Vec<DeliverConfig>,
+}
+
+/// One delivery sink of an application's credentials.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum DeliverConfig {
+    /// A `.env` file (written 0600, atomically; its other lines are kept).
+    Dotenv(#[schemars(with = "String", length(min = 1))] Sp<String>),
+    /// A program and its arguments; it reads the credentials as JSON on stdin.
+    Command(#[schemars(with = "Vec<String>", length(min = 1))] Vec<Sp<String>>),
+    /// A Kubernetes `v1` Secret manifest (`stringData`), written 0600.
+    KubernetesSecret(KubernetesSecretConfig),
+}
+
+/// `kubernetes_secret:` of a delivery.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesSecretConfig {
+    /// The Secret's namespace (a DNS label).
+    #[schemars(
+        with = "String",
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+    )]
+    pub namespace: Sp<String>,
+    /// The Secret's name (a DNS subdomain).
+    #[schemars(
+        with = "String",
+        regex(pattern = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+    )]
+    pub name: Sp<String>,
+    /// The manifest file to write.
+    #[schemars(with = "String", length(min = 1))]
+    pub file: Sp<String>,
 }
 
 /// One grant: an API and the scopes granted on it.

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::apps;
+use super::deliver;
 use super::diagnostics::Finding;
 use super::lifetimes;
 use super::model::{ApiConfig, CONFIG_VERSION, ConfigFile, MAX_TOKEN_LIFETIME, Sp};
@@ -116,6 +117,7 @@ pub(crate) fn check(file: &ConfigFile, c: &mut Checker<'_>) -> DesiredState {
     };
     let apis = apis(&file.apis, c);
     let resolved = apps::check(file, &apis, &project, &domain, c);
+    deliver::check(file, c);
     let folded = lifetimes::fold(&file.apis, &resolved, c);
     let desired_apis = file
         .apis

@@ -15,6 +15,7 @@ use super::faults::Faults;
 use super::jwt::{self, Signer};
 use super::layer;
 use super::persist::Persister;
+use super::propagation::Propagation;
 use super::ratelimit::Limiter;
 use super::stats::Stats;
 use super::store::Tenant;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub faults: Option<Faults>,
     /// Per-route counters of `/__m2mctl/stats`.
     pub stats: Stats,
+    /// When rotated secrets start working (`--secret-propagation`).
+    pub propagation: Propagation,
     persister: Option<Persister>,
     /// Tenant logs (`sapi`, `seccft`, `feccft`), in memory.
     pub logs: super::logs::Logs,
@@ -79,6 +82,7 @@ impl AppState {
             limiter,
             faults,
             stats: Stats::default(),
+            propagation: Propagation::default(),
             persister,
             logs: Default::default(),
         }))

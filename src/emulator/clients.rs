@@ -330,4 +330,5 @@ pub async fn rotate_secret(
         Ok(Edit::Changed(response))
     })
     .await
+    .inspect(|_| app.propagation.rotated(&id))
 }

@@ -28,6 +28,7 @@ mod logs_api;
 mod logs_query;
 mod oauth;
 pub mod persist;
+pub mod propagation;
 pub mod ratelimit;
 mod resource_servers;
 #[cfg(test)]
@@ -76,6 +77,8 @@ pub struct EmulatorConfig {
     pub faults: Option<FaultSpec>,
     /// Seed of the fault injector.
     pub seed: u64,
+    /// How long a rotated secret is refused before it works (none: at once).
+    pub secret_propagation: Option<std::time::Duration>,
 }
 
 impl EmulatorConfig {
@@ -89,6 +92,7 @@ impl EmulatorConfig {
             rate_limit: None,
             faults: None,
             seed: 0,
+            secret_propagation: None,
         }
     }
 }
@@ -176,6 +180,9 @@ pub async fn spawn(config: EmulatorConfig) -> Result<Emulator, Error> {
         None => (None, None),
     };
     let app = AppState::new(tenant, limiter, faults, persister)?;
+    if let Some(delay) = config.secret_propagation {
+        app.propagation.set_delay(delay);
+    }
     let persister = task.map(|t| tokio::spawn(t.run(Arc::downgrade(&app))));
     let (stop, stop_rx) = watch::channel(false);
     let acceptor = tls.as_ref().map(|t| t.acceptor.clone());

@@ -130,6 +130,10 @@ fn issue(app: &AppState, headers: &HeaderMap, bytes: &[u8]) -> Result<Response, 
         if secret.is_empty() || !same_secret(stored, &secret) {
             return Err(unauthorized());
         }
+        // A rotated secret is refused until `--secret-propagation` has passed.
+        if app.propagation.is_pending(&client_id) {
+            return Err(unauthorized());
+        }
         let allowed = client
             .obj
             .get("grant_types")

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use super::lookup;
 
-/// Every endpoint `plan` and `apply` call (`tenant::read`, `tenant::write`).
+/// Every endpoint `plan` and `apply` call (`tenant::read`, `tenant::write`, the apply lease).
 pub const DEPLOYER_ENDPOINTS: &[&str] = &[
     "GET /api/v2/clients",
     "GET /api/v2/clients/{id}",
@@ -24,6 +24,8 @@ pub const DEPLOYER_ENDPOINTS: &[&str] = &[
     "GET /api/v2/resource-servers/{id}",
     "POST /api/v2/resource-servers",
     "PATCH /api/v2/resource-servers/{id}",
+    // The apply lease (`apply::lease`) is a resource server created and deleted per apply.
+    "DELETE /api/v2/resource-servers/{id}",
 ];
 
 /// What `token` and `credentials` add: reading a client's secret
@@ -77,6 +79,7 @@ mod tests {
             "create:resource_servers",
             "delete:client_grants",
             "delete:clients",
+            "delete:resource_servers",
             "read:client_grants",
             "read:clients",
             "read:resource_servers",

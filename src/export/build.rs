@@ -289,6 +289,7 @@ fn app(
         token_lifetime: None,
         grants,
         metadata,
+        deliver: Vec::new(),
     }
 }
 

@@ -24,6 +24,7 @@ mod own_token;
 mod passthrough;
 mod read;
 mod reply;
+mod rotate;
 mod secret;
 mod tls;
 mod write;

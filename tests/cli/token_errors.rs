@@ -1,6 +1,8 @@
 //! Failures of `token` / `credentials` (each says what and what to do), and the rule that no
 //! token or secret ever reaches a log line or an error message.
 
+use serde_json::Value;
+
 use super::seed::App;
 use super::{Fixture, text};
 
@@ -131,6 +133,8 @@ async fn no_token_or_secret_in_logs_or_errors() {
         &["plan", "-vv"],
         &["plan", "-vv", "--format", "json"],
         &["export", "-vv", "-o", "-"],
+        &["rotate", "-vv", "--dry-run", "reporter", "billing"],
+        &["credentials", "-vv", "--deliver"],
     ] {
         let out = f.run(args).await;
         outputs.push((args.to_vec(), text(&out)));
@@ -143,6 +147,16 @@ async fn no_token_or_secret_in_logs_or_errors() {
         )
         .await;
     outputs.push((vec!["credentials", "(limited)"], text(&missing_keys)));
+    // A real rotation: its output holds neither the old nor the new secret.
+    f.write_config(false);
+    let rotated = f.run(&["rotate", "-vv", "billing"]).await;
+    assert_eq!(rotated.code, 0, "{}", text(&rotated));
+    outputs.push((vec!["rotate", "billing"], text(&rotated)));
+    let now = f.run(&["credentials", "billing"]).await;
+    let now: Value = serde_json::from_str(&now.stdout).unwrap();
+    let new_secret = now[0]["client_secret"].as_str().unwrap().to_string();
+    assert_ne!(new_secret, f.seeded.billing.client_secret);
+    secrets.push(new_secret);
     let no_grant_types = serde_json::json!({"grant_types": []});
     f.seeder
         .patch_client(&f.seeded.reporter.client_id, no_grant_types)

@@ -32,6 +32,8 @@ pub struct Options {
     pub faults: Option<(String, u64)>,
     /// Fixed bootstrap credentials.
     pub bootstrap: Option<(String, String)>,
+    /// `--secret-propagation`.
+    pub secret_propagation: Option<std::time::Duration>,
 }
 
 /// A running emulator plus a temp working directory.
@@ -65,6 +67,7 @@ impl Tenant {
         let mut config = EmulatorConfig::local("127.0.0.1:0".parse().expect("addr"));
         config.state = options.state;
         config.bootstrap = options.bootstrap;
+        config.secret_propagation = options.secret_propagation;
         if let Some(path) = &ca {
             config.tls = TlsMode::SelfSigned {
                 cert_out: Some(path.clone()),
