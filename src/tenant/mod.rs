@@ -19,6 +19,7 @@ mod error;
 mod governor;
 mod http;
 mod local;
+pub mod logs;
 mod oauth;
 mod own_token;
 mod passthrough;

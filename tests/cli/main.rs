@@ -10,6 +10,7 @@ mod apply_safety;
 mod config;
 mod config_invalid;
 mod deliver;
+mod drift_usage;
 mod emulator_cli;
 mod emulator_persist;
 mod emulator_socket;
