@@ -50,15 +50,12 @@ fn entry(
 #[test]
 fn entries_are_matched_to_the_objects_they_wrote() {
     let remote = RemoteState {
-        grants: vec![RemoteGrant {
-            id: "cgr_1".into(),
-            client_id: "c1".into(),
-            audience: "https://orders/".into(),
-            scope: vec![],
-            subject_type: None,
-            organization_usage: None,
-            allow_any_organization: None,
-        }],
+        grants: vec![
+            serde_json::from_value::<RemoteGrant>(json!({
+                "id": "cgr_1", "client_id": "c1", "audience": "https://orders/", "scope": []
+            }))
+            .unwrap(),
+        ],
         ..Default::default()
     };
     let mut missing_grant = change(
