@@ -20,6 +20,7 @@ mod export_roundtrip;
 mod export_seed;
 mod hostile;
 mod init;
+mod local_service;
 mod logs;
 mod messages;
 mod outputs;
