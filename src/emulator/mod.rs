@@ -32,6 +32,8 @@ mod router_tests;
 #[cfg(test)]
 mod router_tests_clients;
 #[cfg(test)]
+mod router_tests_fidelity;
+#[cfg(test)]
 mod router_tests_grants;
 pub mod server;
 pub mod stats;
