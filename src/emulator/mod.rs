@@ -6,7 +6,7 @@
 //! is `tenant`), and must not print: `commands::emulator` reports what [`spawn`] returns.
 //!
 //! Layout: [`app`] state + routes, [`layer`] rate limit/faults/stats around every Auth0 route,
-//! `clients`/`grants`/`resource_servers`/`oauth` endpoints, [`auth`] bearer checks, [`jwt`] tokens,
+//! `clients`/`grants`/`resource_servers`/`oauth` endpoints, [`discovery`] the OpenID discovery document, [`auth`] bearer checks, [`jwt`] tokens,
 //! [`body`] payload validation, [`list`] pagination, [`store`]/[`table`] data, [`defaults`] Auth0's
 //! defaults, [`persist`] the state file, [`server`] sockets, [`tls`] certificates.
 
@@ -15,6 +15,7 @@ pub mod auth;
 pub mod body;
 mod clients;
 pub mod defaults;
+pub mod discovery;
 pub mod error;
 pub mod faults;
 mod grants;
@@ -31,6 +32,8 @@ mod resource_servers;
 mod router_tests;
 #[cfg(test)]
 mod router_tests_clients;
+#[cfg(test)]
+mod router_tests_fidelity;
 #[cfg(test)]
 mod router_tests_grants;
 pub mod server;
@@ -189,6 +192,7 @@ pub async fn spawn(config: EmulatorConfig) -> Result<Emulator, Error> {
         stop_rx,
     ));
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let _ = app.base_url.set(format!("{scheme}://{domain}"));
     Ok(Emulator {
         base_url: format!("{scheme}://{domain}"),
         domain,
