@@ -139,7 +139,7 @@ fn ci_workflows_parse_and_their_m2mctl_commands_are_valid() {
                 }
             }
         }
-        assert!(commands >= 3, "{path:?}: only {commands} m2mctl commands");
+        assert!(commands >= 1, "{path:?}: no m2mctl command");
         assert!(!text.contains("OWNER"), "{path:?}: a placeholder owner");
         assert!(
             text.contains("actions/cache@"),
