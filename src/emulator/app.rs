@@ -19,7 +19,7 @@ use super::propagation::Propagation;
 use super::ratelimit::Limiter;
 use super::stats::Stats;
 use super::store::Tenant;
-use super::{clients, grants, oauth, resource_servers, stats};
+use super::{clients, grants, logs, logs_api, oauth, resource_servers, stats};
 
 /// What a write handler's edit did, for [`AppState::update`].
 #[derive(Debug)]
@@ -63,6 +63,8 @@ pub struct AppState {
     /// When rotated secrets start working (`--secret-propagation`).
     pub propagation: Propagation,
     persister: Option<Persister>,
+    /// Tenant logs (`sapi`, `seccft`, `feccft`), in memory.
+    pub logs: super::logs::Logs,
 }
 
 impl AppState {
@@ -85,6 +87,7 @@ impl AppState {
             base_url: std::sync::OnceLock::new(),
             propagation: Propagation::default(),
             persister,
+            logs: Default::default(),
         }))
     }
 
@@ -180,7 +183,13 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .patch(resource_servers::patch)
                 .delete(resource_servers::delete),
         )
+        .route("/api/v2/logs", get(logs_api::list))
+        .route("/api/v2/logs/{id}", get(logs_api::get_one))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            logs::record,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             layer::outer,

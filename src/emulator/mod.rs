@@ -9,7 +9,8 @@
 //! `clients`/`grants`/`resource_servers`/`oauth` endpoints, [`discovery`] the OpenID discovery document, [`auth`] bearer checks, [`jwt`] tokens,
 //! [`body`] payload validation, [`list`] pagination, [`store`]/[`table`] data, [`defaults`] Auth0's
 //! defaults, [`persist`] the state file, [`journal`] its journal of writes, [`lockfile`] its lock,
-//! [`server`] sockets, [`tls`] certificates.
+//! [`server`] sockets, [`tls`] certificates, [`logs`] tenant log entries (`logs_api` serves them,
+//! `logs_query` filters them).
 
 pub mod app;
 pub mod auth;
@@ -26,6 +27,9 @@ pub mod jwt;
 pub mod layer;
 pub mod list;
 pub mod lockfile;
+pub mod logs;
+mod logs_api;
+mod logs_query;
 mod oauth;
 pub mod persist;
 pub mod propagation;
