@@ -11,9 +11,11 @@
 //! defaults, [`persist`] the state file, [`server`] sockets, [`tls`] certificates.
 
 pub mod app;
+pub mod assertion;
 pub mod auth;
 pub mod body;
 mod clients;
+pub mod credentials;
 pub mod defaults;
 pub mod error;
 pub mod faults;
@@ -31,6 +33,8 @@ mod resource_servers;
 mod router_tests;
 #[cfg(test)]
 mod router_tests_clients;
+#[cfg(test)]
+mod router_tests_credentials;
 #[cfg(test)]
 mod router_tests_grants;
 pub mod server;
