@@ -132,6 +132,61 @@ pub struct TenantArgs {
     /// applications' tokens of `token`).
     #[arg(long)]
     pub no_cache: bool,
+    /// Stop with an error when the whole command runs longer than this: `90s`, `30m`, `1h`,
+    /// or `0` for no limit.
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_deadline)]
+    pub timeout: Deadline,
+}
+
+/// `--timeout`: how long one command may run (`None`: no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline(pub Option<std::time::Duration>);
+
+impl Default for Deadline {
+    /// 30 minutes: ample for thousands of changes at Auth0's rate limits, short of a stuck CI job.
+    fn default() -> Deadline {
+        Deadline(Some(std::time::Duration::from_secs(30 * 60)))
+    }
+}
+
+impl std::fmt::Display for Deadline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some(d) = self.0 else {
+            return f.write_str("no limit");
+        };
+        let secs = d.as_secs();
+        match secs {
+            s if s % 3600 == 0 => write!(f, "{}h", s / 3600),
+            s if s % 60 == 0 => write!(f, "{}m", s / 60),
+            s => write!(f, "{s}s"),
+        }
+    }
+}
+
+/// `90s`, `30m`, `2h`, a bare number of seconds, or `0` (no limit); at most 24 hours.
+pub fn parse_deadline(value: &str) -> Result<Deadline, String> {
+    let text = value.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => 0,
+    };
+    let n: u64 = number.parse().unwrap_or(u64::MAX);
+    let secs = n
+        .checked_mul(scale)
+        .filter(|s| scale > 0 && *s <= 24 * 3600);
+    match secs {
+        Some(0) => Ok(Deadline(None)),
+        Some(s) => Ok(Deadline(Some(std::time::Duration::from_secs(s)))),
+        None => Err(format!(
+            "`{value}` is not a duration m2mctl understands: use seconds, minutes or hours up to 24h, e.g. `90s`, `30m`, `2h`, or `0` for no limit"
+        )),
+    }
 }
 
 /// `--max-rps`: a finite number above 0 (`0`, `-1`, `NaN` and `inf` are refused).
@@ -497,6 +552,38 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn timeout_durations_table() {
+        use std::time::Duration;
+        let ok = [
+            ("90s", Some(90)),
+            ("30m", Some(1800)),
+            ("2h", Some(7200)),
+            ("45", Some(45)),
+            ("0", None),
+            ("0s", None),
+            ("24h", Some(86400)),
+        ];
+        for (text, secs) in ok {
+            let want = Deadline(secs.map(Duration::from_secs));
+            assert_eq!(parse_deadline(text), Ok(want), "{text}");
+        }
+        for bad in [
+            "",
+            "m",
+            "1.5h",
+            "-1s",
+            "25h",
+            "10d",
+            "1e300",
+            "18446744073709551615h",
+        ] {
+            assert!(parse_deadline(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Deadline::default().to_string(), "30m");
+        assert_eq!(parse_deadline("90s").unwrap().to_string(), "90s");
     }
 
     #[test]

@@ -266,6 +266,12 @@ impl Lease {
         self.lost.load(Ordering::SeqCst)
     }
 
+    /// A cheap flag for [`super::execute_while`]: true while the lease was not found lost.
+    pub fn still_held(&self) -> impl Fn() -> bool + Sync + use<> {
+        let lost = Arc::clone(&self.lost);
+        move || !lost.load(Ordering::SeqCst)
+    }
+
     /// Stops renewing and deletes the lease by its id; a failure only delays the next run until
     /// the lease expires, so it is a warning.
     pub async fn release(self) {

@@ -42,6 +42,17 @@ const PARALLEL: usize = 64;
 
 /// Runs every change of `plan` and reports each outcome; never stops at the first failure.
 pub async fn execute(plan: &Plan, client: &Client, progress: &Progress) -> Report {
+    execute_while(plan, client, progress, &|| true).await
+}
+
+/// [`execute`], starting each change only while `may_write()` holds (the apply lease is still
+/// this run's); changes not started are skipped.
+pub async fn execute_while(
+    plan: &Plan,
+    client: &Client,
+    progress: &Progress,
+    may_write: &(dyn Fn() -> bool + Sync),
+) -> Report {
     let started = Instant::now();
     let run = Run {
         client,
@@ -55,7 +66,11 @@ pub async fn execute(plan: &Plan, client: &Client, progress: &Progress) -> Repor
         let done: Vec<(usize, Outcome)> = futures::stream::iter(members)
             .map(|i| async move {
                 let change = &plan.changes[i];
-                let outcome = run.change(change).await;
+                let outcome = if may_write() {
+                    run.change(change).await
+                } else {
+                    Outcome::Skipped("the apply lease was taken over by another run".into())
+                };
                 run.record(change, &outcome);
                 progress.done(&entry(change, outcome.clone()));
                 (i, outcome)

@@ -175,3 +175,36 @@ async fn grants_of_a_failed_client_are_skipped_and_the_rest_applies() {
     assert_eq!(err, "apply incomplete: 1 of 5 changes failed, 1 skipped");
     emu.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_more_is_started_once_the_lease_is_lost() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (emu, client) = tenant(None, 0).await;
+    let want = desired(3);
+    let remote = client.read_state().await.unwrap();
+    let plan = plan::diff(&want, &remote, &options(&client)).unwrap();
+    assert_eq!(plan.changes.len(), 7);
+    // the lease is found lost after the first change (the API) started
+    let asked = AtomicUsize::new(0);
+    let held = || asked.fetch_add(1, Ordering::SeqCst) == 0;
+    let report = execute_while(&plan, &client, &Progress::quiet(), &held).await;
+    let outcomes: Vec<(&str, &Outcome)> = report
+        .entries
+        .iter()
+        .map(|e| (e.address.as_str(), &e.outcome))
+        .collect();
+    assert!(
+        matches!(outcomes[0].1, Outcome::Created { .. }),
+        "{outcomes:?}"
+    );
+    for (address, outcome) in &outcomes[1..] {
+        assert_eq!(
+            **outcome,
+            Outcome::Skipped("the apply lease was taken over by another run".into()),
+            "{address}"
+        );
+    }
+    let after = client.read_state().await.unwrap();
+    assert!(after.clients.iter().all(|c| c.marker().is_none()));
+    emu.shutdown().await.unwrap();
+}

@@ -82,13 +82,13 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
         let lease = take_lease(client, &plan.project, args, ctx).await?;
         let run = async {
             if lease.is_none() {
-                return execute(&plan, client, after, ctx).await;
+                return execute(&plan, client, lease.as_ref(), after, ctx).await;
             }
             // Another run may have written while this one planned or waited: plan again.
             let fresh = pipeline::read(client).await.map_err(miette::Report::new)?;
             let now = plan::diff(&loaded.desired, &fresh, &options).map_err(Error::from)?;
             if now.changes == plan.changes {
-                return execute(&plan, client, after, ctx).await;
+                return execute(&plan, client, lease.as_ref(), after, ctx).await;
             }
             if now.is_empty() {
                 eprintln!("No changes left: another apply made them while this one waited.");
@@ -161,7 +161,7 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
             if lease.is_some() {
                 check().await?;
             }
-            execute(plan, client, after, ctx).await
+            execute(plan, client, lease.as_ref(), after, ctx).await
         }
         .await;
         release(lease, run).await
@@ -249,17 +249,21 @@ async fn release(lease: Option<Lease>, result: miette::Result<Exit>) -> miette::
     }
 }
 
-/// Executes an approved plan, delivers created applications' secrets to their sinks, reports,
-/// and checks that no application was duplicated.
+/// Executes an approved plan (starting no change once the lease is lost), delivers created
+/// applications' secrets to their sinks, reports, and checks that no application was duplicated.
 async fn execute(
     plan: &Plan,
     client: &Client,
+    lease: Option<&Lease>,
     (desired, sinks): (&DesiredState, &Sinks),
     ctx: &Context,
 ) -> miette::Result<Exit> {
     let mode = Mode::choose(plan.changes.len(), ctx.stderr_tty, ctx.quiet);
     let progress = Progress::new(plan.changes.len(), mode);
-    let report = apply::execute(plan, client, &progress).await;
+    let report = match lease {
+        Some(lease) => apply::execute_while(plan, client, &progress, &lease.still_held()).await,
+        None => apply::execute(plan, client, &progress).await,
+    };
     // Created applications get their secret delivered whatever else failed.
     let delivered = deliver::deliver_created(&report, desired, sinks, client, ctx).await;
     let m = report.metrics;

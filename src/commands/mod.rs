@@ -4,7 +4,7 @@
 //! checks live in `config`, diffs in `plan`, formatting in `render`, HTTP in `tenant`.
 
 use crate::Exit;
-use crate::cli::Command;
+use crate::cli::{Command, Deadline};
 use crate::ui::Context;
 
 mod api;
@@ -25,17 +25,52 @@ mod scopes;
 mod token;
 mod validate;
 
+/// Runs a command that talks to a tenant under its `--timeout`: past it, the command stops
+/// (requests in flight are abandoned) with an error saying what to do.
+async fn within(
+    deadline: Deadline,
+    command: &str,
+    run: impl std::future::Future<Output = miette::Result<Exit>>,
+) -> miette::Result<Exit> {
+    let Some(limit) = deadline.0 else {
+        return run.await;
+    };
+    match tokio::time::timeout(limit, run).await {
+        Ok(result) => result,
+        Err(_) if command == "apply" => Err(miette::miette!(
+            code = "m2mctl::timeout",
+            help = "what was applied before the deadline stays applied and a re-run finishes the rest: run `m2mctl plan` to see what is left, then apply again (raise `--timeout` for a slow or rate-limited tenant)",
+            "`m2mctl apply` did not finish within {deadline} (`--timeout`); stopped"
+        )),
+        Err(_) => Err(miette::miette!(
+            code = "m2mctl::timeout",
+            help = "the tenant is slow, rate limiting hard or not answering: retry later, or raise `--timeout` (e.g. `--timeout 1h`)",
+            "`m2mctl {command}` did not finish within {deadline} (`--timeout`); stopped"
+        )),
+    }
+}
+
 /// Runs one subcommand.
 pub async fn dispatch(command: Command, ctx: &Context) -> miette::Result<Exit> {
     match command {
-        Command::Init(args) => init::run(args, ctx).await,
+        Command::Init(args) => within(args.tenant.timeout, "init", init::run(args, ctx)).await,
         Command::Validate(args) => validate::run(args, ctx).await,
-        Command::Plan(args) => plan::run(args, ctx).await,
-        Command::Apply(args) => apply::run(args, ctx).await,
-        Command::Token(args) => token::run(args, ctx).await,
-        Command::Credentials(args) => credentials::run(args, ctx).await,
+        Command::Plan(args) => within(args.tenant.timeout, "plan", plan::run(args, ctx)).await,
+        Command::Apply(args) => within(args.tenant.timeout, "apply", apply::run(args, ctx)).await,
+        Command::Token(args) => within(args.tenant.timeout, "token", token::run(args, ctx)).await,
+        Command::Credentials(args) => {
+            within(
+                args.tenant.timeout,
+                "credentials",
+                credentials::run(args, ctx),
+            )
+            .await
+        }
+        // Not under the deadline: stopping between the new secret and its output would lose it.
         Command::Rotate(args) => rotate::run(args, ctx).await,
-        Command::Export(args) => export::run(args, ctx).await,
+        Command::Export(args) => {
+            within(args.tenant.timeout, "export", export::run(args, ctx)).await
+        }
         Command::Emulator(args) => emulator::run(args, ctx).await,
         Command::Schema => schema::run(ctx).await,
         Command::Scopes(args) => scopes::run(&args),

@@ -20,12 +20,14 @@ pub enum Error {
     )]
     PinnedClientMissing { key: String, client_id: String },
 
-    /// A client (pinned, or carrying the same key) that belongs to another project.
+    /// A client (pinned, or carrying the same key) that belongs to another project. Markers are
+    /// per project (`project:key`), but a key is refused tenant-wide: renaming a file's `project`
+    /// would otherwise silently create a second copy of every application.
     #[error("application `{key}`: client `{client_id}` is owned by project `{owner}`")]
     #[diagnostic(
         code(m2mctl::plan::owned_by_other_project),
         help(
-            "each project manages only its own clients: use another key, or if this file took over from project `{owner}`, set `project: {owner}`"
+            "each project manages only its own clients, and a key is unique across the projects of a tenant (a renamed `project` must not duplicate every application): give this application another `key` (its `name` may stay) or drop its `client_id` pin, or if this file took over from project `{owner}`, set `project: {owner}`"
         )
     )]
     OwnedByOtherProject {

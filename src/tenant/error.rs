@@ -84,6 +84,26 @@ pub enum Error {
         location: String,
     },
 
+    /// The tenant refused every connection for a whole retry budget: the remaining requests fail
+    /// at once instead of each retrying for minutes.
+    #[error("{method} {path}: not sent: `{host}` refused the last {attempts} connections")]
+    #[diagnostic(
+        code(m2mctl::tenant::unreachable),
+        help(
+            "the tenant (or the network to it) is down; what was applied before stays applied: run `m2mctl plan` when it is back, then apply again"
+        )
+    )]
+    Unreachable {
+        /// HTTP method.
+        method: &'static str,
+        /// Path template.
+        path: &'static str,
+        /// The tenant.
+        host: String,
+        /// Connection attempts failed in a row.
+        attempts: u32,
+    },
+
     /// A response body larger than m2mctl reads.
     #[error("{method} {path}: the response is larger than {limit_mib} MiB; refusing to read it", limit_mib = limit / (1024 * 1024))]
     #[diagnostic(

@@ -11,7 +11,7 @@
 //! about clients, grants or APIs.
 
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER, USER_AGENT};
@@ -30,6 +30,9 @@ use super::tls;
 pub const USER_AGENT_VALUE: &str = concat!("m2mctl/", env!("CARGO_PKG_VERSION"));
 /// Per-attempt timeout.
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// After this many connection attempts in a row found nobody listening (a full retry budget),
+/// every further request fails at once with [`Error::Unreachable`] instead of retrying again.
+pub(crate) const UNREACHABLE_AFTER: u32 = MAX_ATTEMPTS;
 /// The largest response body read (a page of 100 clients is well under 1 MiB).
 pub(crate) const MAX_BODY: u64 = 32 * 1024 * 1024;
 
@@ -46,6 +49,8 @@ pub struct Metrics {
 
 #[derive(Debug, Default)]
 struct Counters {
+    /// Connection attempts that failed in a row (any response resets it).
+    unreachable: AtomicU32,
     requests: AtomicU64,
     retries: AtomicU64,
     throttled: AtomicU64,
@@ -277,6 +282,15 @@ impl Http {
         let mut renewed = false;
         loop {
             attempt += 1;
+            let failed_connects = self.counters.unreachable.load(Ordering::Relaxed);
+            if failed_connects >= UNREACHABLE_AFTER {
+                return Err(Error::Unreachable {
+                    method,
+                    path: req.template,
+                    host: self.base.authority().to_string(),
+                    attempts: failed_connects,
+                });
+            }
             let (builder, generation) = self.build(&req)?;
             let ticket = self.governor.start(req.bucket).await;
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -286,6 +300,7 @@ impl Http {
                     drop(ticket);
                     let handshake = tls::handshake_failure(&e);
                     let failure = if e.is_connect() {
+                        self.counters.unreachable.fetch_add(1, Ordering::Relaxed);
                         Failure::Connect
                     } else {
                         Failure::AfterSend
@@ -309,6 +324,7 @@ impl Http {
                     )
                 }
                 Ok(resp) => {
+                    self.counters.unreachable.store(0, Ordering::Relaxed);
                     let status = resp.status();
                     let headers = resp.headers().clone();
                     let throttled = status == StatusCode::TOO_MANY_REQUESTS;
@@ -479,3 +495,7 @@ fn rate_limit_wait(headers: &HeaderMap, retry: u32) -> Duration {
         rand::random(),
     )
 }
+
+#[cfg(test)]
+#[path = "http_tests.rs"]
+mod tests;

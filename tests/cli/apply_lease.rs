@@ -271,10 +271,13 @@ async fn a_holder_renews_its_lease_and_notices_when_it_is_lost() {
     let held = lease::acquire(&c, "p", settings(Duration::ZERO), |_, _| {})
         .await
         .expect("the lease is free");
-    let first = expiry(&t).await;
-    eventually("the holder renews", async || expiry(&t).await > first).await;
-    // longer than the time-to-live: only renewals keep it from going stale
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    // four renewals: the lease outlives its 2 s time-to-live only because it is renewed
+    let acquired = tokio::time::Instant::now();
+    for _ in 0..4 {
+        let before = expiry(&t).await;
+        eventually("the holder renews", async || expiry(&t).await > before).await;
+    }
+    assert!(acquired.elapsed() > Duration::from_secs(2), "past the ttl");
     let second = lease::acquire(&c, "p", settings(Duration::ZERO), |_, _| {}).await;
     assert!(
         matches!(second, Err(ApplyError::LeaseHeld { .. })),

@@ -20,6 +20,8 @@ const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtMm1jdGwifQ.c2lnbmF0dXJlLW9
 enum Answer {
     Fixed(String),
     Endless,
+    /// Never answers (the connection stays open).
+    Hang,
 }
 
 /// One request as received: the request line and everything after it (headers and body).
@@ -49,6 +51,9 @@ impl Trap {
                     let reply = answer(method, path);
                     log.lock().expect("log").push(request.clone());
                     match reply {
+                        Answer::Hang => {
+                            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                        }
                         Answer::Fixed(text) => {
                             let _ = socket.write_all(text.as_bytes()).await;
                         }
@@ -308,4 +313,38 @@ async fn an_endless_body_and_an_absurd_total_are_errors() {
         run.stderr
     );
     assert!(huge.requests().len() <= 3, "one page per list, no more");
+}
+
+/// A tenant that accepts connections and never answers: without an overall deadline each request
+/// would wait 30 s per attempt, several attempts; `--timeout` ends the command with a clear error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_that_never_answers_ends_at_the_command_deadline() {
+    let silent = Trap::start(|_, _| Answer::Hang).await;
+    let origin = silent.origin();
+    let envs = [
+        ("AUTH0_DOMAIN", origin.as_str()),
+        ("AUTH0_ACCESS_TOKEN", TOKEN),
+    ];
+    for command in [
+        &["plan", "--timeout", "2s"][..],
+        &["apply", "--auto-approve", "--timeout", "2s"],
+    ] {
+        let run = m2mctl(command, &envs).await;
+        assert_eq!(run.code, 1, "{command:?}: {}", run.stderr);
+        let name = command[0];
+        assert!(
+            run.stderr
+                .contains(&format!("`m2mctl {name}` did not finish within 2s")),
+            "{command:?}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("--timeout"), "{}", run.stderr);
+    }
+    let run = m2mctl(&["plan", "--timeout", "soon"], &envs).await;
+    assert_eq!(run.code, 2, "a usage error: {}", run.stderr);
+    assert!(
+        run.stderr.contains("`soon` is not a duration"),
+        "{}",
+        run.stderr
+    );
 }

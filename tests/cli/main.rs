@@ -24,6 +24,7 @@ mod own_token;
 mod plan;
 mod plan_floor;
 mod policy;
+mod projects;
 mod rotate;
 mod shapes;
 mod support;

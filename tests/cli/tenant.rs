@@ -335,6 +335,7 @@ async fn local_tenant_starts_persists_and_closes() {
         max_rps: None,
         allow_domain_override: false,
         no_cache: true,
+        timeout: m2mctl::cli::Deadline::default(),
     };
     let conn = tenant::connect(&Domain::Local, &args, dir.path())
         .await
