@@ -113,9 +113,12 @@ pub fn is_client_subject(subject_type: Option<&str>) -> bool {
     subject_type.is_none_or(|s| s == SUBJECT_CLIENT)
 }
 
-/// [`is_client_subject`] of a grant as read.
+/// A client grant of one client as read: [`is_client_subject`], and not a default grant
+/// (`default_for: third_party_clients`, which names no client).
 pub fn is_client_grant(grant: &RemoteGrant) -> bool {
     is_client_subject(grant.subject_type.as_deref())
+        && grant.default_for.is_none()
+        && !grant.client_id.is_empty()
 }
 
 /// How a client authenticates at `/oauth/token`, as far as m2mctl is concerned.

@@ -291,7 +291,8 @@ pub const OWNABLE_APP_TYPE: &str = crate::auth0::APP_TYPE_M2M;
 pub struct RemoteGrant {
     /// `cgr_…`.
     pub id: String,
-    /// The client.
+    /// The client; empty on a default grant (`default_for`), which has none.
+    #[serde(default)]
     pub client_id: String,
     /// The API identifier.
     pub audience: String,
@@ -307,6 +308,9 @@ pub struct RemoteGrant {
     /// Whether any organization may be named (kept as read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_any_organization: Option<bool>,
+    /// `third_party_clients` on a default grant (no `client_id`): never managed by m2mctl.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_for: Option<String>,
 }
 
 /// A resource server as the Management API returns it.

@@ -170,8 +170,12 @@ pub async fn list(
             "is_global",
             "is_first_party",
             "app_type",
+            "q",
+            "external_client_id",
         ],
     )?;
+    let search = ClientSearch::parse(q.get("q"))?;
+    let external = q.get("external_client_id").map(str::to_string);
     let page = Page::from_query(&q, true)?;
     let fields = Fields::from_query(&q)?;
     let is_global = q.bool("is_global")?;
@@ -182,14 +186,22 @@ pub async fn list(
             "'No enum match for: \"{bad}\"' on property app_type."
         )));
     }
+    let (hidden, only) = readable(&bearer, fields.as_ref())?;
+    let tenant = app.read();
     let filter = |r: &Record| {
         is_global.is_none_or(|g| r.bool("global").unwrap_or(false) == g)
             && is_first_party.is_none_or(|g| r.bool("is_first_party").unwrap_or(false) == g)
             && (app_types.is_empty() || r.str("app_type").is_some_and(|t| app_types.contains(&t)))
+            && external
+                .as_deref()
+                .is_none_or(|e| r.str("external_client_id") == Some(e))
+            && search.is_none_or(|s| s.matches(&tenant, r))
     };
-    let filtered = is_global.is_some() || is_first_party.is_some() || !app_types.is_empty();
-    let (hidden, only) = readable(&bearer, fields.as_ref())?;
-    let tenant = app.read();
+    let filtered = is_global.is_some()
+        || is_first_party.is_some()
+        || !app_types.is_empty()
+        || external.is_some()
+        || search.is_some();
     let view = list::viewer(fields.as_ref(), hidden, only);
     let filter_ref: Option<&dyn Fn(&Record) -> bool> = if filtered { Some(&filter) } else { None };
     Ok(list::respond(
@@ -199,6 +211,52 @@ pub async fn list(
         "clients",
         view,
     ))
+}
+
+/// The `q` of `GET /clients`: Auth0 accepts only these two Lucene terms (research D6).
+#[derive(Debug, Clone, Copy)]
+enum ClientSearch<'q> {
+    /// `client_grant.organization_id:org_…`: clients granted for that organization.
+    Organization(&'q str),
+    /// `client_grant.allow_any_organization:true`.
+    AnyOrganization,
+}
+
+impl<'q> ClientSearch<'q> {
+    fn parse(q: Option<&'q str>) -> Result<Option<ClientSearch<'q>>, ApiError> {
+        let Some(q) = q else {
+            return Ok(None);
+        };
+        match q.split_once(':') {
+            Some(("client_grant.organization_id", org)) if !org.is_empty() => {
+                Ok(Some(ClientSearch::Organization(org)))
+            }
+            Some(("client_grant.allow_any_organization", "true")) => {
+                Ok(Some(ClientSearch::AnyOrganization))
+            }
+            _ => Err(ApiError::invalid_query(
+                "'q' supports only `client_grant.organization_id:<id>` and `client_grant.allow_any_organization:true`.",
+            )),
+        }
+    }
+
+    /// Whether client `r` has a grant matching the search. Organizations are not modelled: a
+    /// grant names one only through `organization_id` set by hand in a state file.
+    fn matches(self, tenant: &crate::emulator::store::Tenant, r: &Record) -> bool {
+        let id = r.str("client_id");
+        tenant
+            .grants
+            .find(|g| {
+                g.str("client_id") == id
+                    && match self {
+                        ClientSearch::Organization(org) => g.str("organization_id") == Some(org),
+                        ClientSearch::AnyOrganization => {
+                            g.bool("allow_any_organization") == Some(true)
+                        }
+                    }
+            })
+            .is_some()
+    }
 }
 
 /// `GET /api/v2/clients/{id}`.

@@ -37,6 +37,7 @@ pub(super) fn grant(id: &str, client: &str, audience: &str, scope: &[&str]) -> R
         subject_type: Some("client".into()),
         organization_usage: None,
         allow_any_organization: None,
+        default_for: None,
     }
 }
 

@@ -136,6 +136,7 @@ pub(crate) fn rgrant(id: &str, client_id: &str, audience: &str, scopes: &[&str])
         subject_type: Some("client".into()),
         organization_usage: None,
         allow_any_organization: None,
+        default_for: None,
     }
 }
 

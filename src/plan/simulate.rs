@@ -118,6 +118,7 @@ impl Sim {
                     subject_type: Some("client".into()),
                     organization_usage: None,
                     allow_any_organization: None,
+                    default_for: None,
                 };
                 c.fields.iter().for_each(|f| set_grant(&mut grant, f));
                 self.state.grants.push(grant);

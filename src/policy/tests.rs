@@ -198,6 +198,7 @@ fn grant(client_id: &str, audience: &str, scope: &[&str]) -> RemoteGrant {
         subject_type: None,
         organization_usage: None,
         allow_any_organization: None,
+        default_for: None,
     }
 }
 

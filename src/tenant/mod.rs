@@ -14,6 +14,7 @@
 
 mod auth;
 mod backoff;
+pub mod decode;
 mod domain;
 mod error;
 mod governor;

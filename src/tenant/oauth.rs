@@ -115,19 +115,26 @@ pub(crate) async fn exchange(
             description,
         });
     }
-    let raw: RawToken = serde_json::from_slice(&reply.body)
-        .map_err(|e| reply.unexpected(format!("not a token response: {}", redact_serde(&e))))?;
-    Ok(TokenResponse {
-        access_token: raw.access_token,
-        expires_in: raw.expires_in,
-        scope: raw
-            .scope
-            .unwrap_or_default()
-            .split_whitespace()
-            .map(str::to_string)
-            .collect(),
-        token_type: raw.token_type.unwrap_or_else(|| "Bearer".into()),
-    })
+    TokenResponse::from_json(&reply.body)
+        .map_err(|reason| reply.unexpected(format!("not a token response: {reason}")))
+}
+
+impl TokenResponse {
+    /// Decodes a `/oauth/token` success body (the error never quotes it).
+    pub fn from_json(body: &[u8]) -> std::result::Result<TokenResponse, String> {
+        let raw: RawToken = serde_json::from_slice(body).map_err(|e| redact_serde(&e))?;
+        Ok(TokenResponse {
+            access_token: raw.access_token,
+            expires_in: raw.expires_in,
+            scope: raw
+                .scope
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
+            token_type: raw.token_type.unwrap_or_else(|| "Bearer".into()),
+        })
+    }
 }
 
 impl Client {
