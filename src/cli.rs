@@ -42,6 +42,7 @@ pub struct Cli {
 
 /// Options shared by every command.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// More logs on stderr (-v info, -vv requests with timings, -vvv debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -299,6 +300,8 @@ pub enum TokenFormat {
     Json,
     /// `export NAME=value` lines for `eval`.
     Env,
+    /// The token alone (exactly one application and API must be selected).
+    Raw,
 }
 
 /// `token`.
@@ -313,6 +316,9 @@ pub struct TokenArgs {
     /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, value_enum)]
     pub format: Option<TokenFormat>,
+    /// Print only the token (`--format raw`), e.g. for `curl -H "authorization: Bearer $(…)"`.
+    #[arg(short = 'r', long = "raw", conflicts_with = "format")]
+    pub raw: bool,
     /// Check each token's claims against the config and the tenant; exit 1 on differences.
     #[arg(long)]
     pub verify: bool,

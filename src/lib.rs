@@ -4,6 +4,7 @@
 //! - [`cli`]       clap definitions; every environment variable name
 //! - [`commands`]  one file per subcommand: wires config, tenant, plan, render, apply together
 //! - [`ui`]        terminal facts (colour, tty) and logging setup; the only place reading NO_COLOR
+//! - [`diagnostic`] the one layout of every error: code after the message, unwrapped off a terminal
 //! - [`auth0`]     Auth0 facts: the Management API among system APIs, client vs user grants, wire names
 //! - [`model`]     domain types shared by config, tenant and plan; no I/O
 //! - [`scopes`]    the real Management API scope list (data)
@@ -29,6 +30,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod deliver;
+pub mod diagnostic;
 pub mod emulator;
 pub mod endpoints;
 pub mod export;

@@ -44,6 +44,14 @@ impl Context {
     }
 }
 
+impl Context {
+    /// Where diagnostics wrap: 80 columns on a terminal, never otherwise (a CI log or a file
+    /// keeps URLs and flags on one line, ready to copy).
+    pub fn diagnostic_width(&self) -> Option<usize> {
+        self.stderr_tty.then_some(80)
+    }
+}
+
 /// The colour rule: never with NO_COLOR, `always` forces, `auto` follows the terminal.
 pub fn use_color(choice: ColorChoice, no_color: bool, is_tty: bool) -> bool {
     if no_color {
@@ -99,11 +107,11 @@ pub fn init_logging(ctx: &Context) {
             tracing_subscriber::fmt::format().with_target(false),
         ))
         .try_init();
-    miette::set_hook(Box::new({
-        let color = ctx.color_stderr;
-        move |_| Box::new(miette::MietteHandlerOpts::new().color(color).build())
-    }))
-    .ok();
+    let handler = crate::diagnostic::Handler {
+        color: ctx.color_stderr,
+        width: ctx.diagnostic_width(),
+    };
+    miette::set_hook(Box::new(move |_| Box::new(handler))).ok();
 }
 
 /// Log fields as `message key=value …`, every value with its control characters escaped

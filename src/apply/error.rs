@@ -118,7 +118,9 @@ pub enum Error {
     },
 
     /// The saved plan was made for another tenant or project; nothing was written.
-    #[error("the saved plan was made for {what} `{planned}`, not `{current}`; nothing was written")]
+    #[error(
+        "the saved plan was made for {what} `{planned}`, not `{current}` ({source_of_current}); nothing was written"
+    )]
     #[diagnostic(
         code(m2mctl::apply::other_target),
         help("apply a plan where it was made, or make a new plan for `{current}`")
@@ -130,6 +132,23 @@ pub enum Error {
         planned: String,
         /// What this run targets.
         current: String,
+        /// Where `current` comes from, e.g. "`AUTH0_DOMAIN`" or "the config `/p/m2mctl.yaml` now".
+        source_of_current: String,
+    },
+
+    /// The saved plan was made on the embedded local tenant, whose state file is gone.
+    #[error(
+        "the saved plan was made on the local tenant `{state}`, which does not exist; nothing was written"
+    )]
+    #[diagnostic(
+        code(m2mctl::apply::local_tenant_missing),
+        help(
+            "apply never starts an empty local tenant for a saved plan; make a new plan with `m2mctl plan --out PLAN` and apply that"
+        )
+    )]
+    LocalTenantMissing {
+        /// The state file the plan recorded.
+        state: String,
     },
 
     /// Another run holds the apply lease and did not release it in time; nothing was written.

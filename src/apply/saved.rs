@@ -4,8 +4,8 @@
 //! Owns the staleness rule (re-read tenant → [`plan::fingerprint`] over the plan's `touched`
 //! objects, compared with the saved fingerprint; Auth0 has no ETags), the already-created rule
 //! (nothing the plan creates may exist yet: applying one saved plan twice never duplicates) and
-//! the target rule (the plan's tenant against `AUTH0_DOMAIN` and a config in the working
-//! directory, when present).
+//! the target rule (the plan's tenant against `AUTH0_DOMAIN` and the config the plan was made
+//! from, when it is there).
 //! Pure: the command reads the file, the environment and the tenant and passes them in.
 
 use super::{Error, order};
@@ -88,14 +88,14 @@ fn existing(create: &Change, fresh: &RemoteState) -> Option<String> {
 pub struct Target<'a> {
     /// `AUTH0_DOMAIN`, when set.
     pub env_domain: Option<&'a str>,
-    /// The project and tenant of the config in the working directory, when there is one.
-    pub config: Option<(&'a str, &'a Domain)>,
+    /// The project and tenant of the plan's config file as it is now, and that file's path.
+    pub config: Option<(&'a str, &'a Domain, &'a str)>,
 }
 
 /// Refuses a saved plan made for another tenant or another project.
 pub fn check_target(saved: &SavedPlan, target: &Target<'_>) -> Result<(), Error> {
     let planned = domain_name(&saved.desired.domain);
-    let mismatch = |what, current: String| Error::OtherTarget {
+    let mismatch = |what, current: String, source_of_current: String| Error::OtherTarget {
         what,
         planned: if what == "project" {
             saved.plan.project.clone()
@@ -103,20 +103,22 @@ pub fn check_target(saved: &SavedPlan, target: &Target<'_>) -> Result<(), Error>
             planned.clone()
         },
         current,
+        source_of_current,
     };
     if let Some(env) = target.env_domain {
         let current = domain_name(&parse_domain(env));
         if current != planned {
-            return Err(mismatch("tenant", current));
+            return Err(mismatch("tenant", current, "`AUTH0_DOMAIN`".into()));
         }
     }
-    if let Some((project, domain)) = target.config {
+    if let Some((project, domain, file)) = target.config {
+        let source = || format!("what `{file}` says now");
         if project != saved.plan.project {
-            return Err(mismatch("project", project.to_string()));
+            return Err(mismatch("project", project.to_string(), source()));
         }
         let current = domain_name(domain);
         if current != planned {
-            return Err(mismatch("tenant", current));
+            return Err(mismatch("tenant", current, source()));
         }
     }
     Ok(())
@@ -285,7 +287,7 @@ mod tests {
                     env_domain: Some("prod.auth0.com"),
                     config: None,
                 },
-                Some("tenant `acme.auth0.com`, not `prod.auth0.com`"),
+                Some("tenant `acme.auth0.com`, not `prod.auth0.com` (`AUTH0_DOMAIN`)"),
             ),
             (
                 Target {
@@ -297,21 +299,21 @@ mod tests {
             (
                 Target {
                     env_domain: None,
-                    config: Some(("payments", &acme)),
+                    config: Some(("payments", &acme, "m2mctl.yaml")),
                 },
                 None,
             ),
             (
                 Target {
                     env_domain: None,
-                    config: Some(("billing", &acme)),
+                    config: Some(("billing", &acme, "m2mctl.yaml")),
                 },
-                Some("project `payments`, not `billing`"),
+                Some("project `payments`, not `billing` (what `m2mctl.yaml` says now)"),
             ),
             (
                 Target {
                     env_domain: None,
-                    config: Some(("payments", &prod)),
+                    config: Some(("payments", &prod, "m2mctl.yaml")),
                 },
                 Some("not `prod.auth0.com`"),
             ),

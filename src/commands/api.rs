@@ -160,6 +160,7 @@ async fn as_app(call: &Call<'_>, app: &str, api: Option<&str>) -> miette::Result
             Reuse::Cached,
             args.tenant.no_cache,
             &args.config,
+            token::Checks::default(),
         )
         .await?;
         let Some(first) = issued.into_iter().next() else {

@@ -10,20 +10,20 @@
 //! Must not diff, format plans or talk HTTP itself.
 
 use std::io::{self, BufRead, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::Exit;
 use crate::apply::lease::{self, Lease};
 use crate::apply::saved::{self, Target};
 use crate::apply::{self, Error, Mode, Progress, preflight, verify};
-use crate::cli::{ApplyArgs, env};
+use crate::cli::{ApplyArgs, ConfigArgs, env};
 use crate::commands::deliver::{self, Sinks};
 use crate::commands::pipeline::{self, Planned, Switches};
 use crate::commands::policy_check;
-use crate::model::DesiredState;
+use crate::model::{DesiredState, Domain};
 use crate::plan::{self, Plan, SavedPlan};
 use crate::render;
-use crate::tenant::{Client, Connection};
+use crate::tenant::{self, Client, Connection};
 use crate::ui::Context;
 
 /// The confirmation question, as Terraform asks it.
@@ -104,33 +104,64 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
 }
 
 /// `apply PLAN`: load, check target, freshness and creates (once before the lease, so that a
-/// refusal writes nothing, and again under it), execute.
+/// refusal writes nothing, and again under it), execute. Everything comes from the plan: the
+/// tenant, the local tenant's state file and the config it is checked against, so it applies
+/// the same from any directory.
 async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
     let shown = path.display().to_string();
     let saved = read_saved(path, &shown)?;
     let env_domain = std::env::var(env::AUTH0_DOMAIN).ok();
-    let config = args
-        .config
-        .file
+    // The plan's own config (plans of older versions did not record it: the working directory's).
+    let config_file = saved
+        .config_file
+        .as_ref()
+        .map_or_else(|| args.config.file.clone(), PathBuf::from);
+    let config_args = ConfigArgs {
+        file: config_file.clone(),
+        vars: args.config.vars.clone(),
+    };
+    let config = config_file
         .exists()
-        .then(|| pipeline::load(&args.config))
+        .then(|| pipeline::load(&config_args))
         .and_then(|loaded| {
             loaded
-                .map_err(|e| tracing::warn!("not comparing the saved plan with the config: {e}"))
+                .map_err(|e| tracing::warn!("not comparing the saved plan with its config: {e}"))
                 .ok()
         });
+    let config_shown = config_file.display().to_string();
     let target = Target {
         env_domain: env_domain.as_deref().filter(|d| !d.trim().is_empty()),
-        config: config
-            .as_ref()
-            .map(|c| (c.desired.project.as_str(), &c.desired.domain)),
+        config: config.as_ref().map(|c| {
+            (
+                c.desired.project.as_str(),
+                &c.desired.domain,
+                config_shown.as_str(),
+            )
+        }),
     };
     saved::check_target(&saved, &target)?;
-    let connection =
-        match pipeline::connect(&saved.desired.domain, &args.tenant, &args.config.file).await {
-            Ok(c) => c,
-            Err(err) => return err.report(ctx),
-        };
+    // The tenant the plan was made on: for the local tenant, the recorded state file, which must
+    // still exist (an empty new local tenant would only make the plan look stale).
+    let dir = match &saved.desired.domain {
+        Domain::Local => {
+            let state = saved.local_tenant.as_ref().map_or_else(
+                || pipeline::config_dir(&args.config.file).join(tenant::LOCAL_STATE_FILE),
+                PathBuf::from,
+            );
+            if !state.is_file() {
+                return Err(Error::LocalTenantMissing {
+                    state: state.display().to_string(),
+                }
+                .into());
+            }
+            pipeline::local_tenant_dir(&state)
+        }
+        Domain::Remote(_) => pipeline::config_dir(&config_file),
+    };
+    let connection = match tenant::connect(&saved.desired.domain, &args.tenant, &dir).await {
+        Ok(c) => c,
+        Err(err) => return pipeline::Error::from(err).report(ctx),
+    };
     let client = connection.client();
     let plan = &saved.plan;
     let sinks = config.as_ref().map_or_else(Default::default, |c| {
@@ -298,6 +329,12 @@ async fn execute(
         return Err(err.into());
     }
     if !ctx.quiet {
+        // The bar is cleared when it ends: list what the user needs next, the new client ids.
+        if mode == Mode::Bar {
+            for e in report.entries.iter().filter(|e| created_client(e)) {
+                eprintln!("{}", e.line());
+            }
+        }
         eprintln!("{}", report.summary());
     }
     let delivered = deliver::finish(&delivered);
@@ -307,6 +344,12 @@ async fn execute(
     } else {
         Exit::Failure
     })
+}
+
+/// A created application (its line carries the new client id).
+fn created_client(entry: &apply::Entry) -> bool {
+    entry.kind == crate::plan::Kind::Client
+        && matches!(entry.outcome, apply::Outcome::Created { .. })
 }
 
 /// The plan as text on stdout (a plan without changes says "No changes.").

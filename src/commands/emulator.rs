@@ -45,6 +45,7 @@ pub fn config(args: EmulatorArgs) -> Result<EmulatorConfig, emulator::Error> {
 pub async fn run(args: EmulatorArgs, _ctx: &Context) -> miette::Result<Exit> {
     let config = config(args)?;
     let tls = config.tls.clone();
+    let signals = Signals::listen();
     let server = emulator::spawn(config).await?;
     let mut out = String::new();
     out.push_str(&format!("base url:      {}\n", server.base_url()));
@@ -74,29 +75,56 @@ pub async fn run(args: EmulatorArgs, _ctx: &Context) -> miette::Result<Exit> {
     let _ = stdout.write_all(out.as_bytes());
     let _ = stdout.flush();
     drop(stdout);
-    wait_for_signal().await;
+    signals.wait().await;
     tracing::info!("shutting down the emulator");
     server.shutdown().await?;
     Ok(Exit::Success)
 }
 
+/// Ctrl-C and SIGTERM, listened for from the moment this is made: signals that arrive after
+/// the address is printed (a script that reads it and stops the emulator at once) are never lost.
 #[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+struct Signals {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn listen() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals {
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
+        }
+    }
+
+    async fn wait(mut self) {
+        async fn recv(signal: Option<&mut tokio::signal::unix::Signal>) {
+            match signal {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
             }
         }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+        tokio::select! {
+            _ = recv(self.interrupt.as_mut()) => {}
+            _ = recv(self.terminate.as_mut()) => {}
         }
     }
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn listen() -> Signals {
+        Signals
+    }
+
+    async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -20,9 +20,6 @@ use crate::plan::PlanOptions;
 use crate::tenant;
 use crate::ui::Context;
 
-/// Width diagnostics are wrapped at.
-const WIDTH: usize = 80;
-
 /// Runs `m2mctl export`.
 pub async fn run(args: ExportArgs, ctx: &Context) -> miette::Result<Exit> {
     let target = Target::new(&args.output)?;
@@ -222,7 +219,10 @@ fn report(built: &Export, check: &Check, target: &Target, ctx: &Context) -> miet
             Ok(Exit::Success)
         }
         Check::Invalid(err) => {
-            eprint!("{}", config::render(err.as_ref(), ctx.color_stderr, WIDTH));
+            eprint!(
+                "{}",
+                config::render(err.as_ref(), ctx.color_stderr, ctx.diagnostic_width())
+            );
             Err(miette!(
                 help = "the tenant holds values the config format rejects; fix them in the file (or in the tenant and export again)",
                 "the exported config does not validate"

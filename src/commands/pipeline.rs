@@ -20,9 +20,6 @@ use crate::plan::{self, Plan, PlanOptions};
 use crate::tenant::{self, Client, Connection};
 use crate::ui::Context;
 
-/// Width config diagnostics are wrapped at.
-const WIDTH: usize = 80;
-
 /// What the pipeline needs beyond the config and tenant flags.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Switches {
@@ -76,7 +73,10 @@ impl Error {
     pub fn report(self, ctx: &Context) -> miette::Result<Exit> {
         match self {
             Error::Config(err) => {
-                eprint!("{}", config::render(&err, ctx.color_stderr, WIDTH));
+                eprint!(
+                    "{}",
+                    config::render(&err, ctx.color_stderr, ctx.diagnostic_width())
+                );
                 Ok(Exit::Failure)
             }
             other => Err(miette::Report::new(other)),
@@ -96,6 +96,45 @@ pub fn config_dir(file: &Path) -> PathBuf {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     }
+}
+
+/// Where a plan was made, as a saved plan records it: absolute paths, so that `apply PLAN`
+/// finds the same config and the same local tenant from any directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The config file.
+    pub config_file: String,
+    /// The local tenant's state file (`domain: local` only).
+    pub local_tenant: Option<String>,
+}
+
+impl Origin {
+    /// The origin of a plan made from `file` for `domain`.
+    pub fn of(file: &Path, domain: &Domain) -> Origin {
+        let config_file = absolute(file);
+        let local_tenant = matches!(domain, Domain::Local)
+            .then(|| absolute(&config_dir(file)).join(tenant::LOCAL_STATE_FILE));
+        Origin {
+            config_file: config_file.display().to_string(),
+            local_tenant: local_tenant.map(|p| p.display().to_string()),
+        }
+    }
+}
+
+/// The canonical path when it exists, else the path made absolute, else as given.
+fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The config directory whose local tenant is `state` (`<dir>/.m2mctl/local-tenant.json`).
+pub fn local_tenant_dir(state: &Path) -> PathBuf {
+    let depth = Path::new(tenant::LOCAL_STATE_FILE).components().count();
+    state
+        .ancestors()
+        .nth(depth)
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 /// Connects to the tenant a config names (the embedded local tenant for `domain: local`).
@@ -182,5 +221,25 @@ mod tests {
         for (file, want) in cases {
             assert_eq!(config_dir(Path::new(file)), PathBuf::from(want), "{file}");
         }
+    }
+
+    #[test]
+    fn a_saved_origin_is_absolute_and_finds_its_local_tenant_again() {
+        let origin = Origin::of(Path::new("infra/m2mctl.yaml"), &Domain::Local);
+        assert!(Path::new(&origin.config_file).is_absolute(), "{origin:?}");
+        let state = origin.local_tenant.expect("local");
+        assert!(
+            state.ends_with("infra/.m2mctl/local-tenant.json"),
+            "{state}"
+        );
+        assert_eq!(
+            local_tenant_dir(Path::new(&state)),
+            absolute(Path::new("infra"))
+        );
+        let remote = Origin::of(
+            Path::new("m2mctl.yaml"),
+            &Domain::Remote("acme.auth0.com".into()),
+        );
+        assert_eq!(remote.local_tenant, None);
     }
 }

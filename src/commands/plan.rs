@@ -49,11 +49,12 @@ pub async fn run(args: PlanArgs, ctx: &Context) -> miette::Result<Exit> {
         ..
     } = planned;
     let outcome = show(&plan, &args, ctx).and_then(|()| match &args.out {
-        Some(path) => save(
-            path,
-            SavedPlan::new(plan.clone(), loaded.desired, options),
-            ctx,
-        ),
+        Some(path) => {
+            let origin = pipeline::Origin::of(&args.config.file, &loaded.desired.domain);
+            let saved = SavedPlan::new(plan.clone(), loaded.desired, options)
+                .made_from(origin.config_file, origin.local_tenant);
+            save(path, saved, ctx)
+        }
         None => Ok(()),
     });
     // Close first in every case: for the local tenant this flushes its state file.

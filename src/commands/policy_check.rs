@@ -10,9 +10,6 @@ use crate::plan::{Plan, management_audience};
 use crate::policy::{self, PolicySet, Refused, Source, Violation};
 use crate::ui::Context;
 
-/// Width diagnostics are wrapped at.
-const WIDTH: usize = 80;
-
 /// Reads `--policy FILE` (offline), or nothing without the flag.
 pub fn load(args: &PolicyArgs) -> Result<Option<Source>, pipeline::Error> {
     match &args.policy_file {
@@ -47,7 +44,10 @@ pub fn attach(planned: &mut Planned, file: Option<&Source>) {
 pub fn print(violations: &[Violation], loaded: &Loaded, ctx: &Context) -> bool {
     match policy::diagnostics(violations, &loaded.name, &loaded.source) {
         Some(err) => {
-            eprint!("{}", config::render(&err, ctx.color_stderr, WIDTH));
+            eprint!(
+                "{}",
+                config::render(&err, ctx.color_stderr, ctx.diagnostic_width())
+            );
             true
         }
         None => false,

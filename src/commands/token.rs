@@ -16,7 +16,7 @@ use crate::token::cache::{self, Cache};
 use crate::token::exchange::Reuse;
 use crate::token::remote::TenantFetch;
 use crate::token::verify::{self, Difference};
-use crate::token::{TokenError, exchange, now_unix, output, select};
+use crate::token::{TokenError, exchange, granted, now_unix, output, select};
 use crate::ui::Context;
 
 /// Config, connection and one read of the tenant: what `token` and `credentials` start from.
@@ -79,6 +79,15 @@ pub async fn run(args: TokenArgs, ctx: &Context) -> miette::Result<Exit> {
     .await
 }
 
+/// What [`issue`] checks and says before asking for tokens.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Checks {
+    /// Refuse unless exactly one pair is selected (`--format raw`), before any token request.
+    pub exactly_one: bool,
+    /// Warn once per application whose tenant grant differs from the config.
+    pub warn_drift: bool,
+}
+
 /// Tokens for the (application, API) pairs `apps` and `api` select, from the cache when
 /// `reuse` allows and `no_cache` is off (the cache is saved when it changed).
 pub(super) async fn issue(
@@ -88,6 +97,7 @@ pub(super) async fn issue(
     reuse: Reuse,
     no_cache: bool,
     config: &ConfigArgs,
+    checks: Checks,
 ) -> Result<Vec<crate::token::Issued>, TokenError> {
     let client = opened.connection.client();
     let pairs = select::select_pairs(
@@ -97,6 +107,21 @@ pub(super) async fn issue(
         api,
         &select::management_audience(&opened.remote, client.tenant().authority()),
     )?;
+    if checks.exactly_one && pairs.len() != 1 {
+        let list: Vec<String> = pairs
+            .iter()
+            .map(|p| format!("{} → {}", p.app_key, p.api_label()))
+            .collect();
+        return Err(TokenError::RawNeedsOne {
+            count: pairs.len(),
+            pairs: list.join(", "),
+        });
+    }
+    if checks.warn_drift {
+        for line in granted::drift_warnings(&pairs) {
+            eprintln!("warning: {line}");
+        }
+    }
     let now = now_unix();
     let domain = cache_domain(&opened.desired, client, config);
     let mut cache = if no_cache { None } else { load_cache() };
@@ -120,6 +145,19 @@ async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> mi
     } else {
         Reuse::Cached
     };
+    let format = if args.raw {
+        TokenFormat::Raw
+    } else {
+        args.format.unwrap_or(if ctx.stdout_tty {
+            TokenFormat::Table
+        } else {
+            TokenFormat::Json
+        })
+    };
+    let checks = Checks {
+        exactly_one: format == TokenFormat::Raw,
+        warn_drift: !ctx.quiet,
+    };
     let issued = issue(
         opened,
         &args.apps,
@@ -127,18 +165,15 @@ async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> mi
         reuse,
         args.tenant.no_cache,
         &args.config,
+        checks,
     )
     .await?;
 
-    let format = args.format.unwrap_or(if ctx.stdout_tty {
-        TokenFormat::Table
-    } else {
-        TokenFormat::Json
-    });
     let text = match format {
         TokenFormat::Json => output::tokens_json(&issued),
         TokenFormat::Env => output::tokens_env(&issued)?,
         TokenFormat::Table => output::tokens_table(&issued, now),
+        TokenFormat::Raw => output::token_raw(&issued),
     };
     std::io::stdout()
         .write_all(text.as_bytes())

@@ -6,9 +6,6 @@ use crate::commands::policy_check;
 use crate::config::{self, Vars};
 use crate::ui::Context;
 
-/// Width diagnostics are wrapped at.
-const WIDTH: usize = 80;
-
 /// Below this Management API token lifetime (seconds) m2mctl's own token can expire mid-run.
 pub const SHORT_MANAGEMENT_LIFETIME: u32 = 300;
 
@@ -45,7 +42,10 @@ pub async fn run(args: crate::cli::ValidateArgs, ctx: &Context) -> miette::Resul
             Ok(Exit::Success)
         }
         Err(err) => {
-            eprint!("{}", config::render(&err, ctx.color_stderr, WIDTH));
+            eprint!(
+                "{}",
+                config::render(&err, ctx.color_stderr, ctx.diagnostic_width())
+            );
             Ok(Exit::Failure)
         }
     }

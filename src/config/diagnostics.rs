@@ -8,7 +8,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{Diagnostic, LabeledSpan, NamedSource};
 
 /// At most this many problems are kept for rendering (the count still says how many exist).
 pub const MAX_RENDERED: usize = 50;
@@ -208,21 +208,10 @@ pub fn count_noun(n: usize, noun: &str) -> String {
     }
 }
 
-/// Renders a diagnostic in m2mctl's one style: graphical, unicode, `width` columns, colour or not.
-pub fn render(diagnostic: &dyn Diagnostic, color: bool, width: usize) -> String {
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let mut out = String::new();
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(width)
-        .with_links(false);
-    if handler.render_report(&mut out, diagnostic).is_err() {
-        out = format!("{diagnostic}\n");
-    }
-    out
+/// Renders a diagnostic in m2mctl's one style (see [`crate::diagnostic`]); `width: None` never
+/// wraps (stderr is not a terminal).
+pub fn render(diagnostic: &dyn Diagnostic, color: bool, width: Option<usize>) -> String {
+    crate::diagnostic::render(diagnostic, color, width)
 }
 
 /// The closest candidate to `word`, if one is close enough to be a likely typo.

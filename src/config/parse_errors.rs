@@ -112,11 +112,35 @@ pub(crate) fn parse_finding(
             "check the YAML syntax at this line (indentation, `:` after keys, quotes)".to_string(),
         ),
     };
+    if code == "config::syntax"
+        && message.contains("tab")
+        && let Some(tab) = first_indent_tab(source)
+    {
+        return Finding::new(
+            "config::tab",
+            "a tab in the indentation: YAML indents with spaces",
+        )
+        .help("replace the tab with spaces (YAML does not allow tabs for indentation)")
+        .label(tab..tab + 1, "this tab");
+    }
     let finding = Finding::new(code, message).help(help);
     match at {
         Some(at) => finding.label(at, label),
         None => finding,
     }
+}
+
+/// Byte offset of the first tab in the leading whitespace of a line (where YAML forbids it).
+fn first_indent_tab(source: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in source.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if let Some(tab) = line[..indent].find('\t') {
+            return Some(offset + tab);
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// A reader's name for a serde-saphyr type or token name.

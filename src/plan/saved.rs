@@ -29,6 +29,14 @@ pub struct SavedPlan {
     pub desired: DesiredState,
     /// The changes to apply.
     pub plan: Plan,
+    /// Absolute path of the config the plan was made from; `apply PLAN` checks the project and
+    /// tenant against this file, wherever it runs. Absent in plans of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_file: Option<String>,
+    /// For the embedded local tenant: the absolute path of its state file. `apply PLAN` applies to
+    /// this tenant and refuses when it is gone (it never starts an empty one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_tenant: Option<String>,
 }
 
 impl SavedPlan {
@@ -41,7 +49,17 @@ impl SavedPlan {
             options,
             desired,
             plan,
+            config_file: None,
+            local_tenant: None,
         }
+    }
+
+    /// Records where the plan was made: the config file and, for the local tenant, its state file
+    /// (both absolute, so that the plan can be applied from any directory).
+    pub fn made_from(mut self, config_file: String, local_tenant: Option<String>) -> SavedPlan {
+        self.config_file = Some(config_file);
+        self.local_tenant = local_tenant;
+        self
     }
 
     /// Pretty JSON with a trailing newline.

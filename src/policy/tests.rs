@@ -36,7 +36,7 @@ applications:
 fn check(policy: &str) -> Vec<(Rule, usize, String)> {
     let text = format!("{BASE}policy:\n{policy}");
     let loaded = config::load_str("m2mctl.yaml", &text, &Vars::empty())
-        .unwrap_or_else(|e| panic!("{}", config::render(&e, false, 100)));
+        .unwrap_or_else(|e| panic!("{}", config::render(&e, false, Some(100))));
     let set = PolicySet::of(&loaded, None);
     check_config(&loaded, &set)
         .into_iter()
@@ -129,7 +129,7 @@ fn inline_rules_are_labelled_in_the_same_file() {
         (29, "\"delete:*\"")
     );
     let err = diagnostics(&violations, "m2mctl.yaml", &loaded.source).expect("errors");
-    let shown = config::render(&err, false, 100);
+    let shown = config::render(&err, false, Some(100));
     assert!(shown.contains("policy::forbidden_scopes"), "{shown}");
     assert!(shown.contains("forbidden by `delete:*`"), "{shown}");
     assert!(shown.contains("help: remove `delete:orders`"), "{shown}");

@@ -33,7 +33,9 @@ fn text_sample_color() {
 
 #[test]
 fn text_empty() {
-    insta::assert_snapshot!(render(|o| text(&empty_plan(), o, false)));
+    let out = render(|o| text(&empty_plan(), o, false));
+    assert_eq!(out, "No changes. The tenant matches the configuration.\n");
+    insta::assert_snapshot!(out);
 }
 
 #[test]

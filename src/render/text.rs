@@ -55,7 +55,10 @@ pub fn text(plan: &Plan, out: &mut impl Write, color: bool) -> io::Result<()> {
             writeln!(out, "{} {at}{message}", p.yellow("Warning:"))?;
         }
     }
-    writeln!(out)?;
+    // A blank line separates the summary from what came before; the output never starts with one.
+    if !plan.is_empty() || !plan.warnings.is_empty() {
+        writeln!(out)?;
+    }
     if plan.is_empty() {
         writeln!(out, "{}", p.bold(NO_CHANGES))?;
         return Ok(());

@@ -55,6 +55,23 @@ pub enum TokenError {
         help: String,
     },
 
+    /// `--format raw` was asked for more (or fewer) than one token.
+    #[error(
+        "`--format raw` prints exactly one token, and {count} (application, API) pairs are selected: {pairs}"
+    )]
+    #[diagnostic(
+        code(m2mctl::token::raw_needs_one),
+        help(
+            "name one application and one API, e.g. `m2mctl token APP --api IDENTIFIER -r` (`--api management` for the Management API)"
+        )
+    )]
+    RawNeedsOne {
+        /// How many pairs are selected.
+        count: usize,
+        /// `app → api` of each, comma-separated.
+        pairs: String,
+    },
+
     /// Auth0 refused the client-credentials exchange.
     #[error("auth0 refused a token for `{app}` on `{api}` ({status}): {error}: \"{description}\"")]
     #[diagnostic(code(m2mctl::token::oauth), help("{help}"))]

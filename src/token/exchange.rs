@@ -63,7 +63,10 @@ pub enum Reuse {
 }
 
 /// Serves every pair, in order: from `cache` when `reuse` allows and it holds a token with the
-/// declared scopes and over a minute left, else from the tenant (new tokens go into `cache`).
+/// scopes the tenant grants now and over a minute left, else from the tenant (new tokens go into
+/// `cache`). Keyed by the granted scopes, not the declared ones: while a config change is not
+/// applied, the tenant issues the granted scopes, and a lookup by the declared ones would miss
+/// on every run and spend the tenant's token quota.
 pub async fn serve<F: Fetch>(
     fetch: &F,
     pairs: Vec<Pair>,
@@ -78,7 +81,7 @@ pub async fn serve<F: Fetch>(
         let hit = cache
             .as_deref()
             .filter(|_| reuse == Reuse::Cached)
-            .and_then(|c| c.lookup(&key(domain, pair), &pair.scopes, now));
+            .and_then(|c| c.lookup(&key(domain, pair), &pair.tenant_scopes, now));
         match hit {
             Some(entry) => {
                 tracing::info!(app = %pair.app_key, api = %pair.api_label(), "token from the cache");

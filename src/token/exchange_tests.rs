@@ -137,9 +137,11 @@ fn second_run_is_served_from_the_cache_without_requests() {
     assert!(served.iter().all(|i| i.source == Source::Cache));
     assert!(!cache.is_dirty());
 
-    // Another tenant domain, changed declared scopes, or near expiry: new requests.
+    // Another tenant domain, a grant changed in the tenant (after an apply), or near expiry:
+    // new requests.
     let mut changed = pairs();
     changed[0].scopes = scope_set("r extra");
+    changed[0].tenant_scopes = scope_set("r extra");
     let third = Counting::default();
     let served = run(serve(
         &third,
@@ -231,4 +233,27 @@ fn a_refusal_is_the_error_and_nothing_is_cached_for_it() {
             .lookup(&key, &BTreeSet::from(["r".to_string(), "w".to_string()]), 0)
             .is_none()
     );
+}
+
+#[test]
+fn an_unapplied_scope_change_is_cached_by_the_granted_scopes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut drifted = pair("a", "https://x/", "r w");
+    drifted.tenant_scopes = scope_set("r");
+    for (run_no, want_requests) in [(1, 1), (2, 0)] {
+        let (mut cache, _) = Cache::load(dir.path());
+        let fetch = Counting::default();
+        let served = run(serve(
+            &fetch,
+            vec![drifted.clone()],
+            Some(&mut cache),
+            Reuse::Cached,
+            "t",
+            100,
+        ))
+        .unwrap();
+        cache.save(100).unwrap();
+        assert_eq!(fetch.tokens.borrow().len(), want_requests, "run {run_no}");
+        assert_eq!(served[0].scopes, scope_set("r"), "run {run_no}");
+    }
 }

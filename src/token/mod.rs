@@ -10,6 +10,7 @@ pub mod cache;
 pub mod envname;
 mod error;
 pub mod exchange;
+pub mod granted;
 pub mod output;
 pub mod remote;
 pub mod select;

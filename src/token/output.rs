@@ -11,12 +11,12 @@ use time::format_description::well_known::Rfc3339;
 use super::verify::Difference;
 use super::{Issued, TokenError, envname, scope_string};
 
-/// How many characters of a token the table shows.
-pub const TABLE_TOKEN_CHARS: usize = 12;
+/// How many characters of a token the table shows: its last ones (the end of the signature),
+/// which tell two tokens apart; the first ones are the JWT header, the same for every token.
+pub const TABLE_TOKEN_CHARS: usize = 8;
 
 /// The stderr hint under a token table.
-pub const TABLE_HINT: &str =
-    "hint: tokens are shortened; use `--format json` or `--format env` for the full value";
+pub const TABLE_HINT: &str = "hint: tokens are shortened to their last characters; use `--format json`, `--format env` or `-r` (one token) for the full value";
 
 /// One application's credentials, for `credentials`.
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +75,14 @@ pub fn tokens_json(issued: &[Issued]) -> String {
         })
         .collect();
     to_json(&rows)
+}
+
+/// The tokens alone, one per line (`--format raw` serves exactly one).
+pub fn token_raw(issued: &[Issued]) -> String {
+    issued
+        .iter()
+        .map(|i| format!("{}\n", i.access_token.expose()))
+        .collect()
 }
 
 /// A JSON array of credentials.
@@ -184,10 +192,11 @@ pub fn differences_table(rows: &[(&str, &str, &Difference)]) -> String {
     table(&["APP", "API", "CHECK", "EXPECTED", "ACTUAL", "NOTE"], rows)
 }
 
-/// First [`TABLE_TOKEN_CHARS`] characters and `…`.
+/// `…` and the last [`TABLE_TOKEN_CHARS`] characters.
 pub fn shorten(token: &str) -> String {
-    let short: String = token.chars().take(TABLE_TOKEN_CHARS).collect();
-    format!("{short}…")
+    let skip = token.chars().count().saturating_sub(TABLE_TOKEN_CHARS);
+    let tail: String = token.chars().skip(skip).collect();
+    format!("…{tail}")
 }
 
 /// `59m`, `23h 59m`, `2d 3h`, `30s`.

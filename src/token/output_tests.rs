@@ -82,8 +82,8 @@ fn table_shortens_tokens() {
     let now = 1_767_229_200 - 3_600 - 125;
     insta::assert_snapshot!(tokens_table(&sample(), now), @r"
     APP      API                          SCOPES                    EXPIRES                          SOURCE  TOKEN
-    billing  https://orders.example.com/  read:orders write:orders  2026-01-01T01:00:00Z (in 1h 2m)  new     aaaa.bbbb.cc…
-    billing  management                   read:orders write:orders  2026-01-01T01:00:00Z (in 1h 2m)  cache   eeee.ffff.gg…
+    billing  https://orders.example.com/  read:orders write:orders  2026-01-01T01:00:00Z (in 1h 2m)  new     ….cccc'dd
+    billing  management                   read:orders write:orders  2026-01-01T01:00:00Z (in 1h 2m)  cache   …fff.gggg
     ");
 }
 
@@ -121,6 +121,7 @@ fn helpers_table() {
     }
     assert_eq!(shell_quote("a b"), "'a b'");
     assert_eq!(shell_quote("it's"), r"'it'\''s'");
-    assert_eq!(shorten("abc"), "abc…");
+    assert_eq!(shorten("abc"), "…abc");
+    assert_eq!(shorten("header.payload.signature"), "…ignature");
     assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
 }

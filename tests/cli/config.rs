@@ -67,7 +67,7 @@ fn every_example_validates_against_the_schema_and_the_loader() {
             .collect();
         assert!(errors.is_empty(), "{file:?}: {errors:#?}");
         config::load(&file, &Vars::empty())
-            .unwrap_or_else(|e| panic!("{file:?}: {}", config::render(&e, false, 80)));
+            .unwrap_or_else(|e| panic!("{file:?}: {}", config::render(&e, false, Some(80))));
     }
 }
 

@@ -1,6 +1,6 @@
 //! Every invalid config under `tests/fixtures/config/invalid/` through the real binary
 //! (`m2mctl validate -f …`): exit 1, the expected diagnostic code, a located snippet, and an insta
-//! snapshot of the rendered diagnostics (NO_COLOR, width 80, unicode). No network.
+//! snapshot of the rendered diagnostics (NO_COLOR, unicode, unwrapped: stderr is not a terminal). No network.
 //!
 //! Fixture header lines: `# expect: <code>` (required) and `# vars: K=V ...` (passed as `--var`).
 

@@ -104,27 +104,43 @@ async fn an_expired_cached_token_gets_one_new_token_and_a_retry() {
     let t = Tenant::start().await;
     write_config(&t, &config("expiry", &apps(2)));
     ok(&t.m2mctl(&["apply", "--auto-approve"]).await);
-    // Management API tokens now live one second: the next run caches one that expires at once.
-    let audience = t.management_audience();
-    let path = format!("/api/v2/resource-servers/{}", urlencode(&audience));
-    let (status, text) = call(&t, "PATCH", &path, Some(json!({"token_lifetime": 1}))).await;
-    assert_eq!(status, 200, "{text}");
+    // A warm run leaves m2mctl's own (long-lived) token in the cache.
     std::fs::remove_dir_all(t.dir().join(".cache")).ok();
     ok(&t.m2mctl(&["plan"]).await);
-    let (status, text) = call(&t, "PATCH", &path, Some(json!({"token_lifetime": 86400}))).await;
-    assert_eq!(status, 200, "{text}");
 
-    // The cache believes the token has an hour left (a revoked token, or a clock that drifted);
+    // A one-second Management API token, taken while the lifetime is briefly 1 s. No m2mctl run
+    // and no request of this test depends on a one-second token staying valid (on a loaded
+    // machine a second passes between any two steps): the lifetime is restored with a token taken
+    // before it was lowered.
+    let audience = t.management_audience();
+    let path = format!("/api/v2/resource-servers/{}", urlencode(&audience));
+    let long_lived = t.management_token().await;
+    let (status, text) = call(&t, "PATCH", &path, Some(json!({"token_lifetime": 1}))).await;
+    assert_eq!(status, 200, "{text}");
+    let one_second = t.management_token().await;
+    let restored = t
+        .http()
+        .patch(format!("{}{path}", t.base_url()))
+        .bearer_auth(&long_lived)
+        .json(&json!({"token_lifetime": 86400}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(restored.status(), 200);
+
+    // The cache believes that token has an hour left (a revoked token, or a clock that drifted);
     // the tenant says it expired.
     let cache_path = t.dir().join(".cache/tokens.json");
     let mut cache = cache_file(&t);
     let far = chrono_now() + 3600;
-    let refused_token = own_entry(&cache, &t).expect("own entry")["access_token"].clone();
+    let refused_token = Value::from(one_second);
     for entry in cache["entries"].as_array_mut().expect("entries") {
-        if entry["audience"] == audience.as_str() {
+        if entry["audience"] == audience.as_str() && entry["client_id"] == t.client_id().as_str() {
+            entry["access_token"] = refused_token.clone();
             entry["expires_at"] = far.into();
         }
     }
+    assert!(own_entry(&cache, &t).is_some(), "own entry");
     std::fs::write(&cache_path, serde_json::to_vec(&cache).expect("json")).expect("write");
     // Expiry is checked to the second: wait until the one-second token is certainly expired.
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;

@@ -255,7 +255,7 @@ fn example_policies_are_valid_and_find_what_they_should_in_the_quickstart() {
             .collect();
         assert!(errors.is_empty(), "{name}: {errors:?}");
         let source = policy::load_file(&path)
-            .unwrap_or_else(|e| panic!("{name}: {}", config::render(&e, false, 80)));
+            .unwrap_or_else(|e| panic!("{name}: {}", config::render(&e, false, Some(80))));
         let got: Vec<(String, usize)> =
             policy::check_config(&quickstart, &PolicySet::of(&quickstart, Some(&source)))
                 .into_iter()

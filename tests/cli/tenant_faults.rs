@@ -28,7 +28,13 @@ async fn governor_stays_under_the_bucket_with_few_429s() {
         .await;
     assert_eq!(ok, 120);
     let m = c.metrics();
-    assert!(m.throttled <= 3, "{m:?}");
+    // Without a governor the first 16 concurrent requests alone empty the 10-token bucket and
+    // most of the 120 are refused at least once. With it, 429s are rare but not zero under load:
+    // the refill rate is learnt from response timing, and a loaded machine delays some responses
+    // more than others, so a sample can overestimate the rate and spend the reserve. The bound
+    // (10% of the requests) holds under load and still fails a governor that does not pace;
+    // the exact pacing is tested on the pure model with virtual time (`governor_tests.rs`).
+    assert!(m.throttled <= 12, "{m:?}");
     assert_eq!(t.count("GET /api/v2/clients/{id} 429").await, m.throttled);
 }
 

@@ -5,6 +5,8 @@
 
 #[path = "token_apply.rs"]
 mod apply;
+#[path = "token_drift.rs"]
+mod drift;
 #[path = "token_errors.rs"]
 mod errors;
 #[path = "token_seed.rs"]
@@ -260,9 +262,13 @@ async fn verify_passes_then_names_the_scope_after_drift() {
     let out = f.run(&["token", "--verify", "--format", "json"]).await;
     assert_eq!(out.code, 1, "{}", text(&out));
     let stderr = out.stderr.as_str();
+    assert!(
+        stderr.contains("warning: `billing`: the tenant's grant differs from the config"),
+        "{stderr}"
+    );
     let row = stderr
         .lines()
-        .find(|l| l.contains("scope"))
+        .find(|l| l.contains("scope") && !l.starts_with("warning:"))
         .unwrap_or_else(|| panic!("no scope row: {stderr}"));
     assert!(
         row.starts_with("billing  https://orders.example.com/"),

@@ -51,7 +51,10 @@ async fn on_a_terminal_tokens_are_a_shortened_table_and_secrets_come_with_a_warn
     for t in &tokens {
         let token = t["access_token"].as_str().unwrap();
         assert!(!table.contains(token), "full token on a terminal table");
-        assert!(table.contains(&format!("{}…", &token[..12])), "{table}");
+        assert!(
+            table.contains(&format!("…{}", &token[token.len() - 8..])),
+            "{table}"
+        );
     }
     let creds = on_a_terminal(&f, "credentials").unwrap();
     let warning = "warning: client secrets of 2 applications follow";
