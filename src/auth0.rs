@@ -302,9 +302,22 @@ mod tests {
     }
 
     #[test]
-    fn user_grants_are_not_client_grants() {
+    fn user_grants_and_default_grants_are_not_client_grants() {
         assert!(is_client_subject(None));
         assert!(is_client_subject(Some("client")));
         assert!(!is_client_subject(Some("user")));
+        // terraform-provider-auth0 TestAccClientGrant_DefaultFor.yaml: no client_id at all
+        let default: RemoteGrant = serde_json::from_str(
+            r#"{"id":"cgr_XB6ZHmjNC4RXBCpg","audience":"https://a/","scope":["read:data"],
+                "subject_type":"client","default_for":"third_party_clients"}"#,
+        )
+        .unwrap();
+        assert!(!is_client_grant(&default));
+        let grant = RemoteGrant {
+            client_id: "c".into(),
+            default_for: None,
+            ..default
+        };
+        assert!(is_client_grant(&grant));
     }
 }

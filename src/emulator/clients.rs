@@ -176,7 +176,7 @@ pub async fn list(
     )?;
     let search = ClientSearch::parse(q.get("q"))?;
     let external = q.get("external_client_id").map(str::to_string);
-    let page = Page::from_query(&q, true)?;
+    let page = Page::from_query(&q, true, 0)?;
     let fields = Fields::from_query(&q)?;
     let is_global = q.bool("is_global")?;
     let is_first_party = q.bool("is_first_party")?;

@@ -97,7 +97,7 @@ pub async fn list(
             "default_for",
         ],
     )?;
-    let page = Page::from_query(&q, true)?;
+    let page = Page::from_query(&q, true, 1)?;
     let audience = q.get("audience");
     let client_id = q.get("client_id");
     let any_org = q.bool("allow_any_organization")?;
@@ -187,6 +187,7 @@ pub async fn create(
                 format!("No resource with identifier {audience}"),
             ));
         }
+        refuse_third_party_management_grant(tenant, client_id, audience)?;
         let duplicate = tenant.grants.find(|g| {
             g.str("client_id") == client_id
                 && g.str("default_for") == default_for
@@ -268,4 +269,24 @@ pub async fn delete(
         Ok(Edit::deleted(tenant.grants.remove(&id).is_some()))
     })
     .await
+}
+
+/// Auth0 refuses Management API grants for third-party clients (`is_first_party: false`):
+/// "Client grants for this API cannot be created for third-party clients" ([OAS] post_client-grants,
+/// research D7). The errorCode is not recorded anywhere; `invalid_body` is a guess.
+fn refuse_third_party_management_grant(
+    tenant: &crate::emulator::store::Tenant,
+    client_id: Option<&str>,
+    audience: &str,
+) -> Result<(), ApiError> {
+    let third_party = client_id
+        .and_then(|id| tenant.clients.get(id))
+        .is_some_and(|c| c.bool("is_first_party") == Some(false));
+    if third_party && audience == tenant.management_audience() {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "Client grants for this API cannot be created for third-party clients",
+        ));
+    }
+    Ok(())
 }

@@ -111,9 +111,15 @@ pub enum Page {
 }
 
 impl Page {
-    /// Reads `page`, `per_page`, `include_totals`, and (when allowed) `from`/`take`; `take` or
-    /// `from` switch to checkpoint mode even when `include_totals` is also sent.
-    pub fn from_query(q: &QueryParams, checkpoint: bool) -> Result<Page, ApiError> {
+    /// Reads `page`, `per_page` (at least `min_per_page`: 0 on `/clients`, 1 on `/client-grants`
+    /// and `/resource-servers`, as Auth0's OpenAPI document says), `include_totals`, and (when
+    /// allowed) `from`/`take`; `take` or `from` switch to checkpoint mode even when
+    /// `include_totals` is also sent.
+    pub fn from_query(
+        q: &QueryParams,
+        checkpoint: bool,
+        min_per_page: u64,
+    ) -> Result<Page, ApiError> {
         if checkpoint && (q.get("take").is_some() || q.get("from").is_some()) {
             let take = q.int("take", 1, 100)?.unwrap_or(50) as usize;
             let from = match q.get("from") {
@@ -124,7 +130,7 @@ impl Page {
         }
         Ok(Page::Offset {
             page: q.int("page", 0, 1_000_000)?.unwrap_or(0) as usize,
-            per_page: q.int("per_page", 0, 100)?.unwrap_or(50) as usize,
+            per_page: q.int("per_page", min_per_page, 100)?.unwrap_or(50) as usize,
             totals: q.bool("include_totals")?.unwrap_or(false),
         })
     }

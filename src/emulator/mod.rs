@@ -36,6 +36,8 @@ mod router_tests_clients;
 #[cfg(test)]
 mod router_tests_credentials;
 #[cfg(test)]
+mod router_tests_fidelity;
+#[cfg(test)]
 mod router_tests_grants;
 pub mod server;
 pub mod stats;

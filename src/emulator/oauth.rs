@@ -154,18 +154,7 @@ fn issue(app: &AppState, headers: &HeaderMap, bytes: &[u8]) -> Result<Response, 
         if asserted.is_none() && app.propagation.is_pending(&client_id) {
             return Err(unauthorized());
         }
-        let allowed = client
-            .obj
-            .get("grant_types")
-            .and_then(Value::as_array)
-            .is_some_and(|g| g.iter().any(|t| t == "client_credentials"));
-        if !allowed {
-            return Err(OAuthError::new(
-                StatusCode::FORBIDDEN,
-                "unauthorized_client",
-                "Grant type 'client_credentials' not allowed for the client.",
-            ));
-        }
+        may_use_client_credentials(client)?;
         let audience = params.get("audience").or_else(|| params.get("resource")).ok_or_else(|| {
             denied(
                 StatusCode::FORBIDDEN,
@@ -278,4 +267,28 @@ pub async fn jwks(State(app): State<Arc<AppState>>) -> Response {
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// Whether a client may use the client-credentials grant: it lists it in `grant_types`, and it is
+/// not a public client ("Public applications cannot use the client_credentials grant type":
+/// `token_endpoint_auth_method: none`, or a SPA or native app, research D2).
+fn may_use_client_credentials(client: &super::table::Record) -> Result<(), OAuthError> {
+    let listed = client
+        .obj
+        .get("grant_types")
+        .and_then(Value::as_array)
+        .is_some_and(|g| {
+            g.iter()
+                .any(|t| t == crate::auth0::GRANT_TYPE_CLIENT_CREDENTIALS)
+        });
+    let public = client.str("token_endpoint_auth_method") == Some(crate::auth0::AUTH_NONE)
+        || matches!(client.str("app_type"), Some("spa" | "native"));
+    if listed && !public {
+        return Ok(());
+    }
+    Err(OAuthError::new(
+        StatusCode::FORBIDDEN,
+        "unauthorized_client",
+        "Grant type 'client_credentials' not allowed for the client.",
+    ))
 }

@@ -94,7 +94,7 @@ pub async fn list(
             "fields",
         ],
     )?;
-    let page = Page::from_query(&q, false)?;
+    let page = Page::from_query(&q, false, 1)?;
     let fields = Fields::from_query(&q)?;
     let identifiers: Vec<&str> = q.list("identifiers");
     if identifiers.len() > 10 {

@@ -10,7 +10,8 @@
 //! (decoding and Auth0 error bodies), `tls` (handshake failures are not retried), `read`
 //! (`read_state`), `write` (creates, updates, deletes, lookups), `oauth` (`/oauth/token`, secrets,
 //! JWKS), `local` (`connect`: the embedded local tenant or a remote one), `passthrough` (raw
-//! requests of `m2mctl api`).
+//! requests of `m2mctl api`), `decode` (Auth0's answers into the model, in every shape they come
+//! in; the replay test holds it to real recordings).
 
 mod auth;
 mod backoff;
