@@ -12,9 +12,10 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::Exit;
 use crate::cli::{CredentialsArgs, CredentialsFormat};
+use crate::model::ApiRef;
 use crate::token::exchange::CONCURRENCY;
 use crate::token::output::{self, Credential};
-use crate::token::{TokenError, remote, select};
+use crate::token::{MANAGEMENT, TokenError, remote, select, service_env};
 use crate::ui::Context;
 
 /// Runs `m2mctl credentials`.
@@ -71,7 +72,25 @@ async fn print_credentials(
         .collect();
     let text = match args.format {
         CredentialsFormat::Json => output::credentials_json(&creds),
-        CredentialsFormat::Env => output::credentials_env(&creds)?,
+        CredentialsFormat::Env => {
+            let mgmt = select::management_audience(&opened.remote, client.tenant().authority());
+            let pairs: Vec<(&str, &str, &str)> = apps
+                .iter()
+                .flat_map(|a| {
+                    let mgmt = mgmt.as_str();
+                    a.app.grants.iter().map(move |g| match &g.api {
+                        ApiRef::Management => (a.app.key.as_str(), MANAGEMENT, mgmt),
+                        ApiRef::Identifier(id) => (a.app.key.as_str(), id.as_str(), id.as_str()),
+                    })
+                })
+                .collect();
+            format!(
+                "{}{}{}",
+                service_env::tenant_lines(&super::token::tenant_env(client)),
+                output::credentials_env(&creds)?,
+                service_env::audience_lines(&pairs)?
+            )
+        }
     };
     if ctx.stdout_tty {
         let apps = crate::config::count_noun(creds.len(), "application");

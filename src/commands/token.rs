@@ -16,7 +16,7 @@ use crate::token::cache::{self, Cache};
 use crate::token::exchange::Reuse;
 use crate::token::remote::TenantFetch;
 use crate::token::verify::{self, Difference};
-use crate::token::{TokenError, exchange, granted, now_unix, output, select};
+use crate::token::{TokenError, exchange, granted, now_unix, output, select, service_env};
 use crate::ui::Context;
 
 /// Config, connection and one read of the tenant: what `token` and `credentials` start from.
@@ -171,7 +171,24 @@ async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> mi
 
     let text = match format {
         TokenFormat::Json => output::tokens_json(&issued),
-        TokenFormat::Env => output::tokens_env(&issued)?,
+        TokenFormat::Env => {
+            let pairs: Vec<(&str, &str, &str)> = issued
+                .iter()
+                .map(|i| {
+                    (
+                        i.pair.app_key.as_str(),
+                        i.pair.api_label(),
+                        i.pair.audience.as_str(),
+                    )
+                })
+                .collect();
+            format!(
+                "{}{}{}",
+                service_env::tenant_lines(&tenant_env(client)),
+                output::tokens_env(&issued)?,
+                service_env::audience_lines(&pairs)?
+            )
+        }
         TokenFormat::Table => output::tokens_table(&issued, now),
         TokenFormat::Raw => output::token_raw(&issued),
     };
@@ -203,6 +220,16 @@ async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> mi
     let found = count_noun(differences.len(), "difference");
     eprintln!("error: verified {tokens}: {found} from the config");
     Ok(Exit::Failure)
+}
+
+/// The tenant lines of `--format env`: domain, issuer and token URL of the connected tenant.
+pub(super) fn tenant_env(client: &tenant::Client) -> service_env::TenantEnv {
+    let url = client.tenant();
+    service_env::TenantEnv {
+        domain: url.authority().to_string(),
+        issuer: url.issuer(),
+        token_url: format!("{}/oauth/token", url.origin()),
+    }
 }
 
 /// The cache, or none (with a warning) when there is no cache directory.

@@ -59,6 +59,8 @@ pub struct AppState {
     pub faults: Option<Faults>,
     /// Per-route counters of `/__m2mctl/stats`.
     pub stats: Stats,
+    /// Where the emulator is served, set once by `spawn` (see `discovery`).
+    pub(crate) base_url: std::sync::OnceLock<String>,
     /// When rotated secrets start working (`--secret-propagation`).
     pub propagation: Propagation,
     /// Client-assertion `jti`s already used.
@@ -83,6 +85,7 @@ impl AppState {
             limiter,
             faults,
             stats: Stats::default(),
+            base_url: std::sync::OnceLock::new(),
             propagation: Propagation::default(),
             assertions: Replay::default(),
             persister,
@@ -155,6 +158,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/oauth/token", post(oauth::token))
         .route("/.well-known/jwks.json", get(oauth::jwks))
+        .route(super::discovery::PATH, get(super::discovery::get))
         .route("/api/v2/clients", get(clients::list).post(clients::create))
         .route(
             "/api/v2/clients/{id}",

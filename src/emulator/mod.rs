@@ -6,7 +6,7 @@
 //! is `tenant`), and must not print: `commands::emulator` reports what [`spawn`] returns.
 //!
 //! Layout: [`app`] state + routes, [`layer`] rate limit/faults/stats around every Auth0 route,
-//! `clients`/`grants`/`resource_servers`/`oauth` endpoints, [`auth`] bearer checks, [`jwt`] tokens,
+//! `clients`/`grants`/`resource_servers`/`oauth` endpoints, [`discovery`] the OpenID discovery document, [`auth`] bearer checks, [`jwt`] tokens,
 //! [`body`] payload validation, [`list`] pagination, [`store`]/[`table`] data, [`defaults`] Auth0's
 //! defaults, [`persist`] the state file, [`server`] sockets, [`tls`] certificates.
 
@@ -17,6 +17,7 @@ pub mod body;
 mod clients;
 pub mod credentials;
 pub mod defaults;
+pub mod discovery;
 pub mod error;
 pub mod faults;
 mod grants;
@@ -195,6 +196,7 @@ pub async fn spawn(config: EmulatorConfig) -> Result<Emulator, Error> {
         stop_rx,
     ));
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let _ = app.base_url.set(format!("{scheme}://{domain}"));
     Ok(Emulator {
         base_url: format!("{scheme}://{domain}"),
         domain,

@@ -102,7 +102,7 @@ async fn spawn_local(state: &Path) -> Result<Emulator> {
 }
 
 /// The port in the state file's `domain` (`127.0.0.1:PORT`), if it has one.
-fn previous_port(state: &Path) -> Option<u16> {
+pub(super) fn previous_port(state: &Path) -> Option<u16> {
     let bytes = std::fs::read(state).ok()?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let domain = value.get("domain")?.as_str()?;
@@ -136,8 +136,20 @@ async fn connect_local(options: &Options, config_dir: &Path) -> Result<Connectio
             .map_err(|e| Error::Local(format!("cannot create `{}`: {e}", dir.display())))?;
         keep_out_of_git(dir)?;
     }
-    let emulator = spawn_local(&state).await?;
     let shown = state.strip_prefix(".").unwrap_or(&state);
+    if let Some(client) = super::local_served::connect(&state, options).await {
+        tracing::info!(
+            target: crate::ui::NOTICE,
+            "using the local tenant served at {} (state: {})",
+            client.tenant().origin(),
+            shown.display()
+        );
+        return Ok(Connection {
+            client,
+            local: None,
+        });
+    }
+    let emulator = spawn_local(&state).await?;
     tracing::info!(target: crate::ui::NOTICE, "using the local tenant (state: {})", shown.display());
     let credentials = Credentials::ClientCredentials {
         client_id: emulator.bootstrap_client_id().to_string(),

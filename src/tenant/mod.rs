@@ -21,6 +21,7 @@ mod error;
 mod governor;
 mod http;
 mod local;
+mod local_served;
 mod oauth;
 mod own_token;
 mod passthrough;

@@ -60,6 +60,11 @@ fn join(parts: &[&str]) -> String {
 
 /// Names `M2M_<APP>_<API>_TOKEN` for `(app key, API label, audience)` triples, same order.
 pub fn token_names(pairs: &[(&str, &str, &str)]) -> Result<Vec<String>, TokenError> {
+    pair_names(pairs, "TOKEN")
+}
+
+/// Names `M2M_<APP>_<API>_<suffix>` for `(app key, API label, audience)` triples, same order.
+pub fn pair_names(pairs: &[(&str, &str, &str)], suffix: &str) -> Result<Vec<String>, TokenError> {
     let items: Vec<(String, Vec<&str>)> = pairs
         .iter()
         .map(|(app, label, audience)| {
@@ -69,7 +74,7 @@ pub fn token_names(pairs: &[(&str, &str, &str)]) -> Result<Vec<String>, TokenErr
             )
         })
         .collect();
-    disambiguate(items, "TOKEN")
+    disambiguate(items, suffix)
 }
 
 /// Names `M2M_<APP>_<suffix>` (e.g. `CLIENT_ID`) for application keys, same order.

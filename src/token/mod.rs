@@ -14,6 +14,7 @@ pub mod granted;
 pub mod output;
 pub mod remote;
 pub mod select;
+pub mod service_env;
 pub mod verify;
 
 use std::collections::BTreeSet;

@@ -19,6 +19,7 @@ mod export_roundtrip;
 mod export_seed;
 mod hostile;
 mod init;
+mod local_service;
 mod messages;
 mod outputs;
 mod own_token;

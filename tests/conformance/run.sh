@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Conformance session, run by .ci/run: Auth0's own clients against `m2mctl emulator --tls`.
-#   1. auth0-python 6.x (pytest, tests/conformance/test_auth0_python.py)
+#   1. auth0-python 6.x (pytest, tests/conformance/test_auth0_python.py), then service.sh (a local
+#      tenant served by `emulator --state`, a client from `credentials --format env`, and
+#      auth0-api-python verifying its token through discovery)
 #   2. the Node SDK auth0 7.x (tests/conformance/node/sdk.test.js)
 #   3. the deploy CLI auth0-deploy-cli 8.x (tests/conformance/deploy-cli.sh): about 40 s, ~2 GB RAM at
 #      peak (a0deploy's own schema validation); CONFORMANCE_DEPLOY_CLI=0 skips it
@@ -38,6 +40,9 @@ start_emulator "$TMP/py"
 SSL_CERT_FILE=$EMU_CERT REQUESTS_CA_BUNDLE=$EMU_CERT \
   "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rA "$HERE/test_auth0_python.py"
 stop_emulator
+
+echo "-- services: a served local tenant, credentials --format env, discovery (auth0-api-python)"
+M2MCTL=$M2MCTL PY="$VENV/bin/python" "$HERE/service.sh"
 
 if [ "${CONFORMANCE_NODE:-1}" != 0 ]; then
   echo "-- node SDK (auth0 7.x) against the emulator"
