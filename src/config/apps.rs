@@ -16,12 +16,13 @@ use crate::scopes::{MANAGEMENT_API_SCOPES, is_management_scope};
 /// Longest description Auth0 accepts.
 pub const MAX_DESCRIPTION: usize = 140;
 /// The characters an application key may hold, for messages (the JSON Schema says the same).
-const KEY_CHARS_TEXT: &str = "ASCII letters, digits, spaces and `. _ - : / ( ) + @ , =`";
+const KEY_CHARS_TEXT: &str = "letters, digits, spaces and `. _ - : / ( ) + @ , =`";
 
-/// An application key is ASCII letters, digits, space and `._-:/()+@,=`: nothing a terminal,
-/// markdown or HTML interprets, no control or invisible characters, no look-alike letters.
+/// An application key is letters and digits (of any script, as `export` writes them), space and
+/// `._-:/()+@,=`: nothing a terminal, markdown or HTML interprets, no control, formatting or
+/// invisible characters.
 pub(crate) fn is_key_char(ch: char) -> bool {
-    ch.is_ascii_alphanumeric() || " ._-:/()+@,=".contains(ch)
+    ch.is_alphanumeric() || " ._-:/()+@,=".contains(ch)
 }
 
 /// A character as a message shows it: `` `&` ``, or its code point for invisible ones.

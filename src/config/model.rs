@@ -134,13 +134,16 @@ pub struct AppConfig {
     #[schemars(with = "String", regex(pattern = r"^[^<>]+$"))]
     pub name: Sp<String>,
     /// Stable identity stored in the ownership marker (default: the name); keep it when renaming.
-    /// ASCII letters, digits, spaces and `. _ - : / ( ) + @ , =` (or `${VAR}`); a name used as
-    /// the key must fit the same set.
+    /// Letters and digits (any script), spaces and `. _ - : / ( ) + @ , =` (or `${VAR}`); a name
+    /// used as the key must fit the same set. (The schema's pattern excludes control, formatting
+    /// and markup characters; `validate` checks the exact set.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         with = "Option<String>",
         length(min = 1),
-        regex(pattern = r"^([A-Za-z0-9 ._:/()+@,=-]|\$\{[^}]*\})+$")
+        regex(
+            pattern = r##"^([^\u0000-\u001f\u007f-\u009f\u00a0-\u00bf\u2000-\u206f!"#$%&'*;<>?\[\\\]^`{|}~]|\$\{[^}]*\})+$"##
+        )
     )]
     pub key: Option<Sp<String>>,
     /// Up to 140 characters.

@@ -180,3 +180,37 @@ fn config_types_serialize_back_to_yaml_that_loads() {
         "{yaml}"
     );
 }
+
+#[test]
+fn application_keys_hold_only_the_safe_set() {
+    let load = |key: &str| {
+        let text = format!(
+            "version: 1\napplications:\n  - name: worker\n    key: {}\n",
+            serde_json::Value::from(key)
+        );
+        crate::config::load_str("c.yaml", &text, &crate::config::Vars::empty())
+    };
+    for ok in [
+        "billing-worker",
+        "zürich worker",
+        "日本語",
+        "a.b_c:d/e(f)+g@h,i=j",
+    ] {
+        assert!(load(ok).is_ok(), "{ok}: {:?}", load(ok).err());
+    }
+    for bad in [
+        "a`b",
+        "a|b",
+        "a<b>",
+        "a*b",
+        "a[b]",
+        "a\\b",
+        "a\u{202e}b",
+        "a\u{1b}b",
+        "a&b",
+        "a\tb",
+    ] {
+        let err = format!("{:?}", load(bad).expect_err(bad));
+        assert!(err.contains("config::bad_key"), "{bad:?}: {err}");
+    }
+}

@@ -202,3 +202,32 @@ async fn a_marker_on_the_global_client_is_never_matched() {
         plan.stdout
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_reports_duplicated_applications_with_their_ids() {
+    let t = Tenant::start().await;
+    // two M2M clients carry one marker of this project (a run without the lease, a hand copy)
+    let twin = |name: &str| {
+        json!({"name": name, "app_type": "non_interactive", "grant_types": ["client_credentials"],
+        "client_metadata": {"m2mctl": "p:old-worker"}})
+    };
+    let a = seed_client(&t, twin("old worker")).await;
+    let b = seed_client(&t, twin("old worker copy")).await;
+    write_config(&t, &config("p", &apps(1)));
+    let run = t.m2mctl(&["apply", "--auto-approve"]).await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let mut ids = [a, b];
+    ids.sort();
+    let want = format!(
+        "duplicate applications: marker `p:old-worker` is on 2 clients: `{}`, `{}`",
+        ids[0], ids[1]
+    );
+    let flat: Vec<&str> = run
+        .stderr
+        .split_whitespace()
+        .filter(|w| *w != "│")
+        .collect();
+    assert!(flat.join(" ").contains(&want), "{}", run.stderr);
+    // the apply itself went through; only the duplicate is reported
+    assert_eq!(marked(&clients(&t).await, "p").len(), 3);
+}
