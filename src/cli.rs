@@ -87,6 +87,10 @@ pub enum Command {
     Export(ExportArgs),
     /// Serve the Auth0-compatible local tenant.
     Emulator(EmulatorArgs),
+    /// Compare the tenant with the config and name who changed what; exit 2 on drift.
+    Drift(DriftArgs),
+    /// Tokens issued per application and API from the tenant logs; flag unused access.
+    Usage(UsageArgs),
     /// Print the JSON Schema of the config file.
     Schema,
     /// Print the Management API scopes an endpoint needs, e.g. `scopes "GET /api/v2/clients"`.
@@ -251,6 +255,40 @@ pub struct PlanArgs {
     /// The policy.
     #[command(flatten)]
     pub policy: PolicyArgs,
+}
+
+/// `drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The config.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The tenant connection.
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+/// `usage`.
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// The config.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The tenant connection.
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+    /// The window: applications and grants without a token in this many days are flagged.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub days: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Write the config without the unused grants to FILE, for review.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
 }
 
 /// `apply`.

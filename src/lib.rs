@@ -20,6 +20,8 @@
 //! - [`token`]     client-credentials exchange, cache, claim checks, output formats
 //! - [`deliver`]   credentials to `.env` files, commands and Kubernetes Secrets (sinks)
 //! - [`rotate`]    secret rotation steps and the proof loop (a token with the new secret)
+//! - [`drift`]     config vs tenant differences attributed to tenant log entries (who, when); pure
+//! - [`usage`]     token counts per application and grant from token-exchange logs, unused grants; pure
 //! - [`export`]    tenant -> config YAML for adoption
 //! - [`fs`]        the one place files are written: atomic replace, modes, no renaming over non-files
 //! - [`emulator`]  Auth0-compatible local tenant: axum router, state, JWT issuer, rate limit, faults
@@ -31,6 +33,7 @@ pub mod commands;
 pub mod config;
 pub mod deliver;
 pub mod diagnostic;
+pub mod drift;
 pub mod emulator;
 pub mod endpoints;
 pub mod export;
@@ -46,6 +49,7 @@ pub mod scopes;
 pub mod tenant;
 pub mod token;
 pub mod ui;
+pub mod usage;
 
 use std::process::ExitCode;
 

@@ -12,6 +12,7 @@ mod apply;
 mod completions;
 mod credentials;
 mod deliver;
+mod drift;
 mod emulator;
 mod export;
 mod init;
@@ -23,6 +24,7 @@ mod rotate;
 mod schema;
 mod scopes;
 mod token;
+mod usage;
 mod validate;
 
 /// Runs a command that talks to a tenant under its `--timeout`: past it, the command stops
@@ -72,6 +74,8 @@ pub async fn dispatch(command: Command, ctx: &Context) -> miette::Result<Exit> {
             within(args.tenant.timeout, "export", export::run(args, ctx)).await
         }
         Command::Emulator(args) => emulator::run(args, ctx).await,
+        Command::Drift(args) => drift::run(args, ctx).await,
+        Command::Usage(args) => usage::run(args, ctx).await,
         Command::Schema => schema::run(ctx).await,
         Command::Scopes(args) => scopes::run(&args),
         Command::Api(args) => api::run(args, ctx).await,

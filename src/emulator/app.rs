@@ -20,7 +20,7 @@ use super::propagation::Propagation;
 use super::ratelimit::Limiter;
 use super::stats::Stats;
 use super::store::Tenant;
-use super::{clients, credentials, grants, oauth, resource_servers, stats};
+use super::{clients, credentials, grants, logs, logs_api, oauth, resource_servers, stats};
 
 /// What a write handler's edit did, for [`AppState::update`].
 #[derive(Debug)]
@@ -66,6 +66,8 @@ pub struct AppState {
     /// Client-assertion `jti`s already used.
     pub assertions: Replay,
     persister: Option<Persister>,
+    /// Tenant logs (`sapi`, `seccft`, `feccft`), in memory.
+    pub logs: super::logs::Logs,
 }
 
 impl AppState {
@@ -89,6 +91,7 @@ impl AppState {
             propagation: Propagation::default(),
             assertions: Replay::default(),
             persister,
+            logs: Default::default(),
         }))
     }
 
@@ -200,7 +203,13 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .patch(resource_servers::patch)
                 .delete(resource_servers::delete),
         )
+        .route("/api/v2/logs", get(logs_api::list))
+        .route("/api/v2/logs/{id}", get(logs_api::get_one))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            logs::record,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             layer::outer,

@@ -8,7 +8,8 @@
 //! Layout: [`app`] state + routes, [`layer`] rate limit/faults/stats around every Auth0 route,
 //! `clients`/`grants`/`resource_servers`/`oauth` endpoints, [`discovery`] the OpenID discovery document, [`auth`] bearer checks, [`jwt`] tokens,
 //! [`body`] payload validation, [`list`] pagination, [`store`]/[`table`] data, [`defaults`] Auth0's
-//! defaults, [`persist`] the state file, [`server`] sockets, [`tls`] certificates.
+//! defaults, [`persist`] the state file, [`server`] sockets, [`tls`] certificates, [`logs`] tenant
+//! log entries (`logs_api` serves them, `logs_query` filters them).
 
 pub mod app;
 pub mod assertion;
@@ -25,6 +26,9 @@ pub mod ids;
 pub mod jwt;
 pub mod layer;
 pub mod list;
+pub mod logs;
+mod logs_api;
+mod logs_query;
 mod oauth;
 pub mod persist;
 pub mod propagation;

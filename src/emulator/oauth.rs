@@ -20,10 +20,10 @@ use super::jwt::{self, Claims};
 
 /// The parameters of a token request, whatever the encoding.
 #[derive(Debug, Default)]
-struct Params(Vec<(String, String)>);
+pub(super) struct Params(Vec<(String, String)>);
 
 impl Params {
-    fn get(&self, key: &str) -> Option<&str> {
+    pub(super) fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == key)
@@ -40,7 +40,7 @@ fn denied(status: StatusCode, text: impl Into<String>) -> OAuthError {
     OAuthError::new(status, "access_denied", text)
 }
 
-fn parse(headers: &HeaderMap, bytes: &[u8]) -> Result<Params, OAuthError> {
+pub(super) fn parse(headers: &HeaderMap, bytes: &[u8]) -> Result<Params, OAuthError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -63,7 +63,7 @@ fn parse(headers: &HeaderMap, bytes: &[u8]) -> Result<Params, OAuthError> {
         .map_err(|_| invalid_request("The request body is not valid form data"))
 }
 
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+pub(super) fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {

@@ -174,32 +174,22 @@ fn refusal_counts_errors_only_and_yields_to_the_flag() {
 }
 
 fn client(id: &str, name: &str, marker: Option<&str>) -> RemoteClient {
-    RemoteClient {
-        client_id: id.into(),
-        name: name.into(),
-        description: None,
-        app_type: Some("non_interactive".into()),
-        grant_types: vec!["client_credentials".into()],
-        token_endpoint_auth_method: Some("client_secret_post".into()),
-        client_metadata: marker
-            .map(|m| [("m2mctl".to_string(), m.to_string())].into())
-            .unwrap_or_default(),
-        global: false,
-        client_authentication_methods: None,
-    }
+    let metadata: serde_json::Map<String, serde_json::Value> = marker
+        .map(|m| [("m2mctl".to_string(), m.into())].into_iter().collect())
+        .unwrap_or_default();
+    serde_json::from_value(serde_json::json!({
+        "client_id": id, "name": name, "app_type": "non_interactive",
+        "grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_post",
+        "client_metadata": metadata
+    }))
+    .expect("client")
 }
 
 fn grant(client_id: &str, audience: &str, scope: &[&str]) -> RemoteGrant {
-    RemoteGrant {
-        id: format!("cgr_{client_id}"),
-        client_id: client_id.into(),
-        audience: audience.into(),
-        scope: scope.iter().map(|s| s.to_string()).collect(),
-        subject_type: None,
-        organization_usage: None,
-        allow_any_organization: None,
-        default_for: None,
-    }
+    serde_json::from_value(serde_json::json!({
+        "id": format!("cgr_{client_id}"), "client_id": client_id, "audience": audience, "scope": scope
+    }))
+    .expect("grant")
 }
 
 #[test]

@@ -23,7 +23,7 @@ use crate::sanitize::control;
 pub use json::json;
 pub use markdown::markdown;
 pub use text::text;
-pub(crate) use violations::refused_line;
+pub(crate) use violations::{code as md_code, refused_line};
 
 /// The closing line of a plan without changes.
 pub const NO_CHANGES: &str = "No changes. The tenant matches the configuration.";

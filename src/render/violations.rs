@@ -6,6 +6,7 @@
 use std::io::{self, Write};
 
 use crate::policy::{self, Violation, error_count};
+use crate::sanitize;
 
 /// The sentence saying apply will refuse the plan, when it will.
 pub(crate) fn refused_line(violations: &[Violation]) -> Option<String> {
@@ -61,65 +62,38 @@ pub(crate) fn markdown(violations: &[Violation], out: &mut impl Write) -> io::Re
     writeln!(out, "| --- | --- | --- | --- | --- |")?;
     for v in violations {
         let kind = if v.is_error() { "error" } else { "warning" };
-        let at = v.at.as_ref().map_or("tenant".to_string(), |a| {
-            format!("`{}`", code_cell(&a.position()))
-        });
+        let at =
+            v.at.as_ref()
+                .map_or("tenant".to_string(), |a| code(&a.position()));
         writeln!(
             out,
-            "| {kind} | {at} | `{}` | `{}` | {} |",
-            code_cell(&v.address),
+            "| {kind} | {at} | {} | `{}` | {} |",
+            code(&v.address),
             v.rule.code(),
-            cell(&v.message)
+            sanitize::markdown(&v.message)
         )?;
     }
     writeln!(out)
 }
 
-/// Text made safe inside a code span of one table cell: no column or row breaks, no closing
-/// backtick (code spans show `<` and `&` as they are, so those stay).
-fn code_cell(text: &str) -> String {
-    let cell = text
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
-        .replace('`', "'");
-    // Other control characters (escapes, bidi overrides) escaped as everywhere else.
-    crate::sanitize::control(&cell).into_owned()
-}
-
-/// Text made safe for one markdown table cell: no row or column breaks, no raw HTML.
-fn cell(text: &str) -> String {
-    let mut s = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '|' => s.push_str("\\|"),
-            '<' => s.push_str("&lt;"),
-            '>' => s.push_str("&gt;"),
-            '&' => s.push_str("&amp;"),
-            '\n' | '\r' => s.push(' '),
-            c => s.push(c),
-        }
-    }
-    crate::sanitize::control(&s).into_owned()
+/// Tenant-supplied text as inline code in a table cell (HTML-escaped, so it cannot close the
+/// span, split the row or inject markup).
+pub(crate) fn code(text: &str) -> String {
+    format!("<code>{}</code>", sanitize::html(text))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{cell, code_cell};
+    use super::code;
 
     #[test]
-    fn cells_cannot_break_the_table_or_inject_html() {
+    fn code_cells_cannot_break_the_table_or_inject_html() {
         let cases = [
-            ("a|b", "a\\|b"),
-            ("<script>x</script>", "&lt;script&gt;x&lt;/script&gt;"),
-            ("line\nbreak", "line break"),
-            ("grant.a -> b", "grant.a -&gt; b"),
+            ("grant.a -> b", "<code>grant.a -&gt; b</code>"),
+            ("a|b`c<i>", "<code>a&#124;b&#96;c&lt;i&gt;</code>"),
         ];
         for (input, want) in cases {
-            assert_eq!(cell(input), want);
-        }
-        let code = [("grant.a -> b", "grant.a -> b"), ("a|b`c\nd", "a\\|b'c d")];
-        for (input, want) in code {
-            assert_eq!(code_cell(input), want);
+            assert_eq!(code(input), want);
         }
     }
 }

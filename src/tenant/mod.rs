@@ -22,6 +22,7 @@ mod governor;
 mod http;
 mod local;
 mod local_served;
+pub mod logs;
 mod oauth;
 mod own_token;
 mod passthrough;
