@@ -22,6 +22,7 @@
 //! | `fingerprint` | sha256 hex over the canonical JSON of the `touched` objects as read |
 //! | `max_deletes` | the config's `settings.max_deletes` |
 //! | `policy_violations[]` | `{rule, severity, address, message, help, at, rule_at}`: `severity` `error` (the config; apply refuses the plan without `--allow-policy-violations`) or `warning` (the tenant outside the config); `at`/`rule_at` are `null` or `{file, line, column, start, end, label}` |
+//! | `endpoint_scopes[]` | `{address, endpoint, scope}`: the scope each `endpoints:` entry of a Management API grant brought in (display only; the grant's `scope` field holds it) |
 //!
 //! No field holds a secret: client secrets are never read for a plan and no type of the plan has
 //! room for one.
@@ -30,7 +31,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::plan::{Blocked, Change, ObjectRef, Plan, Summary, Warning};
+use crate::plan::{Blocked, Change, EndpointScopes, ObjectRef, Plan, Summary, Warning};
 use crate::policy::Violation;
 
 /// The document `plan --format json` prints (the [`Plan`] plus its summary).
@@ -46,6 +47,7 @@ struct Document<'a> {
     fingerprint: &'a str,
     max_deletes: usize,
     policy_violations: &'a [Violation],
+    endpoint_scopes: &'a [EndpointScopes],
 }
 
 /// Writes `plan` as pretty JSON followed by a newline.
@@ -61,6 +63,7 @@ pub fn json(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
         fingerprint: &plan.fingerprint,
         max_deletes: plan.max_deletes,
         policy_violations: &plan.violations,
+        endpoint_scopes: &plan.endpoint_scopes,
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     writeln!(out)

@@ -158,6 +158,10 @@ async fn plan_shows_scopes_from_endpoints_and_warns_about_unneeded_ones() {
     // The grant holds the declared scopes plus those the endpoints brought in.
     let json = t.m2mctl(&["plan", "--format", "json"]).await;
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        doc["endpoint_scopes"][1],
+        serde_json::json!({"address": "grant.reports -> management", "endpoint": "PATCH /api/v2/users/{id}", "scope": "update:users"})
+    );
     let grant = doc["changes"]
         .as_array()
         .unwrap()
