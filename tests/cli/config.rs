@@ -30,7 +30,15 @@ fn examples() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .flat_map(|p| {
+            // examples/*.yaml and examples/*/m2mctl.yaml (an example with its own local tenant)
+            if p.is_dir() {
+                vec![p.join("m2mctl.yaml")]
+            } else {
+                vec![p]
+            }
+        })
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml"))
         .collect();
     files.sort();
     files
@@ -57,7 +65,10 @@ fn every_example_validates_against_the_schema_and_the_loader() {
     for file in files {
         let raw = std::fs::read_to_string(&file).unwrap();
         assert!(
-            raw.starts_with("# yaml-language-server: $schema=../schemas/m2mctl.schema.json"),
+            raw.starts_with(&format!(
+                "# yaml-language-server: $schema={}schemas/m2mctl.schema.json",
+                "../".repeat(file.strip_prefix(root()).unwrap().components().count() - 1)
+            )),
             "{file:?} lacks the $schema comment"
         );
         let doc: serde_json::Value = serde_saphyr::from_str(&raw).unwrap();
@@ -134,7 +145,7 @@ fn multi_env_takes_values_from_env_and_var_flags() {
     let args = [
         "validate",
         "-f",
-        "examples/multi-env.yaml",
+        "examples/multi-env/m2mctl.yaml",
         "--var",
         "ENV=prod",
         "--var",
@@ -146,7 +157,7 @@ fn multi_env_takes_values_from_env_and_var_flags() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
-    let file = root().join("examples/multi-env.yaml");
+    let file = root().join("examples/multi-env/m2mctl.yaml");
     let vars = Vars::from_map([
         ("ENV", "prod"),
         ("TOKEN_TTL", "900"),
