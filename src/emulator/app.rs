@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+use super::assertion::Replay;
 use super::error::{ApiError, Error, bytes_response, no_content};
 use super::faults::Faults;
 use super::jwt::{self, Signer};
@@ -19,7 +20,7 @@ use super::propagation::Propagation;
 use super::ratelimit::Limiter;
 use super::stats::Stats;
 use super::store::Tenant;
-use super::{clients, grants, logs, logs_api, oauth, resource_servers, stats};
+use super::{clients, credentials, grants, logs, logs_api, oauth, resource_servers, stats};
 
 /// What a write handler's edit did, for [`AppState::update`].
 #[derive(Debug)]
@@ -62,6 +63,8 @@ pub struct AppState {
     pub(crate) base_url: std::sync::OnceLock<String>,
     /// When rotated secrets start working (`--secret-propagation`).
     pub propagation: Propagation,
+    /// Client-assertion `jti`s already used.
+    pub assertions: Replay,
     persister: Option<Persister>,
     /// Tenant logs (`sapi`, `seccft`, `feccft`), in memory.
     pub logs: super::logs::Logs,
@@ -86,6 +89,7 @@ impl AppState {
             stats: Stats::default(),
             base_url: std::sync::OnceLock::new(),
             propagation: Propagation::default(),
+            assertions: Replay::default(),
             persister,
             logs: Default::default(),
         }))
@@ -162,6 +166,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/v2/clients/{id}/rotate-secret",
             post(clients::rotate_secret),
+        )
+        .route(
+            "/api/v2/clients/{id}/credentials",
+            get(credentials::list).post(credentials::create),
+        )
+        .route(
+            "/api/v2/clients/{id}/credentials/{credential_id}",
+            get(credentials::get_one)
+                .patch(credentials::patch)
+                .delete(credentials::delete),
         )
         .route(
             "/api/v2/client-grants",

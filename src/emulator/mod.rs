@@ -13,9 +13,11 @@
 //! `logs_query` filters them).
 
 pub mod app;
+pub mod assertion;
 pub mod auth;
 pub mod body;
 mod clients;
+pub mod credentials;
 pub mod defaults;
 pub mod discovery;
 pub mod error;
@@ -39,6 +41,8 @@ mod resource_servers;
 mod router_tests;
 #[cfg(test)]
 mod router_tests_clients;
+#[cfg(test)]
+mod router_tests_credentials;
 #[cfg(test)]
 mod router_tests_fidelity;
 #[cfg(test)]

@@ -14,6 +14,7 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use super::app::AppState;
+use super::assertion;
 use super::error::{OAuthError, bytes_response};
 use super::jwt::{self, Claims};
 
@@ -110,9 +111,28 @@ fn issue(app: &AppState, headers: &HeaderMap, bytes: &[u8]) -> Result<Response, 
             ));
         }
     }
-    let (client_id, secret) = match basic_credentials(headers) {
-        Some(creds) => creds,
-        None => {
+    // Private-key JWT: the assertion authenticates the client instead of a secret.
+    let asserted = match (
+        params.get("client_assertion_type"),
+        params.get("client_assertion"),
+    ) {
+        (Some(kind), Some(jwt)) => Some(assertion::authenticate(
+            app,
+            kind,
+            jwt,
+            params.get("client_id"),
+        )?),
+        (Some(_), None) => {
+            return Err(invalid_request(
+                "Missing required parameter: client_assertion",
+            ));
+        }
+        _ => None,
+    };
+    let (client_id, secret) = match (asserted.clone(), basic_credentials(headers)) {
+        (Some(id), _) => (id, String::new()),
+        (None, Some(creds)) => creds,
+        (None, None) => {
             let id = params
                 .get("client_id")
                 .ok_or_else(|| invalid_request("Missing required parameter: client_id"))?;
@@ -127,11 +147,11 @@ fn issue(app: &AppState, headers: &HeaderMap, bytes: &[u8]) -> Result<Response, 
         let tenant = app.read();
         let client = tenant.clients.get(&client_id).ok_or_else(unauthorized)?;
         let stored = client.str("client_secret").unwrap_or_default();
-        if secret.is_empty() || !same_secret(stored, &secret) {
+        if asserted.is_none() && (secret.is_empty() || !same_secret(stored, &secret)) {
             return Err(unauthorized());
         }
         // A rotated secret is refused until `--secret-propagation` has passed.
-        if app.propagation.is_pending(&client_id) {
+        if asserted.is_none() && app.propagation.is_pending(&client_id) {
             return Err(unauthorized());
         }
         may_use_client_credentials(client)?;

@@ -44,6 +44,7 @@ struct FileRef<'a> {
     clients: Records<'a>,
     client_grants: Records<'a>,
     resource_servers: Records<'a>,
+    client_credentials: Records<'a>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -77,6 +78,9 @@ struct FileOwned {
     clients: Vec<Map<String, Value>>,
     client_grants: Vec<Map<String, Value>>,
     resource_servers: Vec<Map<String, Value>>,
+    /// Absent in state files written before client credentials existed.
+    #[serde(default)]
+    client_credentials: Vec<Map<String, Value>>,
 }
 
 #[derive(Deserialize)]
@@ -102,6 +106,7 @@ pub fn to_bytes(t: &Tenant, generation: u64) -> Result<Vec<u8>, serde_json::Erro
         clients: Records(t.clients.all()),
         client_grants: Records(t.grants.all()),
         resource_servers: Records(t.resource_servers.all()),
+        client_credentials: Records(t.credentials.all()),
     })
 }
 
@@ -140,6 +145,7 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(Tenant, u64), Error> {
     let clients = table("client_id", file.clients)?;
     let grants = table("id", file.client_grants)?;
     let resource_servers = table("id", file.resource_servers)?;
+    let credentials = table("id", file.client_credentials)?;
     let seq = file
         .seq
         .max(clients.len() as u64)
@@ -150,6 +156,7 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(Tenant, u64), Error> {
         clients,
         grants,
         resource_servers,
+        credentials,
         bootstrap_client_id: file.bootstrap_client_id,
         key: KeyMaterial {
             kid: file.signing_key.kid,

@@ -29,6 +29,8 @@ pub struct Tenant {
     pub grants: Table,
     /// Resource servers by `id`.
     pub resource_servers: Table,
+    /// Client credentials (public keys for private-key JWT) by `id`, each with its `client_id`.
+    pub credentials: Table,
     /// The bootstrap app.
     pub bootstrap_client_id: String,
     /// The token signing key.
@@ -48,6 +50,7 @@ impl Tenant {
             clients: Table::new("client_id"),
             grants: Table::new("id"),
             resource_servers: Table::new("id"),
+            credentials: Table::new("id"),
             bootstrap_client_id: String::new(),
             key,
             seq: 0,
@@ -192,6 +195,8 @@ impl Tenant {
         let existed = self.clients.remove(client_id).is_some();
         self.grants
             .remove_where(|g| g.str("client_id") == Some(client_id));
+        self.credentials
+            .remove_where(|c| c.str("client_id") == Some(client_id));
         existed
     }
 
