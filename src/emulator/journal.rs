@@ -47,6 +47,8 @@ struct Batch<M> {
     client_grants: Changes<M>,
     #[serde(default = "empty")]
     resource_servers: Changes<M>,
+    #[serde(default = "empty")]
+    client_credentials: Changes<M>,
 }
 
 fn empty<M>() -> Changes<M> {
@@ -83,7 +85,8 @@ pub fn take_batch(t: &mut Tenant, generation: u64) -> Result<Option<Vec<u8>>, se
     let clients = drain(&mut t.clients);
     let grants = drain(&mut t.grants);
     let apis = drain(&mut t.resource_servers);
-    if [&clients, &grants, &apis]
+    let creds = drain(&mut t.credentials);
+    if [&clients, &grants, &apis, &creds]
         .iter()
         .all(|(p, d)| p.is_empty() && d.is_empty())
     {
@@ -95,6 +98,7 @@ pub fn take_batch(t: &mut Tenant, generation: u64) -> Result<Option<Vec<u8>>, se
         clients: changes(&t.clients, clients),
         client_grants: changes(&t.grants, grants),
         resource_servers: changes(&t.resource_servers, apis),
+        client_credentials: changes(&t.credentials, creds),
     };
     let mut line = serde_json::to_vec(&batch)?;
     line.push(b'\n');
@@ -106,6 +110,7 @@ pub fn discard_changes(t: &mut Tenant) {
     t.clients.take_changed();
     t.grants.take_changed();
     t.resource_servers.take_changed();
+    t.credentials.take_changed();
 }
 
 fn apply(table: &mut Table, seq: &mut u64, changes: Changes<Map<String, Value>>, id_key: &str) {
@@ -173,6 +178,7 @@ pub fn replay(t: &mut Tenant, bytes: &[u8], generation: u64, path: &Path) -> Res
             batch.resource_servers,
             "id",
         );
+        apply(&mut t.credentials, &mut seq, batch.client_credentials, "id");
         t.seq = seq.max(batch.seq);
         applied += 1;
     }
@@ -284,11 +290,17 @@ mod tests {
         t.clients.track_changes();
         t.grants.track_changes();
         t.resource_servers.track_changes();
+        t.credentials.track_changes();
         let mut lines = Vec::new();
         for name in ["a", "b", "c"] {
             let seq = t.next_seq();
             t.clients.push(seq, client(name, name));
         }
+        let seq = t.next_seq();
+        let mut cred = Map::new();
+        cred.insert("id".into(), "cred_a".into());
+        cred.insert("client_id".into(), "a".into());
+        t.credentials.push(seq, cred);
         lines.extend(take_batch(t, 7).unwrap().unwrap());
         if let Some(r) = t.clients.get_mut("a") {
             r.obj.insert("name".into(), "renamed".into());
@@ -316,6 +328,12 @@ mod tests {
             live.grants.len(),
             "cascaded grant delete"
         );
+        assert_eq!(
+            replayed.credentials.len(),
+            1,
+            "client credentials journalled"
+        );
+        assert_eq!(replayed.credentials.len(), live.credentials.len());
         assert!(replayed.seq >= live.seq);
         // Replaying onto the state that already holds it changes nothing (a crash between a
         // snapshot and the journal reset).

@@ -252,6 +252,7 @@ impl Opened {
         tenant.clients.track_changes();
         tenant.grants.track_changes();
         tenant.resource_servers.track_changes();
+        tenant.credentials.track_changes();
         let (persister, mut task) = Persister::new(self.path, tenant.version);
         task.files = Some(Files {
             journal,

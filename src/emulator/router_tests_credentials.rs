@@ -301,8 +301,8 @@ async fn credentials_survive_the_state_file_and_go_with_their_client() {
     let id = client(&t).await;
     let (_, public) = key_pair();
     add_key(&t, &id, &public, json!({})).await;
-    let bytes = super::persist::to_bytes(&t.app.read()).expect("bytes");
-    let back =
+    let bytes = super::persist::to_bytes(&t.app.read(), 0).expect("bytes");
+    let (back, _) =
         super::persist::from_bytes(std::path::Path::new("state.json"), &bytes).expect("parse");
     assert_eq!(back.credentials.len(), 1);
     assert_eq!(
