@@ -9,7 +9,7 @@
 //! under it; exit 0 when every change succeeded and no application is duplicated, 1 otherwise.
 //! Must not diff, format plans or talk HTTP itself.
 
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use crate::Exit;
@@ -354,16 +354,11 @@ fn created_client(entry: &apply::Entry) -> bool {
 
 /// The plan as text on stdout (a plan without changes says "No changes.").
 fn show(plan: &Plan, ctx: &Context) -> miette::Result<()> {
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    match render::text(plan, &mut out, ctx.color).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(miette::miette!(
-            help = "check that stdout is writable; nothing was written to the tenant",
-            "cannot write the plan to stdout: {e}"
-        )),
-    }
+    super::to_stdout(
+        "the plan",
+        "check that stdout is writable; nothing was written to the tenant",
+        |out| render::text(plan, out, ctx.color),
+    )
 }
 
 /// Asks for `yes` on the terminal; without one, refuses.

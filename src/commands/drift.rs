@@ -5,8 +5,6 @@
 //! drift, 2 drift, 1 error. Without `read:logs` the drift is still reported, without authors,
 //! saying why. Must not diff, read logs or format by itself.
 
-use std::io::{self, BufWriter, Write};
-
 use crate::Exit;
 use crate::cli::{DriftArgs, PlanFormat};
 use crate::commands::pipeline::{self, Planned, Switches};
@@ -55,20 +53,13 @@ pub async fn run(args: DriftArgs, ctx: &Context) -> miette::Result<Exit> {
 }
 
 fn show(report: &Report, format: PlanFormat) -> miette::Result<()> {
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let written = match format {
-        PlanFormat::Text => render::text(report, &mut out),
-        PlanFormat::Markdown => render::markdown(report, &mut out),
-        PlanFormat::Json => render::json(report, &mut out),
-    }
-    .and_then(|()| out.flush());
-    match written {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(miette::miette!(
-            help = "check that stdout is writable",
-            "cannot write the drift report to stdout: {e}"
-        )),
-    }
+    super::to_stdout(
+        "the drift report",
+        "check that stdout is writable",
+        |out| match format {
+            PlanFormat::Text => render::text(report, out),
+            PlanFormat::Markdown => render::markdown(report, out),
+            PlanFormat::Json => render::json(report, out),
+        },
+    )
 }

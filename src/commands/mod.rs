@@ -27,6 +27,25 @@ mod token;
 mod usage;
 mod validate;
 
+/// Writes a report to stdout through `render`, buffered and flushed. A reader that left
+/// (`m2mctl plan | head`) is not an error; any other failure names `what` and says `help`.
+fn to_stdout(
+    what: &str,
+    help: &str,
+    render: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
+) -> miette::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match render(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(miette::miette!(
+            help = help.to_string(),
+            "cannot write {what} to stdout: {e}"
+        )),
+    }
+}
+
 /// Runs a command that talks to a tenant under its `--timeout`: past it, the command stops
 /// (requests in flight are abandoned) with an error saying what to do.
 async fn within(

@@ -7,7 +7,6 @@
 //! and warns on stderr that apply will refuse it without `--allow-mass-delete`.
 //! Must not diff, format plans or talk HTTP itself.
 
-use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use crate::Exit;
@@ -85,23 +84,15 @@ pub fn exit_code(plan: &Plan, detailed: bool) -> Exit {
 
 /// Renders the plan in the chosen format to stdout.
 fn show(plan: &Plan, args: &PlanArgs, ctx: &Context) -> miette::Result<()> {
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let written = match args.format {
-        PlanFormat::Text => render::text(plan, &mut out, ctx.color),
-        PlanFormat::Markdown => render::markdown(plan, &mut out),
-        PlanFormat::Json => render::json(plan, &mut out),
-    }
-    .and_then(|()| out.flush());
-    match written {
-        Ok(()) => Ok(()),
-        // `m2mctl plan | head`: the reader left; nothing more to say.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(miette::miette!(
-            help = "check that stdout is writable (disk full, closed pipe?)",
-            "cannot write the plan to stdout: {e}"
-        )),
-    }
+    super::to_stdout(
+        "the plan",
+        "check that stdout is writable (disk full, closed pipe?)",
+        |out| match args.format {
+            PlanFormat::Text => render::text(plan, out, ctx.color),
+            PlanFormat::Markdown => render::markdown(plan, out),
+            PlanFormat::Json => render::json(plan, out),
+        },
+    )
 }
 
 /// Writes the saved plan through [`fs::write`] (atomic, 0644, never over a non-regular file)

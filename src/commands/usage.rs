@@ -6,8 +6,6 @@
 //! exit 0 (1 on error, and when the token may not read logs: no usage can be known). Must not
 //! count or edit by itself (`usage`).
 
-use std::io::{self, BufWriter, Write};
-
 use crate::Exit;
 use crate::cli::{PlanFormat, UsageArgs};
 use crate::commands::pipeline;
@@ -74,21 +72,15 @@ fn window_start(days: u32) -> String {
 }
 
 fn show(report: &Report, format: PlanFormat) -> miette::Result<()> {
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let written = match format {
-        PlanFormat::Text => render::text(report, &mut out),
-        PlanFormat::Markdown => render::markdown(report, &mut out),
-        PlanFormat::Json => render::json(report, &mut out),
-    }
-    .and_then(|()| out.flush());
-    match written {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(miette::miette!(
-            "cannot write the usage report to stdout: {e}"
-        )),
-    }
+    super::to_stdout(
+        "the usage report",
+        "check that stdout is writable",
+        |out| match format {
+            PlanFormat::Text => render::text(report, out),
+            PlanFormat::Markdown => render::markdown(report, out),
+            PlanFormat::Json => render::json(report, out),
+        },
+    )
 }
 
 /// Writes the config without the unused grants (checked to load) to `path`.
