@@ -462,10 +462,20 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
     /// Fixed client id of the bootstrap app.
-    #[arg(long, value_name = "ID", requires = "bootstrap_client_secret")]
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "bootstrap_client_secret",
+        allow_hyphen_values = true
+    )]
     pub bootstrap_client_id: Option<String>,
-    /// Fixed client secret of the bootstrap app.
-    #[arg(long, value_name = "SECRET", requires = "bootstrap_client_id")]
+    /// Fixed client secret of the bootstrap app (may begin with `-`: random secrets do).
+    #[arg(
+        long,
+        value_name = "SECRET",
+        requires = "bootstrap_client_id",
+        allow_hyphen_values = true
+    )]
     pub bootstrap_client_secret: Option<String>,
     /// Token-bucket refill rate, requests per second (off unless given).
     #[arg(long, value_name = "RPS")]
@@ -640,5 +650,27 @@ mod tests {
         ] {
             assert!(parse_rps(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn bootstrap_credentials_may_begin_with_a_dash() {
+        // Random secrets (base64url) begin with `-` one time in 64; CI once failed on one.
+        let cli = Cli::try_parse_from([
+            "m2mctl",
+            "emulator",
+            "--bootstrap-client-id",
+            "-id",
+            "--bootstrap-client-secret",
+            "-dXk_secret",
+        ]);
+        let Ok(Cli {
+            command: Command::Emulator(args),
+            ..
+        }) = cli
+        else {
+            panic!("emulator args did not parse: {cli:?}");
+        };
+        assert_eq!(args.bootstrap_client_id.as_deref(), Some("-id"));
+        assert_eq!(args.bootstrap_client_secret.as_deref(), Some("-dXk_secret"));
     }
 }

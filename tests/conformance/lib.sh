@@ -42,7 +42,7 @@ start_emulator() {
   EMU_CLIENT_ID=${EMU_CLIENT_ID:-conformanceBootstrapClient0000001}
   EMU_CLIENT_SECRET=${EMU_CLIENT_SECRET:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')}
   "${M2MCTL:?set M2MCTL to the binary}" emulator --listen 127.0.0.1:0 --tls --cert-out "$EMU_CERT" \
-    --bootstrap-client-id "$EMU_CLIENT_ID" --bootstrap-client-secret "$EMU_CLIENT_SECRET" "$@" \
+    --bootstrap-client-id="$EMU_CLIENT_ID" --bootstrap-client-secret="$EMU_CLIENT_SECRET" "$@" \
     >"$EMU_LOG" 2>&1 &
   EMU_PID=$!
   local i url=""
