@@ -1,5 +1,6 @@
-//! The token cache: one JSON file (`m2mctl/tokens.json` in the user cache directory, or under
-//! `M2MCTL_CACHE_DIR`), mode 0600 from the moment it exists.
+//! The token cache: one JSON file (`tokens.json` in the directory the settings stage resolved:
+//! `M2MCTL_CACHE_DIR`, else `m2mctl/` in the user cache directory), mode 0600 from the moment it
+//! exists.
 //!
 //! Owns the file format, reuse rule and safe writes. Entries are keyed by tenant domain, client id
 //! and audience. A corrupt or unreadable file is ignored (and rewritten on save), never fatal. A
@@ -14,8 +15,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::env;
-
 use crate::fs::{Mode, Replace};
 use crate::tenant::Secret;
 
@@ -29,14 +28,6 @@ const LOCK_NAME: &str = ".tokens.lock";
 pub const MIN_REMAINING_SECS: i64 = 60;
 
 const FORMAT_VERSION: u32 = 1;
-
-/// The cache directory: `M2MCTL_CACHE_DIR`, else `<user cache dir>/m2mctl`.
-pub fn default_dir() -> Option<PathBuf> {
-    match std::env::var_os(env::M2MCTL_CACHE_DIR) {
-        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
-        _ => dirs::cache_dir().map(|d| d.join("m2mctl")),
-    }
-}
 
 /// What identifies a cached token.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

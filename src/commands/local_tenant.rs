@@ -1,11 +1,12 @@
-//! Connecting to the tenant a config names: a remote tenant with `AUTH0_*` credentials, or the
-//! embedded local tenant started in-process.
+//! Connecting to the tenant a config names: the command layer's decision between a remote tenant
+//! (with the `AUTH0_*` credentials the settings stage read) and the embedded local tenant,
+//! started in-process here (`tenant`, the HTTP client, never starts an emulator).
 //!
 //! Owns [`connect`] and the [`Connection`] that keeps a local emulator alive until
 //! [`Connection::close`] flushes its state. One process at a time uses a local tenant: a second
 //! one waits for the state's lock (up to [`LOCK_WAIT`], saying whom it waits for) rather than
-//! losing writes. Reads the `AUTH0_*` variables only through [`Credentials::from_env`]. Must not
-//! print anything but the notices saying the local tenant is in use or awaited (a
+//! losing writes. Must not read the environment (it takes [`TenantSettings`]) nor print anything
+//! but the notices saying the local tenant is in use or awaited (a
 //! [`NOTICE`](crate::ui::NOTICE): shown by default, hidden by `-q`).
 
 use std::fmt;
@@ -13,11 +14,10 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::error::{Error, Result};
-use super::{Client, Credentials, Options, Secret, TenantUrl};
-use crate::cli::TenantArgs;
 use crate::emulator::{self, Emulator, EmulatorConfig};
 use crate::model::Domain;
+use crate::settings::TenantSettings;
+use crate::tenant::{self, Client, Credentials, Error, Options, Result, Secret, TenantUrl};
 
 /// Where the local tenant keeps its state, relative to the config's directory.
 pub const LOCAL_STATE_FILE: &str = ".m2mctl/local-tenant.json";
@@ -66,25 +66,31 @@ impl Connection {
     }
 }
 
-/// Connects to `domain`: a remote tenant with credentials from the environment, or the embedded
-/// local tenant with its state in `<config_dir>/.m2mctl/local-tenant.json` (announced in one
-/// line on stderr).
-pub async fn connect(domain: &Domain, args: &TenantArgs, config_dir: &Path) -> Result<Connection> {
-    let options = Options::from_args(args);
+/// Connects to `domain`: a remote tenant with the `AUTH0_*` credentials of `settings`, or the
+/// embedded local tenant with its state in `<config_dir>/.m2mctl/local-tenant.json` (announced in
+/// one line on stderr).
+pub async fn connect(
+    domain: &Domain,
+    settings: &TenantSettings,
+    config_dir: &Path,
+) -> Result<Connection> {
     match domain {
         Domain::Remote(input) => {
             let url = TenantUrl::parse(input)?;
             // Before any request: a config must not redirect CI's credentials to another host.
-            let env_domain = std::env::var(crate::cli::env::AUTH0_DOMAIN).ok();
-            super::domain::check_override(env_domain.as_deref(), &url, args.allow_domain_override)?;
-            let credentials = Credentials::from_env(url.authority())?;
-            let client = Client::connect(url, credentials, &options).await?;
+            tenant::check_override(
+                settings.env_domain.as_deref(),
+                &url,
+                settings.allow_domain_override,
+            )?;
+            let credentials = settings.credentials.resolve(url.authority())?;
+            let client = Client::connect(url, credentials, &settings.options).await?;
             Ok(Connection {
                 client,
                 local: None,
             })
         }
-        Domain::Local => connect_local(&options, config_dir).await,
+        Domain::Local => connect_local(&settings.options, config_dir).await,
     }
 }
 
