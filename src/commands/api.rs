@@ -37,7 +37,11 @@ struct Call<'a> {
 }
 
 /// Runs `m2mctl api`.
-pub async fn run(args: ApiArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
+pub(super) async fn run(
+    args: ApiArgs,
+    tenant: &TenantSettings,
+    ctx: &Context,
+) -> miette::Result<Exit> {
     let body = match args.data.as_deref() {
         Some(data) => Some(body(&read_data(data)?)?),
         None => None,

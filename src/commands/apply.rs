@@ -31,7 +31,7 @@ use crate::ui::Context;
 const PROMPT: &str = "Do you want to apply these changes? Only 'yes' will be accepted: ";
 
 /// Runs `m2mctl apply`.
-pub async fn run(
+pub(super) async fn run(
     args: ApplyArgs,
     tenant: &TenantSettings,
     settings: &ApplySettings,

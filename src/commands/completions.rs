@@ -9,7 +9,7 @@ use crate::cli::{Cli, CompletionsArgs};
 
 /// Prints the completion script. Generated into memory first: clap_complete panics on a broken
 /// pipe (clap#5457), and a closed pipe (`| head`) is a success here.
-pub fn run(args: CompletionsArgs) -> miette::Result<Exit> {
+pub(super) fn run(args: CompletionsArgs) -> miette::Result<Exit> {
     let mut buf = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "m2mctl", &mut buf);
     match std::io::stdout().write_all(&buf) {

@@ -20,7 +20,7 @@ use crate::token::{MANAGEMENT, TokenError, remote, select, service_env};
 use crate::ui::Context;
 
 /// Runs `m2mctl credentials`.
-pub async fn run(
+pub(super) async fn run(
     args: CredentialsArgs,
     tenant: &TenantSettings,
     ctx: &Context,

@@ -16,11 +16,11 @@ use crate::tenant::{Client, Secret};
 use crate::ui::Context;
 
 /// Every application's sinks, by key.
-pub type Sinks = BTreeMap<String, Vec<Sink>>;
+pub(super) type Sinks = BTreeMap<String, Vec<Sink>>;
 
 /// What `AUTH0_DOMAIN` holds for this tenant: its host, or the `http://` origin of a loopback
 /// emulator (what m2mctl and the Auth0 SDKs accept for it).
-pub fn domain_value(client: &Client) -> String {
+pub(super) fn domain_value(client: &Client) -> String {
     let tenant = client.tenant();
     if tenant.is_plain_http() {
         tenant.origin().to_string()
@@ -30,7 +30,7 @@ pub fn domain_value(client: &Client) -> String {
 }
 
 /// The audience of the application's first grant, if it has one.
-pub fn first_audience(app: &DesiredApp, client: &Client) -> Option<String> {
+pub(super) fn first_audience(app: &DesiredApp, client: &Client) -> Option<String> {
     app.grants.first().map(|g| match &g.api {
         ApiRef::Management => client.management_audience(),
         ApiRef::Identifier(id) => id.clone(),
@@ -39,7 +39,7 @@ pub fn first_audience(app: &DesiredApp, client: &Client) -> Option<String> {
 
 /// Delivers one application's credentials to its sinks, printing a line per sink (unless
 /// quiet, for successes); the outcomes for the closing summary.
-pub fn deliver_app(
+pub(super) fn deliver_app(
     client: &Client,
     app: &DesiredApp,
     client_id: &str,
@@ -68,7 +68,7 @@ pub fn deliver_app(
 
 /// After an apply: delivers the secret of every application it created that has sinks (also
 /// when other changes failed, so a created secret never waits for a person to copy it).
-pub async fn deliver_created(
+pub(super) async fn deliver_created(
     report: &Report,
     desired: &DesiredState,
     sinks: &Sinks,
@@ -117,7 +117,7 @@ pub async fn deliver_created(
 }
 
 /// Prints the failure summary, if any; whether every delivery succeeded.
-pub fn finish(outcomes: &[Outcome]) -> bool {
+pub(super) fn finish(outcomes: &[Outcome]) -> bool {
     match deliver::failure_summary(outcomes) {
         Some(summary) => {
             eprint!("{summary}");

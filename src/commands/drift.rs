@@ -14,7 +14,11 @@ use crate::tenant::logs::Logs;
 use crate::ui::Context;
 
 /// Runs `m2mctl drift`.
-pub async fn run(args: DriftArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
+pub(super) async fn run(
+    args: DriftArgs,
+    tenant: &TenantSettings,
+    ctx: &Context,
+) -> miette::Result<Exit> {
     let planned = match pipeline::plan(&args.config, tenant, Switches::default()).await {
         Ok(planned) => planned,
         Err(err) => return err.report(ctx),

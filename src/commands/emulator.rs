@@ -12,7 +12,7 @@ use crate::emulator::{self, EmulatorConfig, FaultSpec, RateLimit, TlsMode};
 use crate::ui::Context;
 
 /// The config the flags describe.
-pub fn config(args: EmulatorArgs) -> Result<EmulatorConfig, emulator::Error> {
+pub(super) fn config(args: EmulatorArgs) -> Result<EmulatorConfig, emulator::Error> {
     let tls = match (args.tls, args.cert, args.key) {
         (false, _, _) => TlsMode::Off,
         (true, Some(cert), Some(key)) => TlsMode::Files { cert, key },
@@ -42,7 +42,7 @@ pub fn config(args: EmulatorArgs) -> Result<EmulatorConfig, emulator::Error> {
 }
 
 /// Runs `m2mctl emulator`.
-pub async fn run(args: EmulatorArgs, _ctx: &Context) -> miette::Result<Exit> {
+pub(super) async fn run(args: EmulatorArgs, _ctx: &Context) -> miette::Result<Exit> {
     let config = config(args)?;
     let tls = config.tls.clone();
     let signals = Signals::listen();

@@ -21,7 +21,11 @@ use crate::settings::TenantSettings;
 use crate::ui::Context;
 
 /// Runs `m2mctl export`.
-pub async fn run(args: ExportArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
+pub(super) async fn run(
+    args: ExportArgs,
+    tenant: &TenantSettings,
+    ctx: &Context,
+) -> miette::Result<Exit> {
     let target = Target::new(&args.output)?;
     if let Target::File(path) = &target {
         refuse_overwrite(path, args.force)?;

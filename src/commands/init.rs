@@ -18,7 +18,11 @@ use crate::settings::TenantSettings;
 use crate::ui::Context;
 
 /// Runs `m2mctl init`.
-pub async fn run(args: InitArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
+pub(super) async fn run(
+    args: InitArgs,
+    tenant: &TenantSettings,
+    ctx: &Context,
+) -> miette::Result<Exit> {
     if args.create_deployer {
         return super::init_deployer::run(&args, tenant, ctx).await;
     }
@@ -81,7 +85,7 @@ pub async fn run(args: InitArgs, tenant: &TenantSettings, ctx: &Context) -> miet
 
 /// The directory's name as a project (`[A-Za-z0-9._-]+`: other characters become `-`), or
 /// `default` when nothing usable is left.
-pub fn project_name(dir: &Path) -> String {
+pub(super) fn project_name(dir: &Path) -> String {
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let raw = dir
         .file_name()
@@ -108,7 +112,7 @@ fn sanitise_project(raw: &str) -> String {
 }
 
 /// The starter file: valid as is (no applications yet); uncommenting the example keeps it valid.
-pub fn starter(project: &str) -> String {
+pub(super) fn starter(project: &str) -> String {
     format!(
         "# yaml-language-server: $schema={SCHEMA_FILE}
 #

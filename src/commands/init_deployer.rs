@@ -26,7 +26,7 @@ use crate::token::output::shell_quote;
 use crate::ui::Context;
 
 /// The `project` part of the deployer's ownership marker.
-pub const DEPLOYER_PROJECT: &str = "m2mctl";
+pub(super) const DEPLOYER_PROJECT: &str = "m2mctl";
 
 /// What the run did to the deployer.
 #[derive(Debug, PartialEq, Eq)]
@@ -40,7 +40,11 @@ enum Outcome {
 }
 
 /// Runs `m2mctl init --create-deployer`.
-pub async fn run(args: &InitArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
+pub(super) async fn run(
+    args: &InitArgs,
+    tenant: &TenantSettings,
+    ctx: &Context,
+) -> miette::Result<Exit> {
     let domain = args
         .domain
         .as_deref()

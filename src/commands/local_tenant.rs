@@ -24,7 +24,7 @@ use crate::tenant::{self, Client, Credentials, Error, Options, Result, Secret, T
 pub const LOCAL_STATE_FILE: &str = ".m2mctl/local-tenant.json";
 
 /// How long a second process waits for the local tenant another one is using.
-pub const LOCK_WAIT: Duration = Duration::from_secs(300);
+pub(super) const LOCK_WAIT: Duration = Duration::from_secs(300);
 /// How often it looks again.
 const LOCK_POLL: Duration = Duration::from_millis(100);
 

@@ -20,7 +20,11 @@ use crate::settings::TenantSettings;
 use crate::ui::Context;
 
 /// Runs `m2mctl plan`.
-pub async fn run(args: PlanArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
+pub(super) async fn run(
+    args: PlanArgs,
+    tenant: &TenantSettings,
+    ctx: &Context,
+) -> miette::Result<Exit> {
     if let Some(path) = &args.out {
         // Refused before the tenant is read: `--out` names a directory, socket or block device.
         fs::check(path, Mode::Public)?;
@@ -75,7 +79,7 @@ pub async fn run(args: PlanArgs, tenant: &TenantSettings, ctx: &Context) -> miet
 }
 
 /// 0 without changes; with changes 2 under `--detailed-exitcode`, else 0.
-pub fn exit_code(plan: &Plan, detailed: bool) -> Exit {
+pub(super) fn exit_code(plan: &Plan, detailed: bool) -> Exit {
     if detailed && !plan.is_empty() {
         Exit::Changes
     } else {

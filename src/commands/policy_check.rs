@@ -11,7 +11,7 @@ use crate::policy::{self, PolicySet, Refused, Source, Violation};
 use crate::ui::Context;
 
 /// Reads `--policy FILE` (offline), or nothing without the flag.
-pub fn load(args: &PolicyArgs) -> Result<Option<Source>, pipeline::Error> {
+pub(super) fn load(args: &PolicyArgs) -> Result<Option<Source>, pipeline::Error> {
     match &args.policy_file {
         Some(path) => Ok(Some(policy::load_file(path)?)),
         None => Ok(None),
@@ -19,12 +19,12 @@ pub fn load(args: &PolicyArgs) -> Result<Option<Source>, pipeline::Error> {
 }
 
 /// The config's violations (errors at their lines).
-pub fn check_config(loaded: &Loaded, file: Option<&Source>) -> Vec<Violation> {
+pub(super) fn check_config(loaded: &Loaded, file: Option<&Source>) -> Vec<Violation> {
     policy::check_config(loaded, &PolicySet::of(loaded, file))
 }
 
 /// Fills a fresh plan's violations: the config's errors, then the tenant's warnings.
-pub fn attach(planned: &mut Planned, file: Option<&Source>) {
+pub(super) fn attach(planned: &mut Planned, file: Option<&Source>) {
     let set = PolicySet::of(&planned.loaded, file);
     if set.is_empty() {
         return;
@@ -41,7 +41,7 @@ pub fn attach(planned: &mut Planned, file: Option<&Source>) {
 }
 
 /// Prints the config's error violations on stderr as diagnostics; true when there was one.
-pub fn print(violations: &[Violation], loaded: &Loaded, ctx: &Context) -> bool {
+pub(super) fn print(violations: &[Violation], loaded: &Loaded, ctx: &Context) -> bool {
     match policy::diagnostics(violations, &loaded.name, &loaded.source) {
         Some(err) => {
             eprint!(
@@ -57,7 +57,7 @@ pub fn print(violations: &[Violation], loaded: &Loaded, ctx: &Context) -> bool {
 /// Apply's gate: `Err` (after printing every violation on stderr) when the plan violates the
 /// policy and `--allow-policy-violations` was not given. Without the config (a saved plan from
 /// elsewhere) each violation is one `file:line:column` line.
-pub fn gate(
+pub(super) fn gate(
     plan: &Plan,
     loaded: Option<&Loaded>,
     allow: bool,

@@ -20,7 +20,11 @@ use super::deliver::{self, Sinks};
 use super::token::Opened;
 
 /// Runs `m2mctl rotate`.
-pub async fn run(args: RotateArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
+pub(super) async fn run(
+    args: RotateArgs,
+    tenant: &TenantSettings,
+    ctx: &Context,
+) -> miette::Result<Exit> {
     super::token::with_tenant(&args.config, tenant, ctx, async |opened| {
         rotate_all(&args, ctx, opened).await
     })

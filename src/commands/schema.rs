@@ -6,7 +6,7 @@ use crate::Exit;
 use crate::ui::Context;
 
 /// Runs `m2mctl schema` (a closed pipe is not an error).
-pub async fn run(_ctx: &Context) -> miette::Result<Exit> {
+pub(super) async fn run(_ctx: &Context) -> miette::Result<Exit> {
     let text = crate::config::schema_json();
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Ok(()) => Ok(Exit::Success),

@@ -21,7 +21,7 @@ struct Row<'a> {
 }
 
 /// Runs `m2mctl scopes`; an unknown endpoint is an error with "did you mean".
-pub fn run(args: &ScopesArgs) -> miette::Result<Exit> {
+pub(super) fn run(args: &ScopesArgs) -> miette::Result<Exit> {
     let found: Vec<&Endpoint> = if args.list {
         ENDPOINTS.iter().collect()
     } else {

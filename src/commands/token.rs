@@ -73,7 +73,11 @@ pub(super) async fn with_tenant(
 }
 
 /// Runs `m2mctl token`.
-pub async fn run(args: TokenArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
+pub(super) async fn run(
+    args: TokenArgs,
+    tenant: &TenantSettings,
+    ctx: &Context,
+) -> miette::Result<Exit> {
     with_tenant(&args.config, tenant, ctx, async |opened| {
         serve_and_print(&args, &tenant.token_cache, ctx, opened).await
     })

@@ -17,7 +17,11 @@ use crate::ui::Context;
 use crate::usage::{self, Report, edit, render};
 
 /// Runs `m2mctl usage`.
-pub async fn run(args: UsageArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
+pub(super) async fn run(
+    args: UsageArgs,
+    tenant: &TenantSettings,
+    ctx: &Context,
+) -> miette::Result<Exit> {
     let loaded = match pipeline::load(&args.config) {
         Ok(loaded) => loaded,
         Err(err) => return err.report(ctx),

@@ -7,10 +7,10 @@ use crate::config::{self, Vars};
 use crate::ui::Context;
 
 /// Below this Management API token lifetime (seconds) m2mctl's own token can expire mid-run.
-pub const SHORT_MANAGEMENT_LIFETIME: u32 = 300;
+pub(super) const SHORT_MANAGEMENT_LIFETIME: u32 = 300;
 
 /// The warning for a Management API `token_lifetime` that is too short for m2mctl's own token.
-pub fn short_lifetime_warning(lifetime: Option<u32>) -> Option<String> {
+pub(super) fn short_lifetime_warning(lifetime: Option<u32>) -> Option<String> {
     let secs = lifetime.filter(|s| *s < SHORT_MANAGEMENT_LIFETIME)?;
     Some(format!(
         "the Management API `token_lifetime` is {secs} s (below {SHORT_MANAGEMENT_LIFETIME} s): \
@@ -21,7 +21,7 @@ pub fn short_lifetime_warning(lifetime: Option<u32>) -> Option<String> {
 }
 
 /// Runs `m2mctl validate`: exit 0 with a summary on stdout, exit 1 with all diagnostics on stderr.
-pub async fn run(args: crate::cli::ValidateArgs, ctx: &Context) -> miette::Result<Exit> {
+pub(super) async fn run(args: crate::cli::ValidateArgs, ctx: &Context) -> miette::Result<Exit> {
     let loaded = Vars::from_env_and_args(&args.config.vars)
         .and_then(|vars| config::load(&args.config.file, &vars));
     let policy = match policy_check::load(&args.policy) {
