@@ -251,6 +251,8 @@ fn grant(api: &str, scopes: Vec<&str>) -> GrantConfig {
         endpoints: Vec::new(),
         api: sp(literal(api)),
         scopes: scopes.into_iter().map(|s| sp(literal(s))).collect(),
+        organization_usage: None,
+        allow_any_organization: None,
     }
 }
 
