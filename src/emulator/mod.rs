@@ -6,7 +6,7 @@
 //! is `tenant`), and must not print: `commands::emulator` reports what [`spawn`] returns.
 //!
 //! Layout: [`app`] state + routes, [`layer`] rate limit/faults/stats around every Auth0 route,
-//! `clients`/`grants`/`resource_servers`/`oauth` endpoints, [`discovery`] the OpenID discovery document, [`auth`] bearer checks, [`jwt`] tokens,
+//! `clients`/`grants`/`resource_servers`/`organizations`/`oauth` endpoints, [`discovery`] the OpenID discovery document, [`auth`] bearer checks, [`jwt`] tokens,
 //! [`body`] payload validation, [`list`] pagination, [`store`]/[`table`] data, [`defaults`] Auth0's
 //! defaults, [`persist`] the state file, [`journal`] its journal of writes, [`lockfile`] its lock,
 //! [`server`] sockets, [`tls`] certificates, [`logs`] tenant log entries (`logs_api` serves them,
@@ -33,6 +33,7 @@ pub mod logs;
 mod logs_api;
 mod logs_query;
 mod oauth;
+mod organizations;
 pub mod persist;
 pub mod propagation;
 pub mod ratelimit;
@@ -47,6 +48,8 @@ mod router_tests_credentials;
 mod router_tests_fidelity;
 #[cfg(test)]
 mod router_tests_grants;
+#[cfg(test)]
+mod router_tests_organizations;
 pub mod server;
 pub mod stats;
 pub mod store;
