@@ -157,6 +157,7 @@ async fn as_app(call: &Call<'_>, app: &str, api: Option<&str>) -> miette::Result
             opened,
             &apps,
             Some(wanted),
+            None,
             Reuse::Cached,
             args.tenant.no_cache,
             &args.config,
