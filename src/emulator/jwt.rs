@@ -32,6 +32,12 @@ pub struct Claims {
     /// Space-separated granted scopes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// The organization's id, on a token asked in an organization's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    /// The organization's name, beside `org_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_name: Option<String>,
     /// `client-credentials`.
     pub gty: String,
     /// The client id.
@@ -219,6 +225,8 @@ mod tests {
             iat: 1,
             exp,
             scope: Some("read:clients create:clients".into()),
+            org_id: None,
+            org_name: None,
             gty: "client-credentials".into(),
             azp: "c".into(),
         }

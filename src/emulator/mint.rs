@@ -23,6 +23,8 @@ pub(super) struct Authorized {
     pub scopes: Vec<String>,
     /// The API's `token_lifetime` (seconds).
     pub lifetime: u64,
+    /// The organization the token is in the name of: its id and name (`org_id`, `org_name`).
+    pub organization: Option<(String, String)>,
 }
 
 /// Signs the token and answers 200.
@@ -36,6 +38,8 @@ pub(super) fn mint(app: &AppState, authorized: Authorized) -> Result<Response, O
         iat: now,
         exp: now + authorized.lifetime,
         scope: scope.clone(),
+        org_id: authorized.organization.as_ref().map(|(id, _)| id.clone()),
+        org_name: authorized.organization.map(|(_, name)| name),
         gty: "client-credentials".into(),
         azp: authorized.client_id,
     };

@@ -270,7 +270,7 @@ pub async fn associate(
                 .map(str::to_string)
                 .collect()
         };
-        if live.iter().any(|g| *g == grant_id) {
+        if live.contains(&grant_id) {
             return Err(ApiError::conflict(
                 "conflict",
                 "The client grant has already been added to this organization.",

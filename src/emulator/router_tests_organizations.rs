@@ -297,3 +297,135 @@ async fn grants_keep_organization_fields_as_auth0_does() {
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
 }
+
+/// A client with a secret and a grant to a custom API with `org` settings; (client id, secret,
+/// grant id).
+async fn m2m_with_grant(t: &T, name: &str, org: Value) -> (String, String, String) {
+    let r = t
+        .send(
+            Method::POST,
+            "/api/v2/clients",
+            json!({"name": name, "app_type": "non_interactive", "grant_types": ["client_credentials"]}),
+        )
+        .await;
+    let client = r.body["client_id"].as_str().expect("id").to_string();
+    let secret = r.body["client_secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    let mut body = json!({"client_id": client, "audience": "https://orders.example/", "scope": ["read:orders"]});
+    if let (Some(b), Some(o)) = (body.as_object_mut(), org.as_object()) {
+        b.extend(o.clone());
+    }
+    let g = t.send(Method::POST, "/api/v2/client-grants", body).await;
+    assert_eq!(g.status, 201, "{}", g.body);
+    (
+        client,
+        secret,
+        g.body["id"].as_str().expect("id").to_string(),
+    )
+}
+
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("jwt");
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+        .expect("base64");
+    serde_json::from_slice(&bytes).expect("claims")
+}
+
+#[tokio::test]
+async fn oauth_token_enforces_the_grants_organization_usage() {
+    let t = setup();
+    let rs = t
+        .send(
+            Method::POST,
+            "/api/v2/resource-servers",
+            json!({"identifier": "https://orders.example/", "scopes": [{"value": "read:orders"}]}),
+        )
+        .await;
+    assert_eq!(rs.status, 201, "{}", rs.body);
+    let acme = org(&t, "acme").await;
+    org(&t, "other").await;
+    let grants = [
+        ("deny", json!({})),
+        ("deny-explicit", json!({"organization_usage": "deny"})),
+        ("allow", json!({"organization_usage": "allow"})),
+        ("require", json!({"organization_usage": "require"})),
+        (
+            "require-any",
+            json!({"organization_usage": "require", "allow_any_organization": true}),
+        ),
+    ];
+    let mut clients = std::collections::HashMap::new();
+    for (name, settings) in grants {
+        let (id, secret, grant) = m2m_with_grant(&t, name, settings).await;
+        // `allow` and `require` grants are associated with `acme` only.
+        if name == "allow" || name == "require" {
+            let r = t
+                .send(
+                    Method::POST,
+                    &format!("/api/v2/organizations/{acme}/client-grants"),
+                    json!({"grant_id": grant}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+        clients.insert(name, (id, secret));
+    }
+    // (grant, organization asked, status, error, org_id expected)
+    let acme_id = acme.as_str();
+    type Case<'a> = (
+        &'a str,
+        Option<&'a str>,
+        u16,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+    let cases: [Case; 14] = [
+        ("deny", None, 200, None, None),
+        ("deny", Some("acme"), 400, Some("invalid_request"), None),
+        (
+            "deny-explicit",
+            Some(acme_id),
+            400,
+            Some("invalid_request"),
+            None,
+        ),
+        ("allow", None, 200, None, None),
+        ("allow", Some(acme_id), 200, None, Some(acme_id)),
+        ("allow", Some("acme"), 200, None, Some(acme_id)),
+        ("allow", Some("other"), 403, Some("access_denied"), None),
+        ("allow", Some("nope"), 400, Some("invalid_request"), None),
+        ("require", None, 400, Some("invalid_request"), None),
+        ("require", Some("acme"), 200, None, Some(acme_id)),
+        ("require", Some("other"), 403, Some("access_denied"), None),
+        ("require-any", None, 400, Some("invalid_request"), None),
+        ("require-any", Some("other"), 200, None, None),
+        ("require-any", Some("acme"), 200, None, Some(acme_id)),
+    ];
+    for (grant, asked, status, error, org_id) in cases {
+        let (id, secret) = &clients[grant];
+        let mut form = format!(
+            "grant_type=client_credentials&client_id={id}&client_secret={secret}&audience={}",
+            urlenc("https://orders.example/")
+        );
+        if let Some(asked) = asked {
+            form.push_str(&format!("&organization={asked}"));
+        }
+        let r = t.form_token(&form, None).await;
+        assert_eq!(r.status.as_u16(), status, "{grant} {asked:?}: {}", r.body);
+        assert_eq!(r.body["error"].as_str(), error, "{grant} {asked:?}");
+        if status != 200 {
+            continue;
+        }
+        let claims = claims_of(r.body["access_token"].as_str().expect("token"));
+        match (org_id, asked) {
+            (Some(want), _) => {
+                assert_eq!(claims["org_id"], want, "{grant} {asked:?}");
+                assert_eq!(claims["org_name"], "acme");
+            }
+            (None, Some(_)) => assert_eq!(claims["org_name"], "other", "{claims}"),
+            (None, None) => assert!(claims.get("org_id").is_none(), "{claims}"),
+        }
+    }
+}

@@ -208,12 +208,13 @@ fn organization_claims_table() {
         org_name: name.map(str::to_string),
         ..good()
     };
-    let cases: [(
+    type Case<'a> = (
         Option<&'static str>,
-        Option<&str>,
-        Option<&str>,
-        Option<&str>,
-    ); 8] = [
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+    let cases: [Case; 8] = [
         // asked, org_id, org_name, the failing check
         (None, None, None, None),
         (None, Some("org_a"), None, None),

@@ -174,6 +174,8 @@ async fn lost_fault_performs_the_write_then_drops_the_connection() {
             iat: m2mctl::emulator::jwt::now(),
             exp: m2mctl::emulator::jwt::now() + 60,
             scope: Some("create:clients".into()),
+            org_id: None,
+            org_name: None,
             gty: "client-credentials".into(),
             azp: t.client_id(),
         };
