@@ -40,8 +40,6 @@ pub(super) fn mint(app: &AppState, scope: &str, ttl: i64) -> String {
         iat: now,
         exp: (now as i64 + ttl) as u64,
         scope: Some(scope.into()),
-        org_id: None,
-        org_name: None,
         gty: "client-credentials".into(),
         azp: "boot".into(),
     };

@@ -168,14 +168,12 @@ async fn lost_fault_performs_the_write_then_drops_the_connection() {
     let token = {
         // mint a token directly (all requests are lost on this tenant)
         let claims = m2mctl::emulator::jwt::Claims {
-            iss: format!("https://{}/", t.domain()),
+            iss: t.emulator().issuer(),
             sub: format!("{}@clients", t.client_id()),
             aud: t.management_audience(),
             iat: m2mctl::emulator::jwt::now(),
             exp: m2mctl::emulator::jwt::now() + 60,
             scope: Some("create:clients".into()),
-            org_id: None,
-            org_name: None,
             gty: "client-credentials".into(),
             azp: t.client_id(),
         };
