@@ -234,8 +234,15 @@ mod tests {
             let mut want: Vec<&str> = keys.to_vec();
             let at = want.iter().position(|k| *k == "scope").expect("scope") + 1;
             want.splice(at..at, ["org_id", "org_name"]);
-            assert_eq!(c.keys().map(String::as_str).collect::<Vec<_>>(), want, "{dialect}");
-            assert_eq!((&c["org_id"], &c["org_name"]), (&json!("org_1"), &json!("acme")));
+            assert_eq!(
+                c.keys().map(String::as_str).collect::<Vec<_>>(),
+                want,
+                "{dialect}"
+            );
+            assert_eq!(
+                (&c["org_id"], &c["org_name"]),
+                (&json!("org_1"), &json!("acme"))
+            );
             assert_eq!(c["exp"], 160, "{dialect}");
             assert_eq!(c["sub"], "c@clients", "{dialect}");
             if let Some(p) = c.get("permissions") {
