@@ -77,12 +77,13 @@ fn the_commands_table_lists_every_command_cli_rs_has() {
 }
 
 #[test]
-fn the_json_fields_of_plan_format_md_are_those_of_render_json_rs() {
+fn plan_format_md_documents_the_json_fields_render_json_rs_documents() {
     let rows = |text: &str, prefix: &str| -> Vec<String> {
         text.lines()
             .filter_map(|l| l.strip_prefix(prefix))
             .filter(|l| l.starts_with("| `"))
-            .map(str::to_string)
+            .filter_map(|l| l.split('|').nth(1))
+            .map(|field| field.trim().to_string())
             .collect()
     };
     let code = std::fs::read_to_string(root().join("src/render/json.rs")).expect("json.rs");

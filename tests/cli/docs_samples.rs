@@ -331,8 +331,20 @@ fn redact_dir(text: &str, dir: &Path) -> String {
 /// What overwrite mode writes: the real output without secrets, tokens or the temp dir.
 fn redact(text: &str, dir: &Path) -> String {
     let mut text = redact_dir(text, dir);
-    for (pattern, replacement) in FILTERS.iter().take(4) {
-        text = pattern.replace_all(&text, *replacement).into_owned();
+    // the token filters, then the secret filter; a sha256 (a plan's fingerprint) is no secret
+    for (pattern, replacement) in [&FILTERS[0], &FILTERS[1], &FILTERS[3]] {
+        text = pattern
+            .replace_all(&text, |caps: &regex::Captures| {
+                let all = &caps[0];
+                let hex = all.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+                if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return all.to_string();
+                }
+                let mut out = String::new();
+                caps.expand(replacement, &mut out);
+                out
+            })
+            .into_owned();
     }
     text
 }
@@ -559,4 +571,7 @@ Apply complete: 9 created, 0 updated, 0 deleted — 16 requests, 0 retried, [DUR
     let redacted = redact(real, dir);
     assert!(!redacted.contains("WerUrq7") && !redacted.contains("eyJ0eXAi"));
     assert!(redacted.contains("IizHJzrkh6uZT0Ui856fwg2Gttg3eGxr"));
+    let fingerprint =
+        "\"fingerprint\": \"96252936c952c22b5493453ccab5009d893b561dbe359e67d1f6b6e20088d775\"";
+    assert_eq!(redact(fingerprint, dir), fingerprint);
 }
