@@ -28,6 +28,7 @@ pub struct Context {
 
 impl Context {
     /// Reads the real terminal and environment.
+    #[allow(clippy::disallowed_methods, reason = "NO_COLOR is ui's own")]
     pub fn detect(args: &GlobalArgs) -> Context {
         let no_color = std::env::var_os(env::NO_COLOR).is_some_and(|v| !v.is_empty());
         let stdout_tty = std::io::stdout().is_terminal();

@@ -35,6 +35,10 @@ impl Vars {
     }
 
     /// The process environment (UTF-8 entries only), then each `--var KEY=VALUE` on top.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "`${VAR}` substitution reads the whole environment"
+    )]
     pub fn from_env_and_args(args: &[String]) -> Result<Vars, Error> {
         let env = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));

@@ -9,6 +9,7 @@ use super::error::ApiError;
 
 /// What a property may hold.
 #[derive(Debug, Clone, Copy)]
+#[allow(missing_docs, reason = "each variant's doc names its fields")]
 pub enum Kind {
     /// A string of `min..=max` chars; `no_angle` forbids `<` and `>`.
     Str {

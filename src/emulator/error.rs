@@ -14,6 +14,10 @@ pub const JSON_UTF8: &str = "application/json; charset=utf-8";
 
 /// Why the emulator could not start, load or save its state.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[allow(
+    missing_docs,
+    reason = "the #[error] message of each variant names its fields"
+)]
 pub enum Error {
     /// The listen address could not be bound.
     #[error("cannot listen on `{addr}`: {source}")]

@@ -99,6 +99,7 @@ impl QueryParams {
 
 /// Which page to return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs, reason = "each variant's doc names its fields")]
 pub enum Page {
     /// `page`/`per_page`, with or without totals.
     Offset {

@@ -7,6 +7,10 @@ use thiserror::Error;
 
 /// Why no plan (or no apply of a plan) is possible.
 #[derive(Debug, Error, Diagnostic, PartialEq, Eq)]
+#[allow(
+    missing_docs,
+    reason = "the #[error] message of each variant names its fields"
+)]
 pub enum Error {
     /// A pinned `client_id` that the tenant does not have.
     #[error(

@@ -1,4 +1,8 @@
 //! Integration tests: the real `m2mctl` binary against an emulator on 127.0.0.1:0.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests read their own knobs (M2MCTL_FAULT_SEEDS, …)"
+)]
 
 mod api;
 mod apply;
