@@ -73,7 +73,10 @@ pub(crate) async fn exchange(
     audience: &str,
     method: AuthMethod,
 ) -> Result<TokenResponse> {
-    let mut form = vec![("grant_type", "client_credentials"), ("audience", audience)];
+    let mut form = vec![
+        ("grant_type", crate::auth0::GRANT_TYPE_CLIENT_CREDENTIALS),
+        ("audience", audience),
+    ];
     let auth = match method {
         AuthMethod::ClientSecretPost => {
             form.push(("client_id", client_id));
