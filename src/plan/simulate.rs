@@ -1,8 +1,8 @@
 //! The effect of a plan on a tenant state, computed in memory.
 //!
-//! Used by the property test (diff → simulate → diff is empty) and by apply tests. Models what
-//! Auth0 does with each request (metadata merge with `null` deleting a key, grants deleted with
-//! their client), inventing ids for created objects. Must do no I/O.
+//! Test-only: used by the property test (diff → simulate → diff is empty) and by apply tests.
+//! Models what Auth0 does with each request (metadata merge with `null` deleting a key, grants
+//! deleted with their client), inventing ids for created objects. Must do no I/O.
 
 use std::collections::BTreeMap;
 
