@@ -4,7 +4,9 @@
 //! deleted. Scopes compare as sets. `organization_usage` and `allow_any_organization` are managed
 //! only where the config sets them (absent: the tenant's value stays), and compare with Auth0's
 //! defaults (`deny`, false) for a grant that does not show them. Grants of unmanaged or foreign
-//! clients, and `user` grants, are never touched. Must do no I/O.
+//! clients, and `user` grants, are never touched. A new managed grant field is added here in
+//! [`Wanted`] (`merge`, `fields`) and `current_fields`: creates, updates and deletes list it like
+//! `scope`, and apply sends it in the change's body without knowing it. Must do no I/O.
 
 use std::collections::{BTreeMap, BTreeSet};
 
