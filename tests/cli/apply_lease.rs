@@ -105,8 +105,13 @@ async fn a_waiting_apply_names_the_holder_and_goes_on_once_released() {
     t.reset_stats().await;
     let waiting = t.m2mctl(&["apply", "--auto-approve", "--lock-timeout", "2m"]);
     let release = async {
-        // released once the waiting run has been refused the lease at least once
+        // released once the waiting run has been refused the lease and has read who holds it
+        // (it says so before its next look; releasing between the two would leave nothing to say)
         while t.count("POST /api/v2/resource-servers 409").await == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let read = t.count("GET /api/v2/resource-servers/{id} 200").await;
+        while t.count("GET /api/v2/resource-servers/{id} 200").await <= read {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let (status, _) = call(
