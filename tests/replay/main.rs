@@ -9,6 +9,10 @@
 //!   mapped), get the same status and bodies of the same shape (keys and JSON types), except for
 //!   the reviewed differences in `replay-allowlist.yaml`;
 //! - every emulator answer on these routes validates against Auth0's OpenAPI response schema.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests read their own knobs (REPLAY_ALLOWLIST_USAGE)"
+)]
 
 mod allowlist;
 mod openapi;
