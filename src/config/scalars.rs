@@ -331,7 +331,7 @@ mod tests {
             "settings:\n  prune:\n    no\n",
             "? prune\n: yes\n",
             "\"pr\\u0075ne\": yes",
-            "version: !!str 1",
+            "version: !!str 0x1",
             "max_deletes: &a 0x10",
             "token_lifetime: \"3600\" # quoted",
             "x: 1\nversion: 1_0\n",
