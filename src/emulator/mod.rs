@@ -6,7 +6,8 @@
 //! is `tenant`), and must not print: `commands::emulator` reports what [`spawn`] returns.
 //!
 //! Layout: [`app`] state + routes, [`layer`] rate limit/faults/stats around every Auth0 route,
-//! `clients`/`grants`/`resource_servers`/`oauth` endpoints, [`discovery`] the OpenID discovery document, [`auth`] bearer checks, [`jwt`] tokens,
+//! `clients`/`grants`/`resource_servers`/`oauth` endpoints (`oauth` = parameters and
+//! authorization, `client_auth` who the client is, `mint` the token and its answer), [`discovery`] the OpenID discovery document, [`auth`] bearer checks, [`jwt`] tokens,
 //! [`body`] payload validation, [`list`] pagination, [`store`]/[`table`] data, [`defaults`] Auth0's
 //! defaults, [`persist`] the state file, [`journal`] its journal of writes, [`lockfile`] its lock,
 //! [`server`] sockets, [`tls`] certificates, [`logs`] tenant log entries (`logs_api` serves them,
@@ -16,6 +17,7 @@ pub mod app;
 pub mod assertion;
 pub mod auth;
 pub mod body;
+mod client_auth;
 mod clients;
 pub mod credentials;
 pub mod defaults;
@@ -32,6 +34,7 @@ pub mod lockfile;
 pub mod logs;
 mod logs_api;
 mod logs_query;
+mod mint;
 mod oauth;
 pub mod persist;
 pub mod propagation;
@@ -47,6 +50,8 @@ mod router_tests_credentials;
 mod router_tests_fidelity;
 #[cfg(test)]
 mod router_tests_grants;
+#[cfg(test)]
+mod router_tests_tokens;
 pub mod server;
 pub mod stats;
 pub mod store;
@@ -185,7 +190,8 @@ pub async fn spawn(config: EmulatorConfig) -> Result<Emulator, Error> {
         Some((p, t)) => (Some(p), Some(t)),
         None => (None, None),
     };
-    let app = AppState::new(tenant, limiter, faults, persister)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let app = AppState::new(tenant, scheme, limiter, faults, persister)?;
     if let Some(delay) = config.secret_propagation {
         app.propagation.set_delay(delay);
     }
@@ -198,7 +204,6 @@ pub async fn spawn(config: EmulatorConfig) -> Result<Emulator, Error> {
         router(app.clone()),
         stop_rx,
     ));
-    let scheme = if tls.is_some() { "https" } else { "http" };
     let _ = app.base_url.set(format!("{scheme}://{domain}"));
     Ok(Emulator {
         base_url: format!("{scheme}://{domain}"),
@@ -225,9 +230,9 @@ impl Emulator {
     pub fn domain(&self) -> &str {
         &self.domain
     }
-    /// `https://127.0.0.1:PORT/` (the `iss` of issued tokens, also in HTTP mode).
+    /// `https://127.0.0.1:PORT/`, or `http://…` in plain HTTP mode: the `iss` of issued tokens.
     pub fn issuer(&self) -> String {
-        format!("https://{}/", self.domain)
+        self.app.issuer.clone()
     }
     /// `https://127.0.0.1:PORT/api/v2/`.
     pub fn management_audience(&self) -> String {

@@ -11,14 +11,9 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
-use std::time::Duration;
 
-use super::local::previous_port;
-use super::{Client, Credentials, Options, Secret, TenantUrl, load_ca};
-use crate::emulator::discovery;
-
-/// How long the probe waits for the discovery document.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+use super::local_tenant::previous_port;
+use crate::tenant::{Client, Credentials, Options, Secret, TenantUrl, serves};
 
 /// A client of the process serving `state`, if one does (plain http, or https when `--ca-cert`
 /// trusts its certificate).
@@ -29,9 +24,9 @@ pub(super) async fn connect(state: &Path, options: &Options) -> Option<Client> {
     let tenant = crate::emulator::persist::load(state).ok()??;
     let id = tenant.bootstrap_client_id.clone();
     let secret = tenant.clients.get(&id)?.str("client_secret")?.to_string();
-    let issuer = format!("https://127.0.0.1:{port}/");
     for scheme in ["http", "https"] {
         let origin = format!("{scheme}://127.0.0.1:{port}");
+        let issuer = format!("{origin}/");
         if !serves(&origin, &issuer, options).await {
             continue;
         }
@@ -49,29 +44,4 @@ pub(super) async fn connect(state: &Path, options: &Options) -> Option<Client> {
         }
     }
     None
-}
-
-/// True when `origin` answers a discovery document with `issuer`.
-async fn serves(origin: &str, issuer: &str, options: &Options) -> bool {
-    let mut builder = reqwest::Client::builder().timeout(PROBE_TIMEOUT);
-    if origin.starts_with("https://") {
-        let Some(Ok(certs)) = options.ca_cert.as_deref().map(load_ca) else {
-            return false;
-        };
-        builder = builder.tls_certs_merge(certs);
-    }
-    let Ok(http) = builder.build() else {
-        return false;
-    };
-    let Ok(response) = http
-        .get(format!("{origin}{}", discovery::PATH))
-        .send()
-        .await
-    else {
-        return false;
-    };
-    match response.json::<serde_json::Value>().await {
-        Ok(doc) => doc["issuer"] == issuer,
-        Err(_) => false,
-    }
 }
