@@ -73,7 +73,23 @@ pub(crate) async fn exchange(
     audience: &str,
     method: AuthMethod,
 ) -> Result<TokenResponse> {
+    exchange_in(http, client_id, secret, audience, method, None).await
+}
+
+/// [`exchange`] in the name of `organization` (an `org_…` id or an organization name: Auth0's
+/// `organization` parameter, Machine-to-Machine access for organizations), when given.
+pub(crate) async fn exchange_in(
+    http: &Http,
+    client_id: &str,
+    secret: &Secret,
+    audience: &str,
+    method: AuthMethod,
+    organization: Option<&str>,
+) -> Result<TokenResponse> {
     let mut form = vec![("grant_type", "client_credentials"), ("audience", audience)];
+    if let Some(organization) = organization {
+        form.push(("organization", organization));
+    }
     let auth = match method {
         AuthMethod::ClientSecretPost => {
             form.push(("client_id", client_id));
@@ -147,6 +163,26 @@ impl Client {
         method: AuthMethod,
     ) -> Result<TokenResponse> {
         exchange(&self.http, client_id, secret, audience, method).await
+    }
+
+    /// [`Client::oauth_token`] in the name of `organization` (id or name), when given.
+    pub async fn oauth_token_in(
+        &self,
+        client_id: &str,
+        secret: &Secret,
+        audience: &str,
+        method: AuthMethod,
+        organization: Option<&str>,
+    ) -> Result<TokenResponse> {
+        exchange_in(
+            &self.http,
+            client_id,
+            secret,
+            audience,
+            method,
+            organization,
+        )
+        .await
     }
 
     /// A client's secret and auth method (`GET /clients/{id}?fields=client_secret,…`).

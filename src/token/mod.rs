@@ -50,6 +50,8 @@ pub struct Pair {
     pub tenant_scopes: BTreeSet<String>,
     /// The declared token lifetime of the API, when the config sets one.
     pub lifetime: Option<u32>,
+    /// The organization (id or name) to ask the token in the name of (`--organization`).
+    pub organization: Option<String>,
 }
 
 impl Pair {

@@ -29,7 +29,13 @@ impl Fetch for TenantFetch<'_> {
         let method = keys.auth_method.unwrap_or(pair.auth_method);
         let response = self
             .client
-            .oauth_token(&pair.client_id, &keys.client_secret, &pair.audience, method)
+            .oauth_token_in(
+                &pair.client_id,
+                &keys.client_secret,
+                &pair.audience,
+                method,
+                pair.organization.as_deref(),
+            )
             .await
             .map_err(|e| oauth_error(e, pair))?;
         Ok(Fresh {

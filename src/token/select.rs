@@ -127,6 +127,7 @@ pub fn select_pairs(
                 scopes: grant.scopes.clone(),
                 tenant_scopes: remote_grant.scope.iter().cloned().collect(),
                 lifetime,
+                organization: None,
             });
         }
     }
