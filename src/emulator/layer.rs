@@ -1,5 +1,5 @@
 //! The layer around every Auth0 route: rate limit (separate Management and Authentication API
-//! buckets, OAuth-shaped 429 on the Authentication API), injected faults, `x-ratelimit-*` headers,
+//! buckets, OAuth-shaped 429 on `/oauth/token`), injected faults, `x-ratelimit-*` headers,
 //! the JSON content type on every response, and the stats counters.
 //!
 //! Owns the order of those concerns: bucket first (a refused request never reaches a handler), then
@@ -38,8 +38,9 @@ pub async fn outer(State(app): State<Arc<AppState>>, req: Request, next: Next) -
         &app.limiter
     };
     let decision = bucket.as_ref().map(|l| l.take());
+    let oauth = req.uri().path() == "/oauth/token";
     let too_many = || {
-        if authentication {
+        if oauth {
             OAuthError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
