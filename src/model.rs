@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::auth0::{MARKER_KEY, OrganizationUsage};
+pub use crate::auth0::{AuthMethod, MARKER_KEY, OrganizationUsage};
 
 /// Project name used when a config does not set `project`.
 pub const DEFAULT_PROJECT: &str = "default";
@@ -54,38 +54,6 @@ pub enum Domain {
     Local,
     /// A real (or standalone emulator) tenant: `host[:port]`, or `http://` for loopback only.
     Remote(String),
-}
-
-/// How a client authenticates at `/oauth/token`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMethod {
-    /// Secret in the request body (Auth0's Dashboard default for M2M apps).
-    #[default]
-    ClientSecretPost,
-    /// Secret in an HTTP Basic `Authorization` header.
-    ClientSecretBasic,
-}
-
-impl AuthMethod {
-    /// Auth0's wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMethod::ClientSecretPost => "client_secret_post",
-            AuthMethod::ClientSecretBasic => "client_secret_basic",
-        }
-    }
-
-    /// Parses Auth0's wire name.
-    pub fn parse(s: &str) -> Option<AuthMethod> {
-        match s {
-            "client_secret_post" => Some(AuthMethod::ClientSecretPost),
-            "client_secret_basic" => Some(AuthMethod::ClientSecretBasic),
-            _ => None,
-        }
-    }
 }
 
 /// A scope declared on an API.

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 
 use super::diagnostics::{Finding, did_you_mean, suggest};
-use super::model::{ApiConfig, AppConfig, AuthMethodConfig, ConfigFile, GrantConfig};
+use super::model::{ApiConfig, AppConfig, ConfigFile, GrantConfig};
 use super::validate::Checker;
 use crate::model::{ApiRef, AuthMethod, DesiredApp, DesiredGrant, Domain, MARKER_KEY};
 use crate::scopes::{MANAGEMENT_API_SCOPES, is_management_scope};
@@ -230,10 +230,11 @@ pub(crate) fn check<'f>(
                 endpoints,
             });
         }
-        let auth_method = match cfg.token_endpoint_auth_method.as_ref().map(|m| m.value) {
-            Some(AuthMethodConfig::ClientSecretBasic) => AuthMethod::ClientSecretBasic,
-            Some(AuthMethodConfig::ClientSecretPost) | None => AuthMethod::ClientSecretPost,
-        };
+        let auth_method: AuthMethod = cfg
+            .token_endpoint_auth_method
+            .as_ref()
+            .map(|m| m.value)
+            .unwrap_or_default();
         out.push(Resolved {
             app: DesiredApp {
                 key: key.to_string(),

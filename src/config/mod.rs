@@ -40,8 +40,8 @@ use std::sync::Arc;
 
 pub use diagnostics::{Error, Finding, Invalid, Label, Problem, count_noun, render};
 pub use model::{
-    ApiConfig, AppConfig, AuthMethodConfig, ConfigFile, DeliverConfig, GrantConfig,
-    KubernetesSecretConfig, ScopeConfig, SettingsConfig, Sp, TenantConfig, sp, to_yaml,
+    ApiConfig, AppConfig, ConfigFile, DeliverConfig, GrantConfig, KubernetesSecretConfig,
+    ScopeConfig, SettingsConfig, Sp, TenantConfig, sp, to_yaml,
 };
 pub use schema::{SCHEMA_PATH, schema_json};
 pub use vars::Vars;

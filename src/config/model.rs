@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use crate::auth0::OrganizationUsage;
+use crate::model::AuthMethod;
 
 /// A value with the location it was read from (`Location::UNKNOWN` when built in code).
 pub type Sp<T> = serde_saphyr::Spanned<T>;
@@ -118,16 +119,6 @@ pub struct ScopeConfig {
     pub description: Option<Sp<String>>,
 }
 
-/// How an application authenticates at `/oauth/token`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMethodConfig {
-    /// Secret in the request body (default).
-    ClientSecretPost,
-    /// Secret in an HTTP Basic `Authorization` header.
-    ClientSecretBasic,
-}
-
 /// One machine-to-machine application (an Auth0 client with the client-credentials grant).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -158,8 +149,8 @@ pub struct AppConfig {
     pub client_id: Option<Sp<String>>,
     /// `client_secret_post` (default) or `client_secret_basic`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<AuthMethodConfig>")]
-    pub token_endpoint_auth_method: Option<Sp<AuthMethodConfig>>,
+    #[schemars(with = "Option<AuthMethod>")]
+    pub token_endpoint_auth_method: Option<Sp<AuthMethod>>,
     /// Intended token lifetime in seconds; applies to every API this application is granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "super::schema::lifetime")]
