@@ -2,7 +2,9 @@
 //!
 //! A managed application's declared grants are authoritative: its grants to other APIs are
 //! deleted. Scopes compare as sets. Grants of unmanaged or foreign clients, and `user` grants,
-//! are never touched. Must do no I/O.
+//! are never touched. A new managed grant field is added here in [`Wanted`] (`merge`, `fields`)
+//! and `current_fields`: creates, updates and deletes list it like `scope`, and apply sends it in
+//! the change's body without knowing it. Must do no I/O.
 
 use std::collections::{BTreeMap, BTreeSet};
 
