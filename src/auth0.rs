@@ -61,6 +61,10 @@ pub mod field {
     pub const AUDIENCE: &str = "audience";
     /// Grant scopes (a set of names).
     pub const SCOPE: &str = "scope";
+    /// Grant `organization_usage`: `deny` (Auth0's default when absent), `allow`, `require`.
+    pub const ORGANIZATION_USAGE: &str = "organization_usage";
+    /// Grant `allow_any_organization` (false when absent).
+    pub const ALLOW_ANY_ORGANIZATION: &str = "allow_any_organization";
     /// API identifier.
     pub const IDENTIFIER: &str = "identifier";
     /// API scopes (a set of `{value, description}`).

@@ -43,6 +43,7 @@ fn desired(apps: usize) -> DesiredState {
                     api: ApiRef::Identifier(api.into()),
                     scopes: BTreeSet::from(["read:orders".to_string()]),
                     endpoints: Vec::new(),
+                    organization: Default::default(),
                 }],
                 metadata: BTreeMap::from([("team".to_string(), "x".to_string())]),
             })

@@ -24,6 +24,8 @@ mod tests;
 #[cfg(test)]
 mod tests_apps;
 #[cfg(test)]
+mod tests_orgs;
+#[cfg(test)]
 mod tests_owner;
 #[cfg(test)]
 mod tests_prop;
