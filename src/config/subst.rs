@@ -13,7 +13,9 @@
 //! back into the original, so diagnostics always point into the file as the user wrote it (a
 //! span inside a rewritten scalar widens to the whole original scalar). Undefined or malformed
 //! references are all collected, each pointing at its own `${...}`. A YAML syntax error stops the
-//! scan without findings: the typed parse reports it. Must not type or validate anything.
+//! scan without findings: the typed parse reports it. The scan ends at the first node after the
+//! last `${` (a large file with its variables at the top costs one short scan, not a whole
+//! extra parse). Must not type or validate anything.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -79,12 +81,18 @@ pub(crate) fn substitute<'a>(
     let mut rewrites: Vec<(Range<usize>, String)> = Vec::new();
     let mut findings = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
+    // No scalar starting after the last `${` can hold a reference: once the scan is past it with
+    // nothing to report, the rest of the file is the typed parse's alone (syntax errors included).
+    let last_reference = source.rfind("${").unwrap_or(0);
     let mut options = ParserOptions::default();
     options.emit_comments = false;
     for event in Parser::new_from_str_with_options(source, options) {
         let Ok((event, span)) = event else {
             return Ok((Cow::Borrowed(source), SpanMap::default()));
         };
+        if findings.is_empty() && span.start.byte_offset().is_some_and(|s| s > last_reference) {
+            break;
+        }
         let is_key = matches!(stack.last(), Some(Frame::Map { expect_key: true }));
         match event {
             Event::MappingStart(..) => stack.push(Frame::Map { expect_key: true }),
