@@ -286,6 +286,18 @@ mod tests {
     }
 
     #[test]
+    fn the_scan_ends_after_the_last_reference() {
+        // what follows the last `${` is not scanned: a syntax error there is the typed parse's
+        let src = "a: ${TTL}\nb: \"${HOST}\"\nc: [unclosed\n";
+        let (text, map) = run(src);
+        assert_eq!(text, "a: 3600\nb: \"x.example.com\"\nc: [unclosed\n");
+        let (c, orig) = (text.find("c:").unwrap(), src.find("c:").unwrap());
+        assert_eq!(map.to_orig(c..c + 2), orig..orig + 2);
+        // a reference in the last scalar is still expanded
+        assert_eq!(run("a: 1\nb: ${TTL}\n").0, "a: 1\nb: 3600\n");
+    }
+
+    #[test]
     fn collects_every_undefined_variable_at_its_own_span() {
         let src = "a: ${A}\nb: \"x ${B} ${A}\"\nc: ${TTL:-1}\n";
         let findings = substitute(src, &Vars::empty()).unwrap_err();
