@@ -185,7 +185,8 @@ pub fn public_kid(pem: &str) -> Result<String, KeyError> {
     }
     let key = DecodingKey::from_rsa_pem(pem.as_bytes())
         .map_err(|e| KeyError::Unreadable(e.to_string()))?;
-    let jwk = Jwk::from_decoding_key(&key, None).map_err(|e| KeyError::Unreadable(e.to_string()))?;
+    let jwk =
+        Jwk::from_decoding_key(&key, None).map_err(|e| KeyError::Unreadable(e.to_string()))?;
     thumbprint(&jwk)
 }
 
@@ -198,7 +199,9 @@ pub struct PrivateKey {
 
 impl std::fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PrivateKey").field("kid", &self.kid).finish()
+        f.debug_struct("PrivateKey")
+            .field("kid", &self.kid)
+            .finish()
     }
 }
 

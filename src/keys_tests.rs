@@ -81,7 +81,9 @@ fn a_generated_pair_signs_assertions_its_public_half_verifies() {
     assert_eq!(key.kid(), a.kid);
     assert!(!format!("{key:?}").contains("PRIVATE"));
     for alg in [KeyAlg::RS256, KeyAlg::RS384, KeyAlg::PS256] {
-        let jwt = key.assertion(alg, "cid", "https://t.example/", 1_000).unwrap();
+        let jwt = key
+            .assertion(alg, "cid", "https://t.example/", 1_000)
+            .unwrap();
         let header = jsonwebtoken::decode_header(jwt.expose()).unwrap();
         assert_eq!(header.kid.as_deref(), Some(a.kid.as_str()));
         let mut v = Validation::new(alg.jwt());

@@ -56,9 +56,20 @@ pub enum Domain {
     Remote(String),
 }
 
-/// How a client authenticates at `/oauth/token`.
+/// How a client authenticates at `/oauth/token` (the config's `authentication.method`).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Default,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
@@ -67,6 +78,9 @@ pub enum AuthMethod {
     ClientSecretPost,
     /// Secret in an HTTP Basic `Authorization` header.
     ClientSecretBasic,
+    /// A client assertion (RFC 7523) signed with a private key whose public key is registered
+    /// as one of the client's credentials; the client then has no usable secret.
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
@@ -75,6 +89,7 @@ impl AuthMethod {
         match self {
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
@@ -83,9 +98,35 @@ impl AuthMethod {
         match s {
             "client_secret_post" => Some(AuthMethod::ClientSecretPost),
             "client_secret_basic" => Some(AuthMethod::ClientSecretBasic),
+            "private_key_jwt" => Some(AuthMethod::PrivateKeyJwt),
             _ => None,
         }
     }
+
+    /// True for the two secret methods (what `token_endpoint_auth_method` holds).
+    pub fn uses_secret(self) -> bool {
+        self != AuthMethod::PrivateKeyJwt
+    }
+}
+
+/// A public key an application's client assertions are signed with (a client credential).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredKey {
+    /// The credential's name (unique within the application).
+    pub name: String,
+    /// RFC 7638 thumbprint of the key: the `kid` Auth0 gives the credential; the match key.
+    pub kid: String,
+    /// Signing algorithm.
+    pub alg: crate::keys::KeyAlg,
+    /// The public key (`-----BEGIN PUBLIC KEY-----`), sent when the credential is created.
+    pub public_pem: String,
+    /// When the credential stops working (RFC 3339), if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// The private key file as the config writes it (relative to the config's directory); read
+    /// only by `token`, never by plan or apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key_file: Option<String>,
 }
 
 /// A scope declared on an API.
@@ -194,6 +235,9 @@ pub struct DesiredApp {
     pub client_id: Option<String>,
     /// How the app authenticates at `/oauth/token`.
     pub auth_method: AuthMethod,
+    /// Its public keys (`authentication.keys`), for `private_key_jwt`; at most 2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<DesiredKey>,
     /// Intended lifetime of this app's tokens (already folded onto the APIs it is granted).
     pub token_lifetime: Option<u32>,
     /// Authoritative list of grants.

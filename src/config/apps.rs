@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 
 use super::diagnostics::{Finding, did_you_mean, suggest};
-use super::model::{ApiConfig, AppConfig, AuthMethodConfig, ConfigFile, GrantConfig};
+use super::model::{ApiConfig, AppConfig, ConfigFile, GrantConfig};
 use super::validate::Checker;
-use crate::model::{ApiRef, AuthMethod, DesiredApp, DesiredGrant, Domain, MARKER_KEY};
+use crate::model::{ApiRef, DesiredApp, DesiredGrant, Domain, MARKER_KEY};
 use crate::scopes::{MANAGEMENT_API_SCOPES, is_management_scope};
 
 /// Longest description Auth0 accepts.
@@ -94,10 +94,7 @@ pub(crate) fn check<'f>(
         let token_lifetime = cfg.token_lifetime.as_ref().and_then(|l| c.lifetime(l));
         let metadata = metadata(cfg, c);
         let (grants, targets) = grants(cfg, apis, management_url.as_deref(), c);
-        let auth_method = match cfg.token_endpoint_auth_method.as_ref().map(|m| m.value) {
-            Some(AuthMethodConfig::ClientSecretBasic) => AuthMethod::ClientSecretBasic,
-            Some(AuthMethodConfig::ClientSecretPost) | None => AuthMethod::ClientSecretPost,
-        };
+        let (auth_method, keys) = super::auth::check(cfg, c);
         out.push(Resolved {
             app: DesiredApp {
                 key: key.to_string(),
@@ -105,6 +102,7 @@ pub(crate) fn check<'f>(
                 description: cfg.description.as_ref().map(|d| d.value.clone()),
                 client_id: cfg.client_id.as_ref().map(|p| p.value.clone()),
                 auth_method,
+                keys,
                 token_lifetime,
                 grants,
                 metadata,
@@ -473,7 +471,7 @@ fn metadata(cfg: &AppConfig, c: &mut Checker<'_>) -> BTreeMap<String, String> {
 }
 
 /// The span of a mapping key written before its value (last occurrence before `value_start`).
-fn key_span(source: &str, value_start: usize, key: &str) -> Range<usize> {
+pub(crate) fn key_span(source: &str, value_start: usize, key: &str) -> Range<usize> {
     let before = source.get(..value_start).unwrap_or("");
     match before.rfind(key).filter(|_| !key.is_empty()) {
         Some(pos) => pos..pos + key.len(),

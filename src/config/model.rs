@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::keys::KeyAlg;
+pub use crate::model::AuthMethod;
+
 /// A value with the location it was read from (`Location::UNKNOWN` when built in code).
 pub type Sp<T> = serde_saphyr::Spanned<T>;
 
@@ -116,16 +119,6 @@ pub struct ScopeConfig {
     pub description: Option<Sp<String>>,
 }
 
-/// How an application authenticates at `/oauth/token`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMethodConfig {
-    /// Secret in the request body (default).
-    ClientSecretPost,
-    /// Secret in an HTTP Basic `Authorization` header.
-    ClientSecretBasic,
-}
-
 /// One machine-to-machine application (an Auth0 client with the client-credentials grant).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -154,10 +147,15 @@ pub struct AppConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<String>", length(min = 1))]
     pub client_id: Option<Sp<String>>,
-    /// `client_secret_post` (default) or `client_secret_basic`.
+    /// `client_secret_post` (default) or `client_secret_basic` (`authentication.method` says
+    /// the same and more; give one of them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<AuthMethodConfig>")]
-    pub token_endpoint_auth_method: Option<Sp<AuthMethodConfig>>,
+    #[schemars(schema_with = "super::schema::secret_method")]
+    pub token_endpoint_auth_method: Option<Sp<AuthMethod>>,
+    /// How the application authenticates: a secret (default), or `private_key_jwt` with 1 or 2
+    /// public keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<AuthenticationConfig>,
     /// Intended token lifetime in seconds; applies to every API this application is granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "super::schema::lifetime")]
@@ -173,6 +171,48 @@ pub struct AppConfig {
     /// `credentials --deliver` (paths relative to the config file).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deliver: Vec<DeliverConfig>,
+}
+
+/// `authentication:` of an application.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthenticationConfig {
+    /// `client_secret_post` (default), `client_secret_basic` or `private_key_jwt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<AuthMethod>")]
+    pub method: Option<Sp<AuthMethod>>,
+    /// The public keys client assertions are signed with (1 or 2, Auth0's limit; compared with
+    /// the tenant's credentials by thumbprint). Keys may be registered before `method` switches
+    /// to `private_key_jwt`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 2))]
+    pub keys: Vec<KeyConfig>,
+}
+
+/// One key of `authentication.keys`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// The credential's name, e.g. `2026-11` (unique within the application; up to 128 characters).
+    #[schemars(with = "String", length(min = 1, max = 128))]
+    pub name: Sp<String>,
+    /// The public key: a file path relative to the config file, or the inline PEM
+    /// (`-----BEGIN PUBLIC KEY-----`, RSA, at least 2048 bits).
+    #[schemars(with = "String", length(min = 1))]
+    pub public_key: Sp<String>,
+    /// The matching private key file, relative to the config file; read only by `m2mctl token`
+    /// (never by plan or apply). Only with `method: private_key_jwt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>", length(min = 1))]
+    pub private_key_file: Option<Sp<String>>,
+    /// `RS256` (default), `RS384` or `PS256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<KeyAlg>")]
+    pub alg: Option<Sp<KeyAlg>>,
+    /// When Auth0 stops accepting the key (RFC 3339, e.g. `2027-11-30T00:00:00Z`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
+    pub expires_at: Option<Sp<String>>,
 }
 
 /// One delivery sink of an application's credentials.

@@ -7,7 +7,10 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use time::OffsetDateTime;
+
 use super::apps;
+use super::auth::KeyFiles;
 use super::deliver;
 use super::diagnostics::Finding;
 use super::lifetimes;
@@ -26,6 +29,10 @@ pub(crate) struct Checker<'a> {
     pub source: &'a str,
     /// Every problem so far.
     pub findings: Vec<Finding>,
+    /// Reads the public key files the config names.
+    pub key_files: &'a dyn KeyFiles,
+    /// The time keys' `expires_at` must be after.
+    pub now: OffsetDateTime,
 }
 
 impl Checker<'_> {

@@ -7,7 +7,7 @@ use super::keys::assign;
 use super::{Export, ExportOptions, Stats, literal};
 use crate::config::model::CONFIG_VERSION;
 use crate::config::{
-    ApiConfig, AppConfig, AuthMethodConfig, ConfigFile, GrantConfig, ScopeConfig, TenantConfig, sp,
+    ApiConfig, AppConfig, AuthMethod, ConfigFile, GrantConfig, ScopeConfig, TenantConfig, sp,
 };
 use crate::model::{DEFAULT_PROJECT, Domain, MARKER_KEY, RemoteApi, RemoteClient, RemoteState};
 use crate::plan::{MANAGEMENT_ADDRESS, PlanOptions, management_audience};
@@ -285,7 +285,8 @@ fn app(
             .filter(|d| !d.is_empty())
             .map(|d| sp(literal(d))),
         client_id: pin.then(|| sp(c.client_id.clone())),
-        token_endpoint_auth_method: basic.then(|| sp(AuthMethodConfig::ClientSecretBasic)),
+        token_endpoint_auth_method: basic.then(|| sp(AuthMethod::ClientSecretBasic)),
+        authentication: None,
         token_lifetime: None,
         grants,
         metadata,

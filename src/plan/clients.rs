@@ -204,6 +204,15 @@ pub(super) fn diff_clients(
 ) {
     for (app, found) in &matched.apps {
         let mut want = desired_fields(app, &desired.project);
+        if !app.keys.is_empty() || !app.auth_method.uses_secret() {
+            out.warn(
+                Some(app_address(&app.key)),
+                format!(
+                    "`{}` declares `authentication` keys or `private_key_jwt`; this m2mctl does not register keys yet: plan and apply leave its credentials alone",
+                    app.key
+                ),
+            );
+        }
         if let Some(c) = found.client()
             && let ClientAuth::Methods(_) = auth0::client_auth(c)
         {
@@ -311,11 +320,14 @@ fn desired_fields(app: &DesiredApp, project: &str) -> Vec<(String, Value)> {
         ),
         ("app_type".to_string(), Value::from(APP_TYPE)),
         ("grant_types".to_string(), Value::from(vec![GRANT_TYPE])),
-        (
+    ];
+    // A private-key JWT client has no `token_endpoint_auth_method` (its keys are credentials).
+    if app.auth_method.uses_secret() {
+        fields.push((
             "token_endpoint_auth_method".to_string(),
             Value::from(app.auth_method.as_str()),
-        ),
-    ];
+        ));
+    }
     fields.extend(
         metadata
             .into_iter()

@@ -36,6 +36,7 @@ pub(crate) fn app(key: &str) -> DesiredApp {
         description: None,
         client_id: None,
         auth_method: AuthMethod::ClientSecretPost,
+        keys: Vec::new(),
         token_lifetime: None,
         grants: Vec::new(),
         metadata: BTreeMap::new(),

@@ -63,24 +63,56 @@ struct RawKeys {
     token_endpoint_auth_method: Option<String>,
 }
 
+/// How a client proves who it is at `/oauth/token`.
+#[derive(Debug, Clone, Copy)]
+pub enum Proof<'a> {
+    /// Its secret, in the form body (`client_secret_post`).
+    SecretPost(&'a Secret),
+    /// Its secret, in an HTTP Basic header (`client_secret_basic`).
+    SecretBasic(&'a Secret),
+    /// A client assertion signed for this request (`private_key_jwt`, RFC 7523).
+    Assertion(&'a Secret),
+}
+
+impl<'a> Proof<'a> {
+    /// A secret sent the way `method` says (a `private_key_jwt` client has no secret to send:
+    /// it goes in the body, and the tenant refuses it).
+    pub fn secret(secret: &'a Secret, method: AuthMethod) -> Proof<'a> {
+        match method {
+            AuthMethod::ClientSecretBasic => Proof::SecretBasic(secret),
+            AuthMethod::ClientSecretPost | AuthMethod::PrivateKeyJwt => Proof::SecretPost(secret),
+        }
+    }
+}
+
+/// `client_assertion_type` of a private-key JWT assertion.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
 /// `POST /oauth/token` with `grant_type=client_credentials` (form-encoded, as Auth0's SDKs send).
 ///
-/// Retried like a safe request: repeating it after a lost response only mints another token.
+/// With a secret, retried like a safe request: repeating it after a lost response only mints
+/// another token. An assertion's `jti` is good for one use, so it is retried only when the
+/// request certainly did not run (429, connection refused), like a create.
 pub(crate) async fn exchange(
     http: &Http,
     client_id: &str,
-    secret: &Secret,
+    proof: Proof<'_>,
     audience: &str,
-    method: AuthMethod,
 ) -> Result<TokenResponse> {
     let mut form = vec![("grant_type", "client_credentials"), ("audience", audience)];
-    let auth = match method {
-        AuthMethod::ClientSecretPost => {
+    let auth = match proof {
+        Proof::SecretPost(secret) => {
             form.push(("client_id", client_id));
             form.push(("client_secret", secret.expose()));
             Auth::None
         }
-        AuthMethod::ClientSecretBasic => Auth::Basic(client_id, secret),
+        Proof::SecretBasic(secret) => Auth::Basic(client_id, secret),
+        Proof::Assertion(assertion) => {
+            form.push(("client_id", client_id));
+            form.push(("client_assertion_type", JWT_BEARER));
+            form.push(("client_assertion", assertion.expose()));
+            Auth::None
+        }
     };
     let req = Request {
         method: Method::POST,
@@ -89,7 +121,10 @@ pub(crate) async fn exchange(
         query: Vec::new(),
         body: Body::Form(form),
         auth,
-        retry: Retry::Safe,
+        retry: match proof {
+            Proof::Assertion(_) => Retry::Create,
+            Proof::SecretPost(_) | Proof::SecretBasic(_) => Retry::Safe,
+        },
         bucket: Bucket::Authentication,
     };
     let reply = http.send(req).await?;
@@ -146,7 +181,23 @@ impl Client {
         audience: &str,
         method: AuthMethod,
     ) -> Result<TokenResponse> {
-        exchange(&self.http, client_id, secret, audience, method).await
+        exchange(
+            &self.http,
+            client_id,
+            Proof::secret(secret, method),
+            audience,
+        )
+        .await
+    }
+
+    /// A client-credentials token for `client_id` and `audience`, proven by a client assertion.
+    pub async fn oauth_token_assertion(
+        &self,
+        client_id: &str,
+        assertion: &Secret,
+        audience: &str,
+    ) -> Result<TokenResponse> {
+        exchange(&self.http, client_id, Proof::Assertion(assertion), audience).await
     }
 
     /// A client's secret and auth method (`GET /clients/{id}?fields=client_secret,…`).

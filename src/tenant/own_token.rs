@@ -10,7 +10,6 @@
 
 use std::path::PathBuf;
 
-use crate::model::AuthMethod;
 use crate::token::cache::{Cache, Entry, Key};
 use crate::token::now_unix;
 
@@ -53,14 +52,8 @@ impl OwnToken {
 
     /// Exchanges the credentials for a new token and caches it.
     pub async fn fresh(&self, http: &Http) -> Result<Secret> {
-        let response = oauth::exchange(
-            http,
-            &self.client_id,
-            &self.client_secret,
-            &self.audience,
-            AuthMethod::ClientSecretPost,
-        )
-        .await?;
+        let proof = oauth::Proof::SecretPost(&self.client_secret);
+        let response = oauth::exchange(http, &self.client_id, proof, &self.audience).await?;
         self.store(&response);
         Ok(response.access_token)
     }
