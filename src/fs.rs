@@ -167,6 +167,19 @@ pub fn write(path: &Path, bytes: &[u8], mode: Mode, replace: Replace) -> Result<
     }
 }
 
+/// Creates `dir` and its missing parents with mode 0700 (for files that hold secrets); an
+/// existing directory is left as it is.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 /// Follows symlinks at `path` itself (not its parents), up to a small bound.
 fn resolve(path: &Path) -> std::io::Result<PathBuf> {
     let mut current = path.to_path_buf();

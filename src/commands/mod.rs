@@ -17,6 +17,7 @@ mod emulator;
 mod export;
 mod init;
 mod init_deployer;
+mod keygen;
 pub mod pipeline;
 mod plan;
 mod policy_check;
@@ -89,6 +90,7 @@ pub async fn dispatch(command: Command, ctx: &Context) -> miette::Result<Exit> {
         }
         // Not under the deadline: stopping between the new secret and its output would lose it.
         Command::Rotate(args) => rotate::run(args, ctx).await,
+        Command::Keygen(args) => keygen::run(&args, ctx),
         Command::Export(args) => {
             within(args.tenant.timeout, "export", export::run(args, ctx)).await
         }

@@ -28,11 +28,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), DeliverError> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty() && !d.exists())
     {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(dir).map_err(|source| DeliverError::Write {
+        crate::fs::create_private_dir(dir).map_err(|source| DeliverError::Write {
             path: path.to_path_buf(),
             source,
         })?;

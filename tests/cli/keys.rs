@@ -1,0 +1,165 @@
+//! Private-key JWT applications end to end: `keygen` writes a key pair (private key 0600, never
+//! over an existing file, never printed) and the entry to paste; `token --verify` signs a client
+//! assertion with `private_key_file` and the tenant accepts it; a missing or mismatched private
+//! key is a clear error naming the application and the file. No key material in any output.
+
+use serde_json::{Value, json};
+
+use crate::apply_kit::{self, App};
+use crate::support::{Run, Tenant};
+
+/// The base64 lines of every PEM block in `pem` (what must never be printed).
+fn material(pem: &str) -> Vec<String> {
+    pem.lines()
+        .filter(|l| !l.starts_with("-----") && l.len() > 20)
+        .map(str::to_string)
+        .collect()
+}
+
+fn assert_no_material(run: &Run, pem: &str) {
+    for line in material(pem) {
+        assert!(!run.stdout.contains(&line), "key material on stdout");
+        assert!(!run.stderr.contains(&line), "key material on stderr");
+    }
+}
+
+/// The config with `ledger` authenticating as `auth` (YAML under the application, indented 4).
+fn config(auth: &str) -> String {
+    apply_kit::config("keys", &[App::new("ledger", "Ledger")])
+        .replace("    key: ledger\n", &format!("    key: ledger\n{auth}"))
+}
+
+/// `keygen` stdout as the `authentication:` block of an application.
+fn authentication(entries: &[&str]) -> String {
+    let mut y = "    authentication:\n      method: private_key_jwt\n      keys:\n".to_string();
+    for entry in entries {
+        for line in entry.lines().filter(|l| !l.starts_with('#')) {
+            y.push_str(&format!("        {line}\n"));
+        }
+    }
+    y
+}
+
+/// Registers a public key as a credential of `client` and lists it for private-key JWT.
+async fn register(t: &Tenant, client: &str, pem: &str) -> String {
+    let path = format!("/api/v2/clients/{client}/credentials");
+    let body = json!({"credential_type": "public_key", "name": "k", "pem": pem});
+    let (status, text) = apply_kit::call(t, "POST", &path, Some(body)).await;
+    assert_eq!(status, 201, "{text}");
+    let cred: Value = serde_json::from_str(&text).unwrap();
+    let id = cred["id"].as_str().unwrap().to_string();
+    let methods = json!({"client_authentication_methods": {"private_key_jwt": {"credentials": [{"id": id}]}}});
+    let (status, text) = apply_kit::call(
+        t,
+        "PATCH",
+        &format!("/api/v2/clients/{client}"),
+        Some(methods),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    cred["kid"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keygen_writes_a_pair_and_token_signs_with_it() {
+    let t = Tenant::start().await;
+    apply_kit::write_config(&t, &config(""));
+    let applied = t.m2mctl(&["apply", "--auto-approve"]).await;
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let ids = apply_kit::marked(&apply_kit::clients(&t).await, "keys");
+    let client = ids[0].1.clone();
+
+    let gen_a = t.m2mctl(&["keygen", "ledger", "--name", "a"]).await;
+    assert_eq!(gen_a.code, 0, "{}", gen_a.stderr);
+    let private_a = std::fs::read_to_string(t.dir().join("secrets/ledger-a.pem")).unwrap();
+    let public_a = std::fs::read_to_string(t.dir().join("keys/ledger-a.pub.pem")).unwrap();
+    assert!(private_a.starts_with("-----BEGIN PRIVATE KEY-----"));
+    assert_no_material(&gen_a, &private_a);
+    assert!(
+        gen_a
+            .stdout
+            .contains("  public_key: \"keys/ledger-a.pub.pem\"\n")
+            && gen_a
+                .stdout
+                .contains("  private_key_file: \"secrets/ledger-a.pem\"\n"),
+        "{}",
+        gen_a.stdout
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &str| {
+            std::fs::metadata(t.dir().join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("secrets/ledger-a.pem"), 0o600);
+        assert_eq!(mode("secrets"), 0o700);
+    }
+    assert_eq!(
+        std::fs::read_to_string(t.dir().join("secrets/.gitignore")).unwrap(),
+        "*\n"
+    );
+    // Never over an existing key without --force.
+    let again = t.m2mctl(&["keygen", "ledger", "--name", "a"]).await;
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    assert_eq!(
+        std::fs::read_to_string(t.dir().join("secrets/ledger-a.pem")).unwrap(),
+        private_a
+    );
+
+    let kid = register(&t, &client, &public_a).await;
+    apply_kit::write_config(&t, &config(&authentication(&[&gen_a.stdout])));
+    let token = t
+        .m2mctl(&["token", "ledger", "--verify", "--format", "json"])
+        .await;
+    assert_eq!(token.code, 0, "{}", token.stderr);
+    assert!(
+        token.stderr.contains("verified 1 token"),
+        "{}",
+        token.stderr
+    );
+    let issued: Value = serde_json::from_str(&token.stdout).unwrap();
+    assert_eq!(issued[0]["app"], "ledger", "{issued}");
+    assert_no_material(&token, &private_a);
+    // keygen names the thumbprint the tenant gives the key as its kid.
+    assert!(
+        gen_a.stderr.contains(&format!("thumbprint (kid) {kid}")),
+        "{}",
+        gen_a.stderr
+    );
+
+    // A second pair whose private half does not match `public_key`: refused before any request.
+    let gen_b = t.m2mctl(&["keygen", "ledger", "--name", "b"]).await;
+    assert_eq!(gen_b.code, 0, "{}", gen_b.stderr);
+    let private_b = std::fs::read_to_string(t.dir().join("secrets/ledger-b.pem")).unwrap();
+    let swapped = gen_a
+        .stdout
+        .replace("secrets/ledger-a.pem", "secrets/ledger-b.pem");
+    apply_kit::write_config(&t, &config(&authentication(&[&swapped])));
+    let wrong = t.m2mctl(&["token", "ledger", "--no-cache"]).await;
+    assert_eq!(wrong.code, 1, "{}", wrong.stderr);
+    assert!(
+        wrong.stderr.contains("cannot use private key")
+            && wrong.stderr.contains("secrets/ledger-b.pem")
+            && wrong.stderr.contains("not the private half"),
+        "{}",
+        wrong.stderr
+    );
+    assert_no_material(&wrong, &private_b);
+
+    // A missing private key file names the application and the file.
+    apply_kit::write_config(&t, &config(&authentication(&[&gen_a.stdout])));
+    std::fs::remove_file(t.dir().join("secrets/ledger-a.pem")).unwrap();
+    let missing = t.m2mctl(&["token", "ledger", "--no-cache"]).await;
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("`ledger`") && missing.stderr.contains("secrets/ledger-a.pem"),
+        "{}",
+        missing.stderr
+    );
+    t.shutdown().await;
+}
