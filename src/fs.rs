@@ -6,9 +6,14 @@
 //! never sees half a file. A target that exists and is not a regular file is never replaced:
 //! a directory, socket or block device is refused; a FIFO or character device (`/dev/stdout`,
 //! `>(cmd)`) is written into for public files and refused for private ones; a symlink is followed,
-//! so the file it names is replaced and the link stays. Must not decide what to write or print
-//! anything.
+//! so the file it names is replaced and the link stays. Also owns the files m2mctl keeps open
+//! rather than replaces — lock files ([`open_lock`]) and append-only journals ([`open_append`]):
+//! created with their [`Mode`], never truncated by opening, and refused when the path is a
+//! symlink or not a regular file (a FIFO would block, a link would lead elsewhere) — and m2mctl's
+//! private folders ([`create_private_dir`], [`make_private_dir`], 0700). Must not decide what to
+//! write or print anything.
 
+use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -72,6 +77,17 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+}
+
+impl From<Error> for std::io::Error {
+    /// For callers whose errors carry an `io::Error`: the cause of an I/O failure as it was, the
+    /// refusals as their message.
+    fn from(err: Error) -> std::io::Error {
+        match err {
+            Error::Io { source, .. } => source,
+            other => std::io::Error::other(other.to_string()),
+        }
+    }
 }
 
 /// What is at a path now.
@@ -167,19 +183,6 @@ pub fn write(path: &Path, bytes: &[u8], mode: Mode, replace: Replace) -> Result<
     }
 }
 
-/// Creates `dir` and its missing parents with mode 0700 (for files that hold secrets); an
-/// existing directory is left as it is.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.as_os_str().is_empty() || dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
 /// Follows symlinks at `path` itself (not its parents), up to a small bound.
 fn resolve(path: &Path) -> std::io::Result<PathBuf> {
     let mut current = path.to_path_buf();
@@ -200,7 +203,7 @@ fn resolve(path: &Path) -> std::io::Result<PathBuf> {
 
 /// Opens an existing FIFO or character device and writes into it (no create, no truncate).
 fn write_into(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+    let mut file = OpenOptions::new().write(true).open(path)?;
     file.write_all(bytes)?;
     file.flush()
 }
@@ -248,14 +251,83 @@ fn replace_file(path: &Path, bytes: &[u8], mode: Mode, replace: Replace) -> std:
     result
 }
 
-fn create_new(path: &Path, mode: Mode) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
+fn create_new(path: &Path, mode: Mode) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode.bits());
     #[cfg(not(unix))]
     let _ = mode;
     options.open(path)
+}
+
+/// Opens (creating it with `mode`) a lock file to `lock()` on; never truncates it.
+pub fn open_lock(path: &Path, mode: Mode) -> Result<File, Error> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    open_regular(path, options, mode)
+}
+
+/// Opens (creating it with `mode`) an append-only file such as a journal.
+pub fn open_append(path: &Path, mode: Mode) -> Result<File, Error> {
+    let mut options = OpenOptions::new();
+    options.read(true).append(true).create(true);
+    open_regular(path, options, mode)
+}
+
+/// Opens `path` with `options` only when it is missing or a regular file that is not a symlink,
+/// and checks the opened file again (a FIFO swapped in meanwhile is closed, not used).
+fn open_regular(path: &Path, mut options: OpenOptions, mode: Mode) -> Result<File, Error> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let not_regular = |kind| Error::NotRegular {
+        path: path.to_path_buf(),
+        kind,
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => return Err(not_regular("a symbolic link")),
+        Ok(_) => match classify(path).map_err(io)? {
+            Target::Stream(kind) | Target::Other(kind) => return Err(not_regular(kind)),
+            Target::Regular | Target::Missing => {}
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode.bits());
+    #[cfg(not(unix))]
+    let _ = mode;
+    let file = options.open(path).map_err(io)?;
+    if !file.metadata().map_err(io)?.is_file() {
+        return Err(not_regular("a special file"));
+    }
+    Ok(file)
+}
+
+/// Creates `dir` (and missing parents) with mode 0700; an existing folder is left as it is.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates `dir` with mode 0700, or makes an existing one 0700 (a folder of m2mctl's own that
+/// holds secrets).
+pub fn make_private_dir(dir: &Path) -> std::io::Result<()> {
+    create_private_dir(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(unix)]

@@ -1,9 +1,12 @@
-//! Attacks on [`super::write`]: every non-regular target an output path can name.
+//! Attacks on [`super::write`], [`super::open_lock`] and [`super::open_append`]: every
+//! non-regular target an output, lock or journal path can name.
 
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 
-use super::{Error, Mode, Replace, write};
+use super::{
+    Error, Mode, Replace, create_private_dir, make_private_dir, open_append, open_lock, write,
+};
 
 fn mkfifo(path: &Path) {
     let status = std::process::Command::new("mkfifo")
@@ -207,4 +210,85 @@ fn a_missing_directory_is_an_io_error_naming_the_path() {
     let err = write(&path, b"{}", Mode::Public, Replace::Always).unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err}");
     assert!(err.to_string().contains("plan.json"), "{err}");
+}
+
+/// Every hostile thing a lock file or journal path can be: none is opened, none is changed.
+#[test]
+fn lock_files_and_journals_refuse_symlinks_directories_and_fifos() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    std::fs::write(&real, "keep").unwrap();
+    let to_file = dir.path().join("to-file");
+    std::os::unix::fs::symlink(&real, &to_file).unwrap();
+    let dangling = dir.path().join("dangling");
+    std::os::unix::fs::symlink(dir.path().join("elsewhere"), &dangling).unwrap();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let fifo = dir.path().join("fifo");
+    mkfifo(&fifo);
+    let cases = [
+        (&to_file, "a symbolic link"),
+        (&dangling, "a symbolic link"),
+        (&sub, "a directory"),
+        (&fifo, "a FIFO"),
+    ];
+    for (path, kind) in cases {
+        // A FIFO must be refused, not opened: opening one for writing would block forever.
+        for open in [open_lock, open_append] {
+            match open(path, Mode::Private) {
+                Err(Error::NotRegular { kind: got, .. }) => assert_eq!(got, kind, "{path:?}"),
+                other => panic!("{} was opened: {other:?}", path.display()),
+            }
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), "keep");
+    assert!(
+        !dir.path().join("elsewhere").exists(),
+        "nothing created through the link"
+    );
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+}
+
+#[test]
+fn lock_files_and_journals_are_created_private_and_never_truncated() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join(".lock");
+    drop(open_lock(&lock, Mode::Private).unwrap());
+    assert_eq!(
+        std::fs::metadata(&lock).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    std::fs::write(&lock, "pid 1").unwrap();
+    let file = open_lock(&lock, Mode::Private).unwrap();
+    file.lock().unwrap();
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), "pid 1");
+    let journal = dir.path().join("journal");
+    std::fs::write(&journal, "line 1\n").unwrap();
+    let mut file = open_append(&journal, Mode::Private).unwrap();
+    std::io::Write::write_all(&mut file, b"line 2\n").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&journal).unwrap(),
+        "line 1\nline 2\n"
+    );
+}
+
+#[test]
+fn private_dirs_are_created_0700_and_tightened() {
+    let dir = tempfile::tempdir().unwrap();
+    let new = dir.path().join("a").join("b");
+    create_private_dir(&new).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&new), 0o700);
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+    create_private_dir(&open).unwrap();
+    assert_eq!(mode(&open), 0o755, "create leaves an existing folder alone");
+    make_private_dir(&open).unwrap();
+    assert_eq!(mode(&open), 0o700);
 }

@@ -2,7 +2,9 @@
 //!
 //! Architecture map (one line per module):
 //! - [`cli`]       clap definitions; every environment variable name
-//! - [`commands`]  one file per subcommand: wires config, tenant, plan, render, apply together
+//! - [`settings`]  the settings stage: flags + environment resolved once into plain settings
+//! - [`commands`]  one file per subcommand: wires config, tenant, plan, render, apply together;
+//!   connects to the tenant a config names (starting the embedded local tenant)
 //! - [`ui`]        terminal facts (colour, tty) and logging setup; the only place reading NO_COLOR
 //! - [`diagnostic`] the one layout of every error: code after the message, unwrapped off a terminal
 //! - [`auth0`]     Auth0 facts: the Management API among system APIs, client vs user grants, wire names
@@ -48,6 +50,7 @@ pub mod render;
 pub mod rotate;
 pub mod sanitize;
 pub mod scopes;
+pub mod settings;
 pub mod tenant;
 pub mod token;
 pub mod ui;

@@ -317,6 +317,25 @@ impl RemoteClient {
     }
 }
 
+impl RemoteState {
+    /// The client that is `app` of `project`: the one carrying its marker and m2mctl may own
+    /// ([`RemoteClient::owned_marker`]), else the client pinned by `client_id`. A marker on a
+    /// client m2mctl must not own (an SPA, the global client) never matches, so commands that
+    /// read the tenant (`token`, `credentials`, `usage`) agree with `plan`.
+    pub fn client_of(&self, project: &str, app: &DesiredApp) -> Option<&RemoteClient> {
+        self.clients
+            .iter()
+            .find(|c| {
+                c.owned_marker()
+                    .is_some_and(|m| m.project == project && m.key == app.key)
+            })
+            .or_else(|| {
+                let pinned = app.client_id.as_deref()?;
+                self.clients.iter().find(|c| c.client_id == pinned)
+            })
+    }
+}
+
 /// Identifier prefix of the apply lease (`urn:m2mctl:lease:<project>`, see `apply::lease`): a
 /// resource server m2mctl creates while an apply runs. Never the user's API: reads hide it, a
 /// config may not declare it.

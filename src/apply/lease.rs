@@ -34,13 +34,15 @@ const FIRST_POLL: Duration = Duration::from_millis(100);
 /// Longest pause between two looks at a held lease.
 const MAX_POLL: Duration = Duration::from_secs(2);
 
-/// How long to wait and how long a lease lives without renewal.
-#[derive(Debug, Clone, Copy)]
+/// How long to wait, how long a lease lives without renewal, and who holds it.
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// `--lock-timeout`: give up waiting after this long (zero: refuse at once).
     pub timeout: Duration,
     /// `--lock-ttl`: a lease not renewed for this long is stale.
     pub ttl: Duration,
+    /// This run as waiting runs see it, `user@host pid N` (named by the settings stage).
+    pub holder: String,
 }
 
 /// What a lease says about its holder.
@@ -135,20 +137,6 @@ fn now() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// This process: `user@host pid N`.
-pub fn this_holder() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown-host".into());
-    printable(&format!("{user}@{host} pid {}", std::process::id()))
-}
-
 /// A held lease; renewed in the background until [`Lease::release`].
 #[derive(Debug)]
 pub struct Lease {
@@ -169,7 +157,7 @@ pub async fn acquire(
     let started = Instant::now();
     let identifier = identifier(project);
     let mine = Record {
-        holder: this_holder(),
+        holder: printable(&settings.holder),
         run: format!("{:016x}", rand::rng().random::<u64>()),
         expires_at_ms: 0,
     };
@@ -182,7 +170,7 @@ pub async fn acquire(
             ..mine.clone()
         };
         match client.create_api(&record.body(project)).await {
-            Ok(api) => return Ok(Lease::start(client, api.id, record, project, settings)),
+            Ok(api) => return Ok(Lease::start(client, api.id, record, project, settings.ttl)),
             Err(tenant::Error::Api { status: 409, .. }) => {}
             Err(tenant::Error::OutcomeUnknown { .. }) => {
                 // The create may have happened: a lease with our run id is ours.
@@ -196,7 +184,13 @@ pub async fn acquire(
             return Err(Error::LeaseForeign { identifier });
         };
         if held.run == mine.run {
-            return Ok(Lease::start(client, current.id, held, project, settings));
+            return Ok(Lease::start(
+                client,
+                current.id,
+                held,
+                project,
+                settings.ttl,
+            ));
         }
         if held.expired(now()) {
             tracing::warn!(
@@ -242,14 +236,14 @@ fn lease_error(err: tenant::Error) -> Error {
 }
 
 impl Lease {
-    fn start(client: &Client, id: String, record: Record, project: &str, s: Settings) -> Lease {
+    fn start(client: &Client, id: String, record: Record, project: &str, ttl: Duration) -> Lease {
         let lost = Arc::new(AtomicBool::new(false));
         let renewer = tokio::spawn(renew(
             client.clone(),
             id.clone(),
             record,
             project.to_string(),
-            s.ttl,
+            ttl,
             Arc::clone(&lost),
         ));
         tracing::info!(lease = %id, "took the apply lease");
@@ -405,7 +399,7 @@ mod tests {
         assert!(shown.starts_with("evil\\u{1b}[2Jname"), "{shown}");
         assert!(!shown.contains('\u{1b}'));
         assert!(shown.chars().count() < 140, "{shown}");
-        assert!(!this_holder().chars().any(char::is_control));
+        assert!(!printable("a\nb\u{7}").chars().any(char::is_control));
     }
 
     #[test]

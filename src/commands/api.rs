@@ -20,7 +20,8 @@ use crate::model::{ApiRef, Domain};
 use crate::passthrough::forbidden::{self, Caller};
 use crate::passthrough::pages::Pager;
 use crate::passthrough::{self, body, management_path, method_and_path, split_url};
-use crate::tenant::{Options, Passthrough, RawReply, TenantUrl};
+use crate::settings::TenantSettings;
+use crate::tenant::{Passthrough, RawReply, TenantUrl};
 use crate::token::exchange::Reuse;
 use crate::ui::Context;
 
@@ -30,12 +31,13 @@ struct Call<'a> {
     path: String,
     body: Option<Value>,
     args: &'a ApiArgs,
+    tenant: &'a TenantSettings,
     ctx: &'a Context,
     management: bool,
 }
 
 /// Runs `m2mctl api`.
-pub async fn run(args: ApiArgs, ctx: &Context) -> miette::Result<Exit> {
+pub async fn run(args: ApiArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
     let body = match args.data.as_deref() {
         Some(data) => Some(body(&read_data(data)?)?),
         None => None,
@@ -55,6 +57,7 @@ pub async fn run(args: ApiArgs, ctx: &Context) -> miette::Result<Exit> {
         path,
         body,
         args: &args,
+        tenant,
         ctx,
         management,
     };
@@ -101,9 +104,9 @@ async fn own(call: &Call<'_>) -> miette::Result<Exit> {
             Err(err) => return err.report(call.ctx),
         }
     } else {
-        match std::env::var(env::AUTH0_DOMAIN) {
-            Ok(d) if !d.trim().is_empty() => Domain::Remote(d),
-            _ => {
+        match &call.tenant.env_domain {
+            Some(d) => Domain::Remote(d.clone()),
+            None => {
                 return Err(miette!(
                     help = format!(
                         "set `{}` (and credentials), or run where `{}` is (`-f FILE`)",
@@ -117,7 +120,7 @@ async fn own(call: &Call<'_>) -> miette::Result<Exit> {
             }
         }
     };
-    let connection = match pipeline::connect(&domain, &args.tenant, &args.config.file).await {
+    let connection = match pipeline::connect(&domain, call.tenant, &args.config.file).await {
         Ok(c) => c,
         Err(err) => return err.report(call.ctx),
     };
@@ -131,7 +134,7 @@ async fn own(call: &Call<'_>) -> miette::Result<Exit> {
 /// As a managed application: its token for the Management API or the declared API `api`.
 async fn as_app(call: &Call<'_>, app: &str, api: Option<&str>) -> miette::Result<Exit> {
     let args = call.args;
-    token::with_tenant(&args.config, &args.tenant, call.ctx, async |opened| {
+    token::with_tenant(&args.config, call.tenant, call.ctx, async |opened| {
         let apps = [app.to_string()];
         let wanted = api.unwrap_or(crate::token::MANAGEMENT);
         let file = args.config.file.display().to_string();
@@ -158,7 +161,7 @@ async fn as_app(call: &Call<'_>, app: &str, api: Option<&str>) -> miette::Result
             &apps,
             Some(wanted),
             Reuse::Cached,
-            args.tenant.no_cache,
+            &call.tenant.token_cache,
             &args.config,
             token::Checks::default(),
         )
@@ -170,7 +173,6 @@ async fn as_app(call: &Call<'_>, app: &str, api: Option<&str>) -> miette::Result
                 "`{app}` has no grant to `{wanted}`"
             ));
         };
-        let options = Options::from_args(&args.tenant);
         let (origin, path) = if call.management {
             (
                 opened.connection.client().tenant().clone(),
@@ -180,7 +182,7 @@ async fn as_app(call: &Call<'_>, app: &str, api: Option<&str>) -> miette::Result
             let (origin, path) = split_url(&call.path)?;
             (TenantUrl::parse(&origin)?, path)
         };
-        let passthrough = Passthrough::new(&origin, first.access_token, &options)?;
+        let passthrough = Passthrough::new(&origin, first.access_token, &call.tenant.options)?;
         let key = first.pair.app_key.clone();
         let caller = app_caller(loaded.as_ref(), &key, &file);
         let call = Call {

@@ -16,40 +16,66 @@ use crate::Exit;
 use crate::apply::lease::{self, Lease};
 use crate::apply::saved::{self, Target};
 use crate::apply::{self, Error, Mode, Progress, preflight, verify};
-use crate::cli::{ApplyArgs, ConfigArgs, env};
+use crate::cli::{ApplyArgs, ConfigArgs};
 use crate::commands::deliver::{self, Sinks};
 use crate::commands::pipeline::{self, Planned, Switches};
-use crate::commands::policy_check;
+use crate::commands::{Connection, LOCAL_STATE_FILE, policy_check};
 use crate::model::{DesiredState, Domain};
 use crate::plan::{self, Plan, SavedPlan};
 use crate::render;
-use crate::tenant::{self, Client, Connection};
+use crate::settings::{ApplySettings, TenantSettings};
+use crate::tenant::Client;
 use crate::ui::Context;
 
 /// The confirmation question, as Terraform asks it.
 const PROMPT: &str = "Do you want to apply these changes? Only 'yes' will be accepted: ";
 
 /// Runs `m2mctl apply`.
-pub async fn run(args: ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
+pub async fn run(
+    args: ApplyArgs,
+    tenant: &TenantSettings,
+    settings: &ApplySettings,
+    ctx: &Context,
+) -> miette::Result<Exit> {
+    let run = Run {
+        args: &args,
+        tenant,
+        settings,
+        ctx,
+    };
     match args.plan.clone() {
-        Some(path) => from_saved(&path, &args, ctx).await,
-        None => from_config(&args, ctx).await,
+        Some(path) => from_saved(&path, &run).await,
+        None => from_config(&run).await,
     }
+}
+
+/// What one apply runs with: the config and plan paths, and the resolved settings.
+struct Run<'a> {
+    args: &'a ApplyArgs,
+    tenant: &'a TenantSettings,
+    settings: &'a ApplySettings,
+    ctx: &'a Context,
 }
 
 /// `apply [-f FILE]`: the shared pipeline makes a fresh plan; after approval the lease is taken
 /// and the tenant read again, so that what runs is planned from the tenant as it is under the
 /// lease (another run may have applied the same config meanwhile).
-async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
+async fn from_config(run: &Run<'_>) -> miette::Result<Exit> {
+    let Run {
+        args,
+        settings,
+        ctx,
+        ..
+    } = *run;
     let switches = Switches {
-        prune: args.prune,
-        allow_mass_delete: args.allow_mass_delete,
+        prune: settings.prune,
+        allow_mass_delete: settings.allow_mass_delete,
     };
     let policy = match policy_check::load(&args.policy) {
         Ok(policy) => policy,
         Err(err) => return err.report(ctx),
     };
-    let mut planned = match pipeline::plan(&args.config, &args.tenant, switches).await {
+    let mut planned = match pipeline::plan(&args.config, run.tenant, switches).await {
         Ok(planned) => planned,
         Err(err) => return err.report(ctx),
     };
@@ -61,7 +87,7 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
         options,
         ..
     } = planned;
-    let allow = args.allow_policy_violations;
+    let allow = settings.allow_policy_violations;
     if let Err(refused) = policy_check::gate(&plan, Some(&loaded), allow, ctx) {
         let shown = show(&plan, ctx).map(|()| Exit::Failure);
         return close(connection, shown.and(Err(refused.into()))).await;
@@ -75,11 +101,11 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
         if plan.is_empty() {
             return Ok(Exit::Success);
         }
-        before_writes(&plan, client, args.allow_mass_delete, args.no_lock)?;
-        if !args.auto_approve {
+        before_writes(&plan, client, settings)?;
+        if !settings.auto_approve {
             confirm(ctx).await?;
         }
-        let lease = take_lease(client, &plan.project, args, ctx).await?;
+        let lease = take_lease(client, &plan.project, settings, ctx).await?;
         let run = async {
             if lease.is_none() {
                 return execute(&plan, client, lease.as_ref(), after, ctx).await;
@@ -107,10 +133,15 @@ async fn from_config(args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
 /// refusal writes nothing, and again under it), execute. Everything comes from the plan: the
 /// tenant, the local tenant's state file and the config it is checked against, so it applies
 /// the same from any directory.
-async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Result<Exit> {
+async fn from_saved(path: &Path, run: &Run<'_>) -> miette::Result<Exit> {
+    let Run {
+        args,
+        settings,
+        ctx,
+        ..
+    } = *run;
     let shown = path.display().to_string();
     let saved = read_saved(path, &shown)?;
-    let env_domain = std::env::var(env::AUTH0_DOMAIN).ok();
     // The plan's own config (plans of older versions did not record it: the working directory's).
     let config_file = saved
         .config_file
@@ -130,7 +161,7 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
         });
     let config_shown = config_file.display().to_string();
     let target = Target {
-        env_domain: env_domain.as_deref().filter(|d| !d.trim().is_empty()),
+        env_domain: run.tenant.env_domain.as_deref(),
         config: config.as_ref().map(|c| {
             (
                 c.desired.project.as_str(),
@@ -145,7 +176,7 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
     let dir = match &saved.desired.domain {
         Domain::Local => {
             let state = saved.local_tenant.as_ref().map_or_else(
-                || pipeline::config_dir(&args.config.file).join(tenant::LOCAL_STATE_FILE),
+                || pipeline::config_dir(&args.config.file).join(LOCAL_STATE_FILE),
                 PathBuf::from,
             );
             if !state.is_file() {
@@ -158,7 +189,7 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
         }
         Domain::Remote(_) => pipeline::config_dir(&config_file),
     };
-    let connection = match tenant::connect(&saved.desired.domain, &args.tenant, &dir).await {
+    let connection = match super::connect(&saved.desired.domain, run.tenant, &dir).await {
         Ok(c) => c,
         Err(err) => return pipeline::Error::from(err).report(ctx),
     };
@@ -176,7 +207,7 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
     };
     let result = async {
         check().await?;
-        let allow = args.allow_policy_violations;
+        let allow = settings.allow_policy_violations;
         if let Err(refused) = policy_check::gate(plan, None, allow, ctx) {
             show(plan, ctx)?;
             return Err(refused.into());
@@ -185,9 +216,12 @@ async fn from_saved(path: &Path, args: &ApplyArgs, ctx: &Context) -> miette::Res
         if plan.is_empty() {
             return Ok(Exit::Success);
         }
-        let allow = args.allow_mass_delete || saved.options.allow_mass_delete;
-        before_writes(plan, client, allow, args.no_lock)?;
-        let lease = take_lease(client, &plan.project, args, ctx).await?;
+        let allow = ApplySettings {
+            allow_mass_delete: settings.allow_mass_delete || saved.options.allow_mass_delete,
+            ..settings.clone()
+        };
+        before_writes(plan, client, &allow)?;
+        let lease = take_lease(client, &plan.project, settings, ctx).await?;
         let run = async {
             if lease.is_some() {
                 check().await?;
@@ -211,24 +245,19 @@ fn read_saved(path: &Path, shown: &str) -> Result<SavedPlan, Error> {
 }
 
 /// Pre-flight, and the scopes of the lease: everything that must hold before approval and writes.
-fn before_writes(
-    plan: &Plan,
-    client: &Client,
-    allow_mass_delete: bool,
-    no_lock: bool,
-) -> Result<(), Error> {
+fn before_writes(plan: &Plan, client: &Client, settings: &ApplySettings) -> Result<(), Error> {
     let who = preflight::Identity {
         scopes: &client.scopes(),
         self_client_id: client.self_client_id(),
     };
-    preflight::check(plan, allow_mass_delete, who)?;
+    preflight::check(plan, settings.allow_mass_delete, who)?;
     let scopes = client.scopes();
     let missing: Vec<String> = lease::SCOPES
         .iter()
         .filter(|s| !scopes.is_empty() && !scopes.contains(**s))
         .map(|s| format!("`{s}`"))
         .collect();
-    if no_lock || missing.is_empty() {
+    if settings.lease.is_none() || missing.is_empty() {
         return Ok(());
     }
     Err(Error::LeaseForbidden {
@@ -240,18 +269,14 @@ fn before_writes(
 async fn take_lease(
     client: &Client,
     project: &str,
-    args: &ApplyArgs,
+    settings: &ApplySettings,
     ctx: &Context,
 ) -> Result<Option<Lease>, Error> {
-    if args.no_lock {
+    let Some(settings) = settings.lease.clone() else {
         tracing::warn!(
             "--no-lock: not taking the apply lease; an overlapping apply may duplicate applications"
         );
         return Ok(None);
-    }
-    let settings = lease::Settings {
-        timeout: args.lock_timeout,
-        ttl: args.lock_ttl,
     };
     let quiet = ctx.quiet;
     let lease = lease::acquire(client, project, settings, |held, left| {

@@ -13,14 +13,19 @@ use futures::{StreamExt, TryStreamExt, stream};
 use crate::Exit;
 use crate::cli::{CredentialsArgs, CredentialsFormat};
 use crate::model::ApiRef;
+use crate::settings::TenantSettings;
 use crate::token::exchange::CONCURRENCY;
 use crate::token::output::{self, Credential};
 use crate::token::{MANAGEMENT, TokenError, remote, select, service_env};
 use crate::ui::Context;
 
 /// Runs `m2mctl credentials`.
-pub async fn run(args: CredentialsArgs, ctx: &Context) -> miette::Result<Exit> {
-    super::token::with_tenant(&args.config, &args.tenant, ctx, async |opened| {
+pub async fn run(
+    args: CredentialsArgs,
+    tenant: &TenantSettings,
+    ctx: &Context,
+) -> miette::Result<Exit> {
+    super::token::with_tenant(&args.config, tenant, ctx, async |opened| {
         print_credentials(&args, ctx, opened).await
     })
     .await

@@ -9,12 +9,13 @@ use crate::Exit;
 use crate::cli::{DriftArgs, PlanFormat};
 use crate::commands::pipeline::{self, Planned, Switches};
 use crate::drift::{self, Report, render};
+use crate::settings::TenantSettings;
 use crate::tenant::logs::Logs;
 use crate::ui::Context;
 
 /// Runs `m2mctl drift`.
-pub async fn run(args: DriftArgs, ctx: &Context) -> miette::Result<Exit> {
-    let planned = match pipeline::plan(&args.config, &args.tenant, Switches::default()).await {
+pub async fn run(args: DriftArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
+    let planned = match pipeline::plan(&args.config, tenant, Switches::default()).await {
         Ok(planned) => planned,
         Err(err) => return err.report(ctx),
     };

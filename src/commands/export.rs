@@ -17,11 +17,11 @@ use crate::export::{self, Check, Export, ExportOptions, Header};
 use crate::fs::{self, Mode, Replace};
 use crate::model::Domain;
 use crate::plan::PlanOptions;
-use crate::tenant;
+use crate::settings::TenantSettings;
 use crate::ui::Context;
 
 /// Runs `m2mctl export`.
-pub async fn run(args: ExportArgs, ctx: &Context) -> miette::Result<Exit> {
+pub async fn run(args: ExportArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
     let target = Target::new(&args.output)?;
     if let Target::File(path) = &target {
         refuse_overwrite(path, args.force)?;
@@ -33,7 +33,7 @@ pub async fn run(args: ExportArgs, ctx: &Context) -> miette::Result<Exit> {
         None | Some("") | Some("local") => Domain::Local,
         Some(d) => Domain::Remote(d.to_string()),
     };
-    let connection = tenant::connect(&domain, &args.tenant, &target.dir()?).await?;
+    let connection = super::connect(&domain, tenant, &target.dir()?).await?;
     let client = connection.client();
     let remote = client.read_state().await?;
     let self_client_id = client.self_client_id().map(str::to_string);

@@ -14,12 +14,13 @@ use crate::Exit;
 use crate::cli::InitArgs;
 use crate::export::SCHEMA_FILE;
 use crate::fs::{self, Mode, Replace};
+use crate::settings::TenantSettings;
 use crate::ui::Context;
 
 /// Runs `m2mctl init`.
-pub async fn run(args: InitArgs, ctx: &Context) -> miette::Result<Exit> {
+pub async fn run(args: InitArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
     if args.create_deployer {
-        return super::init_deployer::run(&args, ctx).await;
+        return super::init_deployer::run(&args, tenant, ctx).await;
     }
     let dir = super::pipeline::config_dir(&args.file);
     if !dir.is_dir() {

@@ -19,7 +19,8 @@ use crate::Exit;
 use crate::cli::{DeployerFormat, InitArgs, env};
 use crate::endpoints::deployer::{Profile, deployer_scopes};
 use crate::model::{AuthMethod, MARKER_KEY, Marker, RemoteClient};
-use crate::tenant::{Client, Credentials, Options, Secret, TenantUrl};
+use crate::settings::TenantSettings;
+use crate::tenant::{Client, Secret, TenantUrl};
 use crate::token::cache::{Cache, Entry, Key};
 use crate::token::output::shell_quote;
 use crate::ui::Context;
@@ -39,7 +40,7 @@ enum Outcome {
 }
 
 /// Runs `m2mctl init --create-deployer`.
-pub async fn run(args: &InitArgs, ctx: &Context) -> miette::Result<Exit> {
+pub async fn run(args: &InitArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
     let domain = args
         .domain
         .as_deref()
@@ -55,10 +56,7 @@ pub async fn run(args: &InitArgs, ctx: &Context) -> miette::Result<Exit> {
             )
         })?;
     let url = TenantUrl::parse(domain)?;
-    if std::env::var(env::AUTH0_ACCESS_TOKEN).is_ok_and(|t| t.trim().is_empty())
-        || (std::env::var(env::AUTH0_ACCESS_TOKEN).is_err()
-            && std::env::var(env::AUTH0_CLIENT_ID).is_err())
-    {
+    if tenant.credentials.lacks_one_off_token() {
         return Err(miette!(
             help = format!(
                 "copy a token from the Dashboard (Applications > APIs > Auth0 Management API > API Explorer) into `{}`; it is used once and never saved",
@@ -67,9 +65,8 @@ pub async fn run(args: &InitArgs, ctx: &Context) -> miette::Result<Exit> {
             "no Management API token to create the deployer with"
         ));
     }
-    let credentials = Credentials::from_env(url.authority())?;
-    let options = Options::from_args(&args.tenant);
-    let client = Client::connect(url, credentials, &options).await?;
+    let credentials = tenant.credentials.resolve(url.authority())?;
+    let client = Client::connect(url, credentials, &tenant.options).await?;
     let profile = Profile {
         with_tokens: args.with_tokens,
         read_only: args.read_only,
@@ -83,7 +80,7 @@ pub async fn run(args: &InitArgs, ctx: &Context) -> miette::Result<Exit> {
     let (client_id, outcome) = ensure(&client, &args.name, &marker, &wanted).await?;
     let secret = client.client_secret(&client_id).await?;
     if matches!(outcome, Outcome::Fixed { .. })
-        && let Some(dir) = &options.token_cache
+        && let Some(dir) = &tenant.options.token_cache
     {
         recache(&client, &client_id, &secret, dir).await?;
     }

@@ -49,8 +49,8 @@ pub fn run(args: &KeygenArgs, ctx: &Context) -> miette::Result<Exit> {
         }
     }
     let pair = keys::generate().map_err(|e| miette::miette!("{e}"))?;
-    if let Some(parent) = private.parent() {
-        let created = !parent.as_os_str().is_empty() && !parent.exists();
+    if let Some(parent) = private.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let created = !parent.exists();
         crate::fs::create_private_dir(parent)
             .map_err(|e| miette::miette!("cannot create `{}`: {e}", parent.display()))?;
         if created && parent.file_name().is_some_and(|n| n == "secrets") {

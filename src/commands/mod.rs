@@ -1,10 +1,14 @@
 //! One module per subcommand; each wires the library modules together for its command.
 //!
-//! Owns argument-to-module plumbing and what goes to stdout. Must not hold domain logic: config
-//! checks live in `config`, diffs in `plan`, formatting in `render`, HTTP in `tenant`.
+//! Owns argument-to-module plumbing, what goes to stdout, and the connection to the tenant a
+//! config names (`local_tenant`: the embedded local tenant is started here, not in `tenant`).
+//! [`dispatch`] runs the settings stage once ([`Env::read`], then `*Settings::resolve`) and hands
+//! the commands plain settings. Must not hold domain logic: config checks live in `config`, diffs
+//! in `plan`, formatting in `render`, HTTP in `tenant`.
 
 use crate::Exit;
 use crate::cli::{Command, Deadline};
+use crate::settings::{ApplySettings, Env, TenantSettings};
 use crate::ui::Context;
 
 mod api;
@@ -18,6 +22,8 @@ mod export;
 mod init;
 mod init_deployer;
 mod keygen;
+mod local_served;
+mod local_tenant;
 pub mod pipeline;
 mod plan;
 mod policy_check;
@@ -27,6 +33,8 @@ mod scopes;
 mod token;
 mod usage;
 mod validate;
+
+pub use local_tenant::{Connection, LOCAL_STATE_FILE, connect};
 
 /// Writes a report to stdout through `render`, buffered and flushed. A reader that left
 /// (`m2mctl plan | head`) is not an error; any other failure names `what` and says `help`.
@@ -72,34 +80,58 @@ async fn within(
     }
 }
 
-/// Runs one subcommand.
+/// Runs one subcommand: the settings stage first (the environment is read here, once), then the
+/// command with its settings.
 pub async fn dispatch(command: Command, ctx: &Context) -> miette::Result<Exit> {
+    let env = Env::read();
+    let resolve = |args| TenantSettings::resolve(args, &env);
     match command {
-        Command::Init(args) => within(args.tenant.timeout, "init", init::run(args, ctx)).await,
+        Command::Init(args) => {
+            let t = resolve(&args.tenant);
+            within(t.timeout, "init", init::run(args, &t, ctx)).await
+        }
         Command::Validate(args) => validate::run(args, ctx).await,
-        Command::Plan(args) => within(args.tenant.timeout, "plan", plan::run(args, ctx)).await,
-        Command::Apply(args) => within(args.tenant.timeout, "apply", apply::run(args, ctx)).await,
-        Command::Token(args) => within(args.tenant.timeout, "token", token::run(args, ctx)).await,
+        Command::Plan(args) => {
+            let t = resolve(&args.tenant);
+            within(t.timeout, "plan", plan::run(args, &t, ctx)).await
+        }
+        Command::Apply(args) => {
+            let (t, a) = (resolve(&args.tenant), ApplySettings::resolve(&args, &env));
+            within(t.timeout, "apply", apply::run(args, &t, &a, ctx)).await
+        }
+        Command::Token(args) => {
+            let t = resolve(&args.tenant);
+            within(t.timeout, "token", token::run(args, &t, ctx)).await
+        }
         Command::Credentials(args) => {
-            within(
-                args.tenant.timeout,
-                "credentials",
-                credentials::run(args, ctx),
-            )
-            .await
+            let t = resolve(&args.tenant);
+            within(t.timeout, "credentials", credentials::run(args, &t, ctx)).await
         }
         // Not under the deadline: stopping between the new secret and its output would lose it.
-        Command::Rotate(args) => rotate::run(args, ctx).await,
+        Command::Rotate(args) => {
+            let t = resolve(&args.tenant);
+            rotate::run(args, &t, ctx).await
+        }
         Command::Keygen(args) => keygen::run(&args, ctx),
         Command::Export(args) => {
-            within(args.tenant.timeout, "export", export::run(args, ctx)).await
+            let t = resolve(&args.tenant);
+            within(t.timeout, "export", export::run(args, &t, ctx)).await
         }
         Command::Emulator(args) => emulator::run(args, ctx).await,
-        Command::Drift(args) => drift::run(args, ctx).await,
-        Command::Usage(args) => usage::run(args, ctx).await,
+        Command::Drift(args) => {
+            let t = resolve(&args.tenant);
+            drift::run(args, &t, ctx).await
+        }
+        Command::Usage(args) => {
+            let t = resolve(&args.tenant);
+            usage::run(args, &t, ctx).await
+        }
         Command::Schema => schema::run(ctx).await,
         Command::Scopes(args) => scopes::run(&args),
-        Command::Api(args) => api::run(args, ctx).await,
+        Command::Api(args) => {
+            let t = resolve(&args.tenant);
+            api::run(args, &t, ctx).await
+        }
         Command::Completions(args) => completions::run(args),
     }
 }

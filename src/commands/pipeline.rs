@@ -12,12 +12,14 @@ use std::time::Instant;
 
 use miette::Diagnostic;
 
+use super::{Connection, LOCAL_STATE_FILE};
 use crate::Exit;
-use crate::cli::{ConfigArgs, TenantArgs};
+use crate::cli::ConfigArgs;
 use crate::config::{self, Loaded, Vars};
 use crate::model::{Domain, RemoteState};
 use crate::plan::{self, Plan, PlanOptions};
-use crate::tenant::{self, Client, Connection};
+use crate::settings::TenantSettings;
+use crate::tenant::{self, Client};
 use crate::ui::Context;
 
 /// What the pipeline needs beyond the config and tenant flags.
@@ -113,7 +115,7 @@ impl Origin {
     pub fn of(file: &Path, domain: &Domain) -> Origin {
         let config_file = absolute(file);
         let local_tenant = matches!(domain, Domain::Local)
-            .then(|| absolute(&config_dir(file)).join(tenant::LOCAL_STATE_FILE));
+            .then(|| absolute(&config_dir(file)).join(LOCAL_STATE_FILE));
         Origin {
             config_file: config_file.display().to_string(),
             local_tenant: local_tenant.map(|p| p.display().to_string()),
@@ -130,7 +132,7 @@ fn absolute(path: &Path) -> PathBuf {
 
 /// The config directory whose local tenant is `state` (`<dir>/.m2mctl/local-tenant.json`).
 pub fn local_tenant_dir(state: &Path) -> PathBuf {
-    let depth = Path::new(tenant::LOCAL_STATE_FILE).components().count();
+    let depth = Path::new(LOCAL_STATE_FILE).components().count();
     state
         .ancestors()
         .nth(depth)
@@ -138,8 +140,12 @@ pub fn local_tenant_dir(state: &Path) -> PathBuf {
 }
 
 /// Connects to the tenant a config names (the embedded local tenant for `domain: local`).
-pub async fn connect(domain: &Domain, args: &TenantArgs, file: &Path) -> Result<Connection, Error> {
-    Ok(tenant::connect(domain, args, &config_dir(file)).await?)
+pub async fn connect(
+    domain: &Domain,
+    settings: &TenantSettings,
+    file: &Path,
+) -> Result<Connection, Error> {
+    Ok(super::connect(domain, settings, &config_dir(file)).await?)
 }
 
 /// The diff options: prune from the flag or the config, lockout guard and Management API from
@@ -175,12 +181,12 @@ pub async fn read(client: &Client) -> Result<RemoteState, Error> {
 /// failure after connecting closes the connection (flushing the local tenant) before returning.
 pub async fn plan(
     config: &ConfigArgs,
-    tenant_args: &TenantArgs,
+    settings: &TenantSettings,
     switches: Switches,
 ) -> Result<Planned, Error> {
     let loaded = load(config)?;
     tracing::info!(config = %loaded.name, "loaded the config: {}", loaded.summary());
-    let connection = connect(&loaded.desired.domain, tenant_args, &config.file).await?;
+    let connection = connect(&loaded.desired.domain, settings, &config.file).await?;
     let client = connection.client().clone();
     let options = options(&loaded, &client, switches);
     let diffed = async {

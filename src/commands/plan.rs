@@ -16,10 +16,11 @@ use crate::commands::policy_check;
 use crate::fs::{self, Mode, Replace};
 use crate::plan::{Plan, SavedPlan};
 use crate::render;
+use crate::settings::TenantSettings;
 use crate::ui::Context;
 
 /// Runs `m2mctl plan`.
-pub async fn run(args: PlanArgs, ctx: &Context) -> miette::Result<Exit> {
+pub async fn run(args: PlanArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
     if let Some(path) = &args.out {
         // Refused before the tenant is read: `--out` names a directory, socket or block device.
         fs::check(path, Mode::Public)?;
@@ -32,7 +33,7 @@ pub async fn run(args: PlanArgs, ctx: &Context) -> miette::Result<Exit> {
         Ok(policy) => policy,
         Err(err) => return err.report(ctx),
     };
-    let mut planned = match pipeline::plan(&args.config, &args.tenant, switches).await {
+    let mut planned = match pipeline::plan(&args.config, tenant, switches).await {
         Ok(planned) => planned,
         Err(err) => return err.report(ctx),
     };

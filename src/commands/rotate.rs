@@ -11,6 +11,7 @@ use crate::Exit;
 use crate::cli::RotateArgs;
 use crate::model::AuthMethod;
 use crate::rotate::{self, Attempt, PROOF_BUDGET};
+use crate::settings::TenantSettings;
 use crate::tenant::{self, Client, Secret};
 use crate::token::{TokenError, select};
 use crate::ui::Context;
@@ -19,8 +20,8 @@ use super::deliver::{self, Sinks};
 use super::token::Opened;
 
 /// Runs `m2mctl rotate`.
-pub async fn run(args: RotateArgs, ctx: &Context) -> miette::Result<Exit> {
-    super::token::with_tenant(&args.config, &args.tenant, ctx, async |opened| {
+pub async fn run(args: RotateArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
+    super::token::with_tenant(&args.config, tenant, ctx, async |opened| {
         rotate_all(&args, ctx, opened).await
     })
     .await

@@ -7,12 +7,13 @@
 use std::io::Write;
 
 use crate::Exit;
-use crate::cli::{ConfigArgs, TenantArgs, TokenArgs, TokenFormat};
+use crate::cli::{ConfigArgs, TokenArgs, TokenFormat};
 use crate::commands::pipeline;
 use crate::config::count_noun;
 use crate::model::{DesiredState, Domain, RemoteState};
+use crate::settings::{TenantSettings, TokenCache};
 use crate::tenant;
-use crate::token::cache::{self, Cache};
+use crate::token::cache::Cache;
 use crate::token::exchange::Reuse;
 use crate::token::remote::TenantFetch;
 use crate::token::verify::{self, Difference};
@@ -22,7 +23,7 @@ use crate::ui::Context;
 /// Config, connection and one read of the tenant: what `token` and `credentials` start from.
 pub(super) struct Opened {
     pub desired: DesiredState,
-    pub connection: tenant::Connection,
+    pub connection: super::Connection,
     pub remote: RemoteState,
     /// Each application's `deliver:` sinks, by key.
     pub sinks: super::deliver::Sinks,
@@ -32,12 +33,12 @@ pub(super) struct Opened {
 /// diff); a failed read closes the connection.
 pub(super) async fn open(
     config: &ConfigArgs,
-    tenant_args: &TenantArgs,
+    tenant: &TenantSettings,
 ) -> Result<Opened, pipeline::Error> {
     let loaded = pipeline::load(config)?;
     let sinks = crate::deliver::sinks_by_app(&loaded.config, &pipeline::config_dir(&config.file));
     let desired = loaded.desired;
-    let connection = pipeline::connect(&desired.domain, tenant_args, &config.file).await?;
+    let connection = pipeline::connect(&desired.domain, tenant, &config.file).await?;
     match pipeline::read(connection.client()).await {
         Ok(remote) => Ok(Opened {
             desired,
@@ -56,11 +57,11 @@ pub(super) async fn open(
 /// state) whatever `body` returned.
 pub(super) async fn with_tenant(
     config: &ConfigArgs,
-    tenant_args: &TenantArgs,
+    tenant: &TenantSettings,
     ctx: &Context,
     body: impl AsyncFnOnce(&Opened) -> miette::Result<Exit>,
 ) -> miette::Result<Exit> {
-    let opened = match open(config, tenant_args).await {
+    let opened = match open(config, tenant).await {
         Ok(opened) => opened,
         Err(err) => return err.report(ctx),
     };
@@ -72,9 +73,9 @@ pub(super) async fn with_tenant(
 }
 
 /// Runs `m2mctl token`.
-pub async fn run(args: TokenArgs, ctx: &Context) -> miette::Result<Exit> {
-    with_tenant(&args.config, &args.tenant, ctx, async |opened| {
-        serve_and_print(&args, ctx, opened).await
+pub async fn run(args: TokenArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
+    with_tenant(&args.config, tenant, ctx, async |opened| {
+        serve_and_print(&args, &tenant.token_cache, ctx, opened).await
     })
     .await
 }
@@ -89,13 +90,13 @@ pub(super) struct Checks {
 }
 
 /// Tokens for the (application, API) pairs `apps` and `api` select, from the cache when
-/// `reuse` allows and `no_cache` is off (the cache is saved when it changed).
+/// `reuse` allows and `cache` is on (the cache is saved when it changed).
 pub(super) async fn issue(
     opened: &Opened,
     apps: &[String],
     api: Option<&str>,
     reuse: Reuse,
-    no_cache: bool,
+    cache: &TokenCache,
     config: &ConfigArgs,
     checks: Checks,
 ) -> Result<Vec<crate::token::Issued>, TokenError> {
@@ -124,7 +125,7 @@ pub(super) async fn issue(
     }
     let now = now_unix();
     let domain = cache_domain(&opened.desired, client, config);
-    let mut cache = if no_cache { None } else { load_cache() };
+    let mut cache = load_cache(cache);
     let config_dir = pipeline::config_dir(&config.file);
     let fetch = TenantFetch {
         client,
@@ -140,7 +141,12 @@ pub(super) async fn issue(
     Ok(issued)
 }
 
-async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> miette::Result<Exit> {
+async fn serve_and_print(
+    args: &TokenArgs,
+    cache: &TokenCache,
+    ctx: &Context,
+    opened: &Opened,
+) -> miette::Result<Exit> {
     let client = opened.connection.client();
     let now = now_unix();
     // `--verify` checks what the tenant issues now, so it never serves a cached token.
@@ -167,7 +173,7 @@ async fn serve_and_print(args: &TokenArgs, ctx: &Context, opened: &Opened) -> mi
         &args.apps,
         args.api.as_deref(),
         reuse,
-        args.tenant.no_cache,
+        cache,
         &args.config,
         checks,
     )
@@ -236,16 +242,19 @@ pub(super) fn tenant_env(client: &tenant::Client) -> service_env::TenantEnv {
     }
 }
 
-/// The cache, or none (with a warning) when there is no cache directory.
-fn load_cache() -> Option<Cache> {
-    let Some(dir) = cache::default_dir() else {
-        tracing::warn!(
-            "no user cache directory; set `{}` to cache tokens",
-            crate::cli::env::M2MCTL_CACHE_DIR
-        );
-        return None;
-    };
-    Some(Cache::load_or_warn(&dir))
+/// The cache; none with `--no-cache`, or (with a warning) when there is no cache directory.
+fn load_cache(cache: &TokenCache) -> Option<Cache> {
+    match cache {
+        TokenCache::Off => None,
+        TokenCache::Unavailable => {
+            tracing::warn!(
+                "no user cache directory; set `{}` to cache tokens",
+                crate::cli::env::M2MCTL_CACHE_DIR
+            );
+            None
+        }
+        TokenCache::Dir(dir) => Some(Cache::load_or_warn(dir)),
+    }
 }
 
 /// The cache key's tenant: the domain's authority, or for the embedded local tenant (whose port
@@ -255,7 +264,7 @@ fn cache_domain(desired: &DesiredState, client: &tenant::Client, config: &Config
         Domain::Local => {
             let dir = pipeline::config_dir(&config.file);
             let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
-            format!("local:{}", dir.join(tenant::LOCAL_STATE_FILE).display())
+            format!("local:{}", dir.join(super::LOCAL_STATE_FILE).display())
         }
         Domain::Remote(_) => client.tenant().authority().to_string(),
     }

@@ -11,18 +11,19 @@ use crate::cli::{PlanFormat, UsageArgs};
 use crate::commands::pipeline;
 use crate::fs::{self, Mode, Replace};
 use crate::model::ApiRef;
+use crate::settings::TenantSettings;
 use crate::tenant::logs::Logs;
 use crate::ui::Context;
 use crate::usage::{self, Report, edit, render};
 
 /// Runs `m2mctl usage`.
-pub async fn run(args: UsageArgs, ctx: &Context) -> miette::Result<Exit> {
+pub async fn run(args: UsageArgs, tenant: &TenantSettings, ctx: &Context) -> miette::Result<Exit> {
     let loaded = match pipeline::load(&args.config) {
         Ok(loaded) => loaded,
         Err(err) => return err.report(ctx),
     };
     let connection =
-        match pipeline::connect(&loaded.desired.domain, &args.tenant, &args.config.file).await {
+        match pipeline::connect(&loaded.desired.domain, tenant, &args.config.file).await {
             Ok(c) => c,
             Err(err) => return err.report(ctx),
         };

@@ -57,6 +57,14 @@ pub enum DeliverError {
         /// The end of its stderr, the delivered secret masked.
         stderr: String,
     },
+    /// The command ran longer than its time limit and was killed.
+    #[error("`{program}` did not finish within {seconds} s and was killed")]
+    TimedOut {
+        /// argv[0].
+        program: String,
+        /// The limit, in seconds.
+        seconds: f64,
+    },
     /// The credentials to deliver could not be read from the tenant.
     #[error("cannot read the credentials: {reason}")]
     Fetch {
@@ -180,6 +188,7 @@ pub fn deliver_one(payload: &Payload, sink: &Sink) -> Result<(), DeliverError> {
             cwd,
             &render::payload_json(payload),
             payload.client_secret.expose(),
+            sinks::COMMAND_TIMEOUT,
         ),
         Sink::KubernetesSecret {
             namespace,

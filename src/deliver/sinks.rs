@@ -6,11 +6,18 @@
 //! with the delivered secret masked). Must not render payloads (render.rs does) nor put a
 //! credential in a command's argv or environment.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use wait_timeout::ChildExt;
 
 use super::DeliverError;
+
+/// How long a delivery command may run before it is killed: a command waiting for a login prompt
+/// or a hung network must not hang `apply` or a CI job.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Longest stderr excerpt a failed command shows.
 const STDERR_EXCERPT: usize = 2_000;
@@ -55,12 +62,14 @@ pub fn read_existing(path: &Path) -> Result<String, DeliverError> {
 }
 
 /// Runs `argv` in `cwd` with `stdin` on its standard input; its stdout is discarded. `secret`
-/// is masked in the stderr excerpt of a failure.
+/// is masked in the stderr excerpt of a failure. A command still running after `timeout` is
+/// killed and reported as [`DeliverError::TimedOut`].
 pub fn run_command(
     argv: &[String],
     cwd: &Path,
     stdin: &str,
     secret: &str,
+    timeout: Duration,
 ) -> Result<(), DeliverError> {
     let Some((program, args)) = argv.split_first() else {
         return Err(DeliverError::EmptyCommand);
@@ -82,16 +91,35 @@ pub fn run_command(
         // A command that exits without reading its input fails on its exit code below.
         let _ = pipe.write_all(stdin.as_bytes());
     }
-    let output = child
-        .wait_with_output()
-        .map_err(|source| DeliverError::Spawn {
+    // Drain stderr on a thread so a chatty command cannot block on a full pipe while we wait.
+    let reader = child.stderr.take().map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    });
+    let spawn_error = |source| DeliverError::Spawn {
+        program: program.clone(),
+        source,
+    };
+    let Some(status) = child.wait_timeout(timeout).map_err(spawn_error)? else {
+        // Killed, then reaped; its stderr thread is left to end with the pipe (a grandchild
+        // may still hold it open, and nothing it printed is needed).
+        let _ = child.kill();
+        child.wait().map_err(spawn_error)?;
+        return Err(DeliverError::TimedOut {
             program: program.clone(),
-            source,
-        })?;
-    if output.status.success() {
+            seconds: timeout.as_secs_f64(),
+        });
+    };
+    let stderr_bytes = reader
+        .and_then(|thread| thread.join().ok())
+        .unwrap_or_default();
+    if status.success() {
         return Ok(());
     }
-    let mut stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let mut stderr = String::from_utf8_lossy(&stderr_bytes).into_owned();
     if !secret.is_empty() {
         stderr = stderr.replace(secret, "<redacted>");
     }
@@ -103,7 +131,7 @@ pub fn run_command(
         .map_or(0, |(i, _)| i);
     Err(DeliverError::CommandFailed {
         program: program.clone(),
-        code: output.status.code(),
+        code: status.code(),
         stderr: trimmed[start..].to_string(),
     })
 }

@@ -152,6 +152,32 @@ fn a_failed_command_shows_its_exit_code_and_stderr_with_the_secret_masked() {
 }
 
 #[test]
+fn a_command_that_hangs_is_killed_at_its_time_limit() {
+    // A delivery command waiting on a prompt or a dead network must not hang apply. The limit is
+    // short here and the command sleeps far longer, so the outcome does not depend on load.
+    let dir = tempfile::tempdir().unwrap();
+    let argv = ["sh", "-c", "read line; echo started >&2; exec sleep 600"].map(String::from);
+    let started = std::time::Instant::now();
+    let err = sinks::run_command(
+        &argv,
+        dir.path(),
+        "{}",
+        SECRET,
+        std::time::Duration::from_millis(300),
+    )
+    .unwrap_err();
+    assert!(matches!(err, DeliverError::TimedOut { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "`sh` did not finish within 0.3 s and was killed"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(300),
+        "not killed"
+    );
+}
+
+#[test]
 fn a_missing_program_is_a_spawn_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let secret = Secret::new(SECRET);

@@ -201,11 +201,7 @@ impl Journal {
     /// Opens (creating, mode 0600) and empties the journal: a snapshot of `generation` holds
     /// everything it had.
     pub fn reset(path: &Path, generation: u64) -> std::io::Result<Journal> {
-        let mut options = std::fs::OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(path)?;
+        let file = crate::fs::open_append(path, crate::fs::Mode::Private)?;
         file.set_len(0)?;
         file.sync_all()?;
         Ok(Journal {

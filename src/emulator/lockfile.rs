@@ -32,21 +32,10 @@ pub struct StateLock {
     _file: File,
 }
 
-/// Creates `dir` (and missing parents) with mode 0700.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
+/// Opens (creating it, 0600) the lock file through [`crate::fs::open_lock`]: never a symlink,
+/// FIFO or directory.
 fn open_private(path: &Path) -> std::io::Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
+    Ok(crate::fs::open_lock(path, crate::fs::Mode::Private)?)
 }
 
 impl StateLock {
@@ -59,7 +48,7 @@ impl StateLock {
             source,
         };
         if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
-            create_private_dir(dir).map_err(io)?;
+            crate::fs::create_private_dir(dir).map_err(io)?;
         }
         let path = path_for(state);
         let mut file = open_private(&path).map_err(io)?;

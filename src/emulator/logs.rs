@@ -269,7 +269,7 @@ fn exchange_entry(
     answer: &[u8],
 ) -> Map<String, Value> {
     let params = super::oauth::parse(headers, body).unwrap_or_default();
-    let client_id = super::oauth::basic_credentials(headers)
+    let client_id = super::client_auth::basic_credentials(headers)
         .map(|(id, _)| id)
         .or_else(|| params.get("client_id").map(str::to_string))
         .unwrap_or_default();

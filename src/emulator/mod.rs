@@ -6,7 +6,8 @@
 //! is `tenant`), and must not print: `commands::emulator` reports what [`spawn`] returns.
 //!
 //! Layout: [`app`] state + routes, [`layer`] rate limit/faults/stats around every Auth0 route,
-//! `clients`/`grants`/`resource_servers`/`oauth` endpoints, [`discovery`] the OpenID discovery document, [`auth`] bearer checks, [`jwt`] tokens,
+//! `clients`/`grants`/`resource_servers`/`oauth` endpoints (`oauth` = parameters and
+//! authorization, `client_auth` who the client is, `mint` the token and its answer), [`discovery`] the OpenID discovery document, [`auth`] bearer checks, [`jwt`] tokens,
 //! [`body`] payload validation, [`list`] pagination, [`store`]/[`table`] data, [`defaults`] Auth0's
 //! defaults, [`persist`] the state file, [`journal`] its journal of writes, [`lockfile`] its lock,
 //! [`server`] sockets, [`tls`] certificates, [`logs`] tenant log entries (`logs_api` serves them,
@@ -16,6 +17,7 @@ pub mod app;
 pub mod assertion;
 pub mod auth;
 pub mod body;
+mod client_auth;
 mod clients;
 pub mod credentials;
 pub mod defaults;
@@ -32,6 +34,7 @@ pub mod lockfile;
 pub mod logs;
 mod logs_api;
 mod logs_query;
+mod mint;
 mod oauth;
 pub mod persist;
 pub mod propagation;

@@ -245,6 +245,9 @@ async fn token_endpoint_errors() {
         (format!("grant_type=password&client_id=boot&client_secret=secret&audience={aud}"), 403, "unsupported_grant_type", "Unsupported grant type: password".into()),
         (format!("grant_type=client_credentials&client_id=boot&client_secret=nope&audience={aud}"), 401, "access_denied", "Unauthorized".into()),
         (format!("grant_type=client_credentials&client_id=ghost&client_secret=secret&audience={aud}"), 401, "access_denied", "Unauthorized".into()),
+        (format!("grant_type=client_credentials&client_id=boot&audience={aud}"), 401, "access_denied", "Unauthorized".into()),
+        (format!("grant_type=client_credentials&client_secret=secret&audience={aud}"), 400, "invalid_request", "Missing required parameter: client_id".into()),
+        (format!("grant_type=client_credentials&client_assertion_type=x&client_id=boot&audience={aud}"), 400, "invalid_request", "Missing required parameter: client_assertion".into()),
         ("grant_type=client_credentials&client_id=boot&client_secret=secret".into(), 403, "access_denied", "No audience parameter was provided, and no default audience has been configured".into()),
         ("grant_type=client_credentials&client_id=boot&client_secret=secret&audience=https%3A%2F%2Fnope%2F".into(), 403, "access_denied", "Service not enabled within domain: https://nope/".into()),
         (format!("grant_type=client_credentials&client_id=boot&client_secret=secret&audience={aud}&scope=read%3Aclients+read%3Anothing"), 403, "access_denied", "Client has not been granted scopes: read:nothing".into()),
@@ -264,6 +267,20 @@ async fn token_endpoint_errors() {
             "{form}"
         );
         assert!(r.body.get("statusCode").is_none());
+    }
+    // HTTP Basic wins over the body's credentials, and is checked the same way.
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let body =
+        format!("grant_type=client_credentials&client_id=boot&client_secret=secret&audience={aud}");
+    for (basic, status) in [
+        ("boot:secret", 200),
+        ("boot:nope", 401),
+        ("boot:", 401),
+        ("ghost:secret", 401),
+    ] {
+        let r = t.form_token(&body, Some(&b64(basic))).await;
+        assert_eq!(r.status.as_u16(), status, "Basic {basic}: {}", r.body);
     }
 }
 

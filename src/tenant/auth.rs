@@ -1,9 +1,9 @@
 //! How m2mctl authenticates to a tenant's Management API, and what its token says about itself.
 //!
 //! Owns the choice between a ready-made token (`AUTH0_ACCESS_TOKEN`) and client credentials
-//! (`AUTH0_CLIENT_ID` + `AUTH0_CLIENT_SECRET`), and the only place that reads those variables
-//! ([`Credentials::from_env`]; tests construct values instead). Also decodes the token's claims
-//! for pre-flight checks. Must not send requests (the exchange lives in `oauth.rs`).
+//! (`AUTH0_CLIENT_ID` + `AUTH0_CLIENT_SECRET`) on plain values ([`Credentials::from_values`]; the
+//! settings stage reads the variables), and decodes the token's claims for pre-flight checks.
+//! Must not read the environment or send requests (the exchange lives in `oauth.rs`).
 
 use std::collections::BTreeSet;
 
@@ -13,7 +13,6 @@ use serde::Deserialize;
 
 use super::error::{Error, Result};
 use super::secret::Secret;
-use crate::cli::env;
 
 /// How to get a Management API token.
 #[derive(Debug, Clone)]
@@ -30,19 +29,8 @@ pub enum Credentials {
 }
 
 impl Credentials {
-    /// Reads `AUTH0_ACCESS_TOKEN`, else `AUTH0_CLIENT_ID` + `AUTH0_CLIENT_SECRET` (empty values
-    /// count as unset). `domain` only names the tenant in the error.
-    pub fn from_env(domain: &str) -> Result<Credentials> {
-        let read = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        Credentials::from_values(
-            domain,
-            read(env::AUTH0_ACCESS_TOKEN),
-            read(env::AUTH0_CLIENT_ID),
-            read(env::AUTH0_CLIENT_SECRET),
-        )
-    }
-
-    /// The precedence rule of [`Credentials::from_env`], on plain values.
+    /// A token (`AUTH0_ACCESS_TOKEN`) first, else a client id and secret (`AUTH0_CLIENT_ID` +
+    /// `AUTH0_CLIENT_SECRET`); unset values are `None`. `domain` only names the tenant in the error.
     pub fn from_values(
         domain: &str,
         access_token: Option<String>,
@@ -53,7 +41,7 @@ impl Credentials {
             let token = Secret::new(token.trim());
             if !token.is_header_safe() {
                 return Err(Error::BadCredential {
-                    var: env::AUTH0_ACCESS_TOKEN,
+                    var: "AUTH0_ACCESS_TOKEN",
                     reason: "it contains spaces or characters not allowed in an HTTP header",
                 });
             }

@@ -1,17 +1,19 @@
 //! Management API client: domain handling, auth, the rate governor, retries, typed errors,
-//! reading a whole tenant in the fewest requests, typed writes, tokens and the local tenant.
+//! reading a whole tenant in the fewest requests, typed writes, tokens.
 //!
 //! Owns every HTTP request m2mctl makes to a tenant. Must not decide what to change (that is
-//! `plan`), in which order (that is `apply`), or print anything but the one "using the local
-//! tenant" line; never logs or returns a secret except through [`Secret`].
+//! `plan`), in which order (that is `apply`), or print anything; never logs or returns a secret
+//! except through [`Secret`].
 //!
 //! Layout: `domain` (addresses), `secret`, `auth` (credentials, token claims), `error`,
 //! `backoff` (retry maths), `governor` (rate limits), `http` (the one send helper), `reply`
 //! (decoding and Auth0 error bodies), `tls` (handshake failures are not retried), `read`
 //! (`read_state`), `write` (creates, updates, deletes, lookups), `oauth` (`/oauth/token`, secrets,
-//! JWKS), `local` (`connect`: the embedded local tenant or a remote one), `passthrough` (raw
-//! requests of `m2mctl api`), `decode` (Auth0's answers into the model, in every shape they come
-//! in; the replay test holds it to real recordings).
+//! JWKS), `passthrough` (raw requests of `m2mctl api`), `probe` (does an address serve this
+//! tenant), `decode` (Auth0's answers into the model,
+//! in every shape they come in; the replay test holds it to real recordings). Takes its settings
+//! ([`Options`], [`Credentials`]) as plain values: never reads the environment, never sees a clap
+//! struct, never starts the local tenant (the command layer does, then connects a [`Client`]).
 
 mod auth;
 mod backoff;
@@ -20,12 +22,11 @@ mod domain;
 mod error;
 mod governor;
 mod http;
-mod local;
-mod local_served;
 pub mod logs;
 mod oauth;
 mod own_token;
 mod passthrough;
+mod probe;
 mod read;
 mod reply;
 mod rotate;
@@ -39,22 +40,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 pub use auth::{Credentials, TokenInfo};
-pub use domain::TenantUrl;
+pub use domain::{TenantUrl, check_override};
 pub use error::{Error, Result};
 pub use governor::DEFAULT_CONCURRENCY;
 pub use http::{Metrics, USER_AGENT_VALUE};
-pub use local::{Connection, LOCAL_STATE_FILE, connect};
 pub use oauth::{ClientKeys, TokenResponse};
 pub use passthrough::{Passthrough, RawReply, SHOWN_HEADERS};
+pub use probe::serves;
 pub use read::floor_requests;
 pub use secret::Secret;
 
-use crate::cli::TenantArgs;
 use governor::Governor;
 use http::Http;
 use own_token::OwnToken;
 
-/// Connection settings beyond the domain and credentials.
+/// Connection settings beyond the domain and credentials (resolved from flags and environment by
+/// [`crate::settings::TenantSettings`]).
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Extra trusted root (PEM file).
@@ -65,22 +66,6 @@ pub struct Options {
     pub concurrency: usize,
     /// The token cache directory for m2mctl's own token (`None`: never cached).
     pub token_cache: Option<PathBuf>,
-}
-
-impl Options {
-    /// From the shared `--ca-cert` / `--max-rps` flags.
-    pub fn from_args(args: &TenantArgs) -> Options {
-        Options {
-            ca_cert: args.ca_cert.clone(),
-            max_rps: args.max_rps,
-            concurrency: DEFAULT_CONCURRENCY,
-            token_cache: if args.no_cache {
-                None
-            } else {
-                crate::token::cache::default_dir()
-            },
-        }
-    }
 }
 
 /// A Management API client for one tenant. Cheap to clone; clones share the token, the rate

@@ -1,5 +1,6 @@
-//! The token cache: one JSON file (`m2mctl/tokens.json` in the user cache directory, or under
-//! `M2MCTL_CACHE_DIR`), mode 0600 from the moment it exists.
+//! The token cache: one JSON file (`tokens.json` in the directory the settings stage resolved:
+//! `M2MCTL_CACHE_DIR`, else `m2mctl/` in the user cache directory), mode 0600 from the moment it
+//! exists.
 //!
 //! Owns the file format, reuse rule and safe writes. Entries are keyed by tenant domain, client id
 //! and audience. A corrupt or unreadable file is ignored (and rewritten on save), never fatal. A
@@ -14,8 +15,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::env;
-
 use crate::fs::{Mode, Replace};
 use crate::tenant::Secret;
 
@@ -29,14 +28,6 @@ const LOCK_NAME: &str = ".tokens.lock";
 pub const MIN_REMAINING_SECS: i64 = 60;
 
 const FORMAT_VERSION: u32 = 1;
-
-/// The cache directory: `M2MCTL_CACHE_DIR`, else `<user cache dir>/m2mctl`.
-pub fn default_dir() -> Option<PathBuf> {
-    match std::env::var_os(env::M2MCTL_CACHE_DIR) {
-        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
-        _ => dirs::cache_dir().map(|d| d.join("m2mctl")),
-    }
-}
 
 /// What identifies a cached token.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -158,9 +149,9 @@ impl Cache {
             return Ok(());
         }
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        create_private_dir(dir)?;
+        crate::fs::create_private_dir(dir)?;
         // Serialises concurrent savers so none drops another's entries; readers need no lock.
-        let lock = open_private(&dir.join(LOCK_NAME))?;
+        let lock = crate::fs::open_lock(&dir.join(LOCK_NAME), Mode::Private)?;
         if let Err(e) = lock.lock() {
             tracing::debug!("token cache lock unavailable, saving without it: {e}");
         }
@@ -201,26 +192,14 @@ fn read_entries(path: &Path) -> Result<Vec<Entry>, String> {
     Ok(file.entries)
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-/// Opens (or creates, mode 0600) the lock file.
-fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
-}
-
 /// Replaces `path` through [`crate::fs::write`]: 0600 from creation, never over a non-regular file.
 fn write_atomically(path: &Path, body: &[u8]) -> std::io::Result<()> {
-    crate::fs::write(path, body, Mode::Private, Replace::Always).map_err(std::io::Error::other)
+    Ok(crate::fs::write(
+        path,
+        body,
+        Mode::Private,
+        Replace::Always,
+    )?)
 }
 
 #[cfg(test)]
@@ -376,6 +355,32 @@ mod tests {
         assert_eq!(
             files, 2,
             "temporary files left (tokens.json + lock expected)"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_or_symlink_planted_as_the_lock_fails_the_save_instead_of_hanging() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join(LOCK_NAME);
+        let status = std::process::Command::new("mkfifo")
+            .arg(&lock)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let (mut cache, _) = Cache::load(dir.path());
+        cache.insert(entry("a", &["r"], 5_000));
+        let err = cache.save(0).unwrap_err().to_string();
+        assert!(err.contains("a FIFO, not a regular file"), "{err}");
+        std::fs::remove_file(&lock).unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        std::os::unix::fs::symlink(&elsewhere, &lock).unwrap();
+        let err = cache.save(0).unwrap_err().to_string();
+        assert!(err.contains("a symbolic link"), "{err}");
+        assert!(!elsewhere.exists(), "nothing created through the link");
+        assert!(
+            !dir.path().join(FILE_NAME).exists(),
+            "nothing saved without the lock"
         );
     }
 

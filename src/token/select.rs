@@ -64,32 +64,14 @@ pub fn select_apps<'a>(
         .into_iter()
         .map(|i| {
             let app = &desired.applications[i];
-            find_client(desired, remote, app)
+            remote
+                .client_of(&desired.project, app)
                 .map(|client| AppClient { app, client })
                 .ok_or_else(|| TokenError::NotApplied {
                     app: app.key.clone(),
                 })
         })
         .collect()
-}
-
-/// The client carrying this project's marker for the app, else the pinned `client_id`.
-fn find_client<'a>(
-    desired: &DesiredState,
-    remote: &'a RemoteState,
-    app: &DesiredApp,
-) -> Option<&'a RemoteClient> {
-    remote
-        .clients
-        .iter()
-        .find(|c| {
-            c.marker()
-                .is_some_and(|m| m.project == desired.project && m.key == app.key)
-        })
-        .or_else(|| {
-            let pinned = app.client_id.as_deref()?;
-            remote.clients.iter().find(|c| c.client_id == pinned)
-        })
 }
 
 /// The pairs to serve: every declared grant of the selected apps, narrowed by `--api`.

@@ -221,3 +221,34 @@ fn management_audience_prefers_the_system_api() {
     });
     assert_eq!(management_audience(&r, "h:1"), "https://real/api/v2/");
 }
+
+#[test]
+fn a_marker_on_a_client_m2mctl_must_not_own_never_selects_it() {
+    // A hostile or mistaken marker copied onto an SPA or the global client must not make `token`
+    // or `credentials` serve that client: plan ignores it, so they do too.
+    let (d, r0) = fixture();
+    let spa = |mut c: RemoteClient| {
+        c.app_type = Some("spa".into());
+        c
+    };
+    let global = |mut c: RemoteClient| {
+        c.global = true;
+        c
+    };
+    for (what, make) in [
+        ("spa", &spa as &dyn Fn(RemoteClient) -> RemoteClient),
+        ("global", &global),
+    ] {
+        let mut r = r0.clone();
+        r.clients.retain(|c| c.client_id != "c-rep");
+        r.clients.push(make(client("c-hostile", Some("p:reports"))));
+        r.grants
+            .push(grant("c-hostile", "https://orders/", &["read"]));
+        let err = select_pairs(&d, &r, &args(&["reports"]), None, MGMT).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "application `reports` is not in the tenant yet",
+            "{what}"
+        );
+    }
+}

@@ -103,16 +103,10 @@ pub fn report(
         .applications
         .iter()
         .map(|app| {
-            let client_id = app.client_id.clone().or_else(|| {
-                remote
-                    .clients
-                    .iter()
-                    .find(|c| {
-                        c.marker()
-                            .is_some_and(|m| m.project == desired.project && m.key == app.key)
-                    })
-                    .map(|c| c.client_id.clone())
-            });
+            let client_id = remote
+                .client_of(&desired.project, app)
+                .map(|c| c.client_id.clone())
+                .or_else(|| app.client_id.clone());
             let mine = |e: &&&LogEntry| client_id.is_some() && e.client_id == client_id;
             let ok: Vec<&&LogEntry> = in_window
                 .iter()

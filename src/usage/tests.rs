@@ -26,7 +26,7 @@ applications:
 
 fn client(id: &str, key: &str) -> RemoteClient {
     serde_json::from_value(serde_json::json!({
-        "client_id": id, "name": key, "client_metadata": {"m2mctl": format!("p:{key}")}
+        "client_id": id, "name": key, "app_type": "non_interactive", "client_metadata": {"m2mctl": format!("p:{key}")}
     }))
     .unwrap()
 }

@@ -267,6 +267,7 @@ async fn a_holder_renews_its_lease_and_notices_when_it_is_lost() {
     let settings = |timeout| lease::Settings {
         timeout,
         ttl: Duration::from_secs(2),
+        holder: "test@host pid 1".to_string(),
     };
     let held = lease::acquire(&c, "p", settings(Duration::ZERO), |_, _| {})
         .await

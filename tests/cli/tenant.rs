@@ -3,7 +3,9 @@
 
 use futures::StreamExt;
 use m2mctl::cli::TenantArgs;
+use m2mctl::commands;
 use m2mctl::model::{AuthMethod, Domain};
+use m2mctl::settings::{Env, TenantSettings};
 use m2mctl::tenant::{self, Client, Credentials, Error, Options, Secret, TenantUrl};
 use serde_json::json;
 
@@ -337,7 +339,9 @@ async fn local_tenant_starts_persists_and_closes() {
         no_cache: true,
         timeout: m2mctl::cli::Deadline::default(),
     };
-    let conn = tenant::connect(&Domain::Local, &args, dir.path())
+    // The settings stage, then the command layer's connect: it starts the embedded tenant.
+    let settings = TenantSettings::resolve(&args, &Env::default());
+    let conn = commands::connect(&Domain::Local, &settings, dir.path())
         .await
         .expect("local");
     assert!(conn.is_local());
@@ -348,9 +352,9 @@ async fn local_tenant_starts_persists_and_closes() {
         .await
         .expect("create");
     conn.close().await.expect("close");
-    assert!(dir.path().join(tenant::LOCAL_STATE_FILE).is_file());
+    assert!(dir.path().join(commands::LOCAL_STATE_FILE).is_file());
 
-    let conn = tenant::connect(&Domain::Local, &args, dir.path())
+    let conn = commands::connect(&Domain::Local, &settings, dir.path())
         .await
         .expect("again");
     assert_eq!(

@@ -11,14 +11,9 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
-use std::time::Duration;
 
-use super::local::previous_port;
-use super::{Client, Credentials, Options, Secret, TenantUrl, load_ca};
-use crate::emulator::discovery;
-
-/// How long the probe waits for the discovery document.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+use super::local_tenant::previous_port;
+use crate::tenant::{Client, Credentials, Options, Secret, TenantUrl, serves};
 
 /// A client of the process serving `state`, if one does (plain http, or https when `--ca-cert`
 /// trusts its certificate).
@@ -49,29 +44,4 @@ pub(super) async fn connect(state: &Path, options: &Options) -> Option<Client> {
         }
     }
     None
-}
-
-/// True when `origin` answers a discovery document with `issuer`.
-async fn serves(origin: &str, issuer: &str, options: &Options) -> bool {
-    let mut builder = reqwest::Client::builder().timeout(PROBE_TIMEOUT);
-    if origin.starts_with("https://") {
-        let Some(Ok(certs)) = options.ca_cert.as_deref().map(load_ca) else {
-            return false;
-        };
-        builder = builder.tls_certs_merge(certs);
-    }
-    let Ok(http) = builder.build() else {
-        return false;
-    };
-    let Ok(response) = http
-        .get(format!("{origin}{}", discovery::PATH))
-        .send()
-        .await
-    else {
-        return false;
-    };
-    match response.json::<serde_json::Value>().await {
-        Ok(doc) => doc["issuer"] == issuer,
-        Err(_) => false,
-    }
 }

@@ -1,11 +1,12 @@
-//! Connecting to the tenant a config names: a remote tenant with `AUTH0_*` credentials, or the
-//! embedded local tenant started in-process.
+//! Connecting to the tenant a config names: the command layer's decision between a remote tenant
+//! (with the `AUTH0_*` credentials the settings stage read) and the embedded local tenant,
+//! started in-process here (`tenant`, the HTTP client, never starts an emulator).
 //!
 //! Owns [`connect`] and the [`Connection`] that keeps a local emulator alive until
 //! [`Connection::close`] flushes its state. One process at a time uses a local tenant: a second
 //! one waits for the state's lock (up to [`LOCK_WAIT`], saying whom it waits for) rather than
-//! losing writes. Reads the `AUTH0_*` variables only through [`Credentials::from_env`]. Must not
-//! print anything but the notices saying the local tenant is in use or awaited (a
+//! losing writes. Must not read the environment (it takes [`TenantSettings`]) nor print anything
+//! but the notices saying the local tenant is in use or awaited (a
 //! [`NOTICE`](crate::ui::NOTICE): shown by default, hidden by `-q`).
 
 use std::fmt;
@@ -13,11 +14,11 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::error::{Error, Result};
-use super::{Client, Credentials, Options, Secret, TenantUrl};
-use crate::cli::TenantArgs;
 use crate::emulator::{self, Emulator, EmulatorConfig};
+use crate::fs::{self, Mode, Replace};
 use crate::model::Domain;
+use crate::settings::TenantSettings;
+use crate::tenant::{self, Client, Credentials, Error, Options, Result, Secret, TenantUrl};
 
 /// Where the local tenant keeps its state, relative to the config's directory.
 pub const LOCAL_STATE_FILE: &str = ".m2mctl/local-tenant.json";
@@ -66,25 +67,31 @@ impl Connection {
     }
 }
 
-/// Connects to `domain`: a remote tenant with credentials from the environment, or the embedded
-/// local tenant with its state in `<config_dir>/.m2mctl/local-tenant.json` (announced in one
-/// line on stderr).
-pub async fn connect(domain: &Domain, args: &TenantArgs, config_dir: &Path) -> Result<Connection> {
-    let options = Options::from_args(args);
+/// Connects to `domain`: a remote tenant with the `AUTH0_*` credentials of `settings`, or the
+/// embedded local tenant with its state in `<config_dir>/.m2mctl/local-tenant.json` (announced in
+/// one line on stderr).
+pub async fn connect(
+    domain: &Domain,
+    settings: &TenantSettings,
+    config_dir: &Path,
+) -> Result<Connection> {
     match domain {
         Domain::Remote(input) => {
             let url = TenantUrl::parse(input)?;
             // Before any request: a config must not redirect CI's credentials to another host.
-            let env_domain = std::env::var(crate::cli::env::AUTH0_DOMAIN).ok();
-            super::domain::check_override(env_domain.as_deref(), &url, args.allow_domain_override)?;
-            let credentials = Credentials::from_env(url.authority())?;
-            let client = Client::connect(url, credentials, &options).await?;
+            tenant::check_override(
+                settings.env_domain.as_deref(),
+                &url,
+                settings.allow_domain_override,
+            )?;
+            let credentials = settings.credentials.resolve(url.authority())?;
+            let client = Client::connect(url, credentials, &settings.options).await?;
             Ok(Connection {
                 client,
                 local: None,
             })
         }
-        Domain::Local => connect_local(&options, config_dir).await,
+        Domain::Local => connect_local(&settings.options, config_dir).await,
     }
 }
 
@@ -150,31 +157,17 @@ pub(super) fn previous_port(state: &Path) -> Option<u16> {
 
 /// The local tenant's state holds client secrets (it is the tenant's database), and it sits
 /// beside a config that lives in git: a `.gitignore` of `*` in its folder keeps it out of commits.
+/// An existing `.gitignore` (whatever it is) is left alone; one created meanwhile too.
 fn keep_out_of_git(dir: &Path) -> Result<()> {
     let ignore = dir.join(".gitignore");
     if ignore.exists() {
         return Ok(());
     }
-    std::fs::write(
-        &ignore,
-        "# m2mctl's local tenant: holds client secrets, never commit it\n*\n",
-    )
-    .map_err(|e| Error::Local(format!("cannot write `{}`: {e}", ignore.display())))
-}
-
-/// Creates the local tenant's folder with mode 0700, or makes an existing one 0700 (it is
-/// m2mctl's own folder and holds every client secret of the tenant).
-fn private_dir(dir: &Path) -> std::io::Result<()> {
-    emulator::lockfile::create_private_dir(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir)?.permissions().mode();
-        if mode & 0o077 != 0 {
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-        }
+    let text = "# m2mctl's local tenant: holds client secrets, never commit it\n*\n";
+    match fs::write(&ignore, text.as_bytes(), Mode::Public, Replace::Never) {
+        Ok(()) | Err(fs::Error::Exists { .. }) => Ok(()),
+        Err(e) => Err(Error::Local(e.to_string())),
     }
-    Ok(())
 }
 
 /// Starts the emulator on 127.0.0.1 (plain http) with its state beside the config, and
@@ -182,7 +175,7 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
 async fn connect_local(options: &Options, config_dir: &Path) -> Result<Connection> {
     let state = config_dir.join(LOCAL_STATE_FILE);
     if let Some(dir) = state.parent() {
-        private_dir(dir)
+        fs::make_private_dir(dir)
             .map_err(|e| Error::Local(format!("cannot create `{}`: {e}", dir.display())))?;
         keep_out_of_git(dir)?;
     }
@@ -228,6 +221,22 @@ async fn connect_local(options: &Options, config_dir: &Path) -> Result<Connectio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gitignore_is_written_once_and_never_over_something_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let ignore = dir.path().join(".gitignore");
+        keep_out_of_git(dir.path()).unwrap();
+        let text = std::fs::read_to_string(&ignore).unwrap();
+        assert!(text.ends_with("\n*\n"), "{text}");
+        std::fs::write(&ignore, "mine\n").unwrap();
+        keep_out_of_git(dir.path()).unwrap();
+        assert_eq!(std::fs::read_to_string(&ignore).unwrap(), "mine\n");
+        std::fs::remove_file(&ignore).unwrap();
+        std::fs::create_dir(&ignore).unwrap();
+        keep_out_of_git(dir.path()).unwrap();
+        assert!(ignore.is_dir(), "a folder in its place is left alone");
+    }
 
     #[test]
     fn previous_port_reads_the_state_files_domain() {
