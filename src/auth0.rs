@@ -35,6 +35,41 @@ pub const SUBJECT_CLIENT: &str = "client";
 /// `subject_type` of a user-access grant (an API opened to users of an application).
 pub const SUBJECT_USER: &str = "user";
 
+/// Wire names of the fields m2mctl manages, as Management API bodies and a plan's `fields` spell
+/// them (metadata keys are `client_metadata.<key>` in a plan, nested in a body).
+pub mod field {
+    /// A client's id, and in a grant body the client the grant belongs to.
+    pub const CLIENT_ID: &str = "client_id";
+    /// Client and API name.
+    pub const NAME: &str = "name";
+    /// Client description.
+    pub const DESCRIPTION: &str = "description";
+    /// Client `app_type`.
+    pub const APP_TYPE: &str = "app_type";
+    /// Client grant types (a set).
+    pub const GRANT_TYPES: &str = "grant_types";
+    /// Client secret-based authentication method.
+    pub const TOKEN_ENDPOINT_AUTH_METHOD: &str = "token_endpoint_auth_method";
+    /// Client metadata (merged key by key on PATCH; `null` deletes a key).
+    pub const CLIENT_METADATA: &str = "client_metadata";
+    /// Prefix of one metadata key in a plan's fields.
+    pub const METADATA_PREFIX: &str = "client_metadata.";
+    /// The API a grant is for.
+    pub const AUDIENCE: &str = "audience";
+    /// Grant scopes (a set of names).
+    pub const SCOPE: &str = "scope";
+    /// API identifier.
+    pub const IDENTIFIER: &str = "identifier";
+    /// API scopes (a set of `{value, description}`).
+    pub const SCOPES: &str = "scopes";
+    /// API token lifetime in seconds.
+    pub const TOKEN_LIFETIME: &str = "token_lifetime";
+    /// A grant's natural key: Auth0 takes it on create and never changes it on PATCH.
+    pub const GRANT_KEY: &[&str] = &[CLIENT_ID, AUDIENCE];
+    /// An API's natural key: taken on create, never changed on PATCH.
+    pub const API_KEY: &[&str] = &[IDENTIFIER];
+}
+
 /// The client fields m2mctl reads (`fields=`; never `client_secret`) with `read:clients`.
 pub const CLIENT_FIELDS: &str = "client_id,name,description,app_type,grant_types,token_endpoint_auth_method,client_metadata,global";
 /// [`CLIENT_FIELDS`] plus `client_authentication_methods`, which Auth0 shows only to a token with

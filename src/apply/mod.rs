@@ -9,7 +9,9 @@
 //! Pre-flight ([`preflight`]) and saved-plan checks ([`saved`]) run before any write; the lease
 //! ([`lease`]) keeps two applies of one project from writing at once, and [`verify`] checks
 //! after each apply that no application was duplicated.
-//! Must not diff (the plan decides what to write), prompt, or print to stdout.
+//! Every write sends the change's own body ([`Change::body`]) to the object its typed
+//! [`Target`] names. Must not diff (the plan decides what to write), parse a change's address or
+//! read its fields by wire name (ask the plan's typed API), prompt, or print to stdout.
 
 mod error;
 pub mod lease;
@@ -32,8 +34,8 @@ pub use error::Error;
 pub use progress::{Mode, Progress};
 pub use report::{Counts, Entry, Outcome, Report};
 
-use crate::model::{MARKER_KEY, Marker};
-use crate::plan::{Action, Change, Kind, Plan, string_items};
+use crate::model::Marker;
+use crate::plan::{Action, Change, Plan, Target};
 use crate::tenant::{self, Client};
 use recover::ClientIndex;
 
@@ -56,6 +58,7 @@ pub async fn execute_while(
     let started = Instant::now();
     let run = Run {
         client,
+        project: &plan.project,
         index: ClientIndex::default(),
         shared: Mutex::new(Shared::default()),
     };
@@ -99,7 +102,7 @@ pub async fn execute_while(
 fn entry(change: &Change, outcome: Outcome) -> Entry {
     Entry {
         address: change.address.clone(),
-        kind: change.kind,
+        kind: change.kind(),
         action: change.action,
         outcome,
     }
@@ -119,6 +122,8 @@ struct Shared {
 /// One apply in progress.
 struct Run<'a> {
     client: &'a Client,
+    /// The plan's project: owner part of the ownership marker a created client carries.
+    project: &'a str,
     index: ClientIndex,
     shared: Mutex<Shared>,
 }
@@ -134,61 +139,57 @@ impl Run<'_> {
             return;
         }
         let mut shared = self.shared();
-        match (change.kind, outcome) {
-            (Kind::Client, Outcome::Created { id, .. }) => {
-                shared.created.insert(app_key(change), id.clone());
+        match (&change.target, outcome) {
+            (Target::Client { key }, Outcome::Created { id, .. }) => {
+                shared.created.insert(key.clone(), id.clone());
             }
-            (Kind::Client, _) => {
-                shared.failed_apps.insert(app_key(change));
+            (Target::Client { key }, _) => {
+                shared.failed_apps.insert(key.clone());
             }
-            (Kind::Api, Outcome::Created { .. }) => {}
-            (Kind::Api, _) => {
-                if let Some(identifier) = order::api_identifier(change) {
-                    shared.failed_apis.insert(identifier);
-                }
+            (Target::Api { .. }, Outcome::Created { .. }) => {}
+            (Target::Api { identifier, .. }, _) => {
+                shared.failed_apis.insert(identifier.clone());
             }
-            _ => {}
+            (Target::Grant { .. }, _) => {}
         }
     }
 
-    /// Runs one change to its outcome.
+    /// Runs one change to its outcome: the change's body, sent to the object its target names.
     async fn change(&self, c: &Change) -> Outcome {
         let body = c.body().unwrap_or(Value::Null);
         let id = c.id.as_deref();
-        let result = match (c.kind, c.action, id) {
-            (Kind::Api, Action::Create, _) => {
-                let Some(identifier) = order::api_identifier(c) else {
-                    return Outcome::Failed("the plan gives this API no `identifier`".into());
-                };
-                created(recover::create_api(self.client, &identifier, &body).await)
+        let result = match (&c.target, c.action, id) {
+            (Target::Api { identifier, .. }, Action::Create, _) => {
+                created(recover::create_api(self.client, identifier, &body).await)
             }
-            (Kind::Api, Action::Update | Action::Adopt, Some(id)) => {
+            (Target::Api { .. }, Action::Update | Action::Adopt, Some(id)) => {
                 done(self.client.update_api(id, &body).await, Outcome::Updated)
             }
-            (Kind::Api, Action::Delete, _) => {
+            (Target::Api { .. }, Action::Delete, _) => {
                 return Outcome::Failed("m2mctl never deletes APIs".into());
             }
-            (Kind::Client, Action::Create, _) => {
-                created(recover::create_client(self.client, &self.index, &body).await)
+            (Target::Client { key }, Action::Create, _) => {
+                let marker = Marker {
+                    project: self.project.to_string(),
+                    key: key.clone(),
+                }
+                .encode();
+                created(recover::create_client(self.client, &self.index, &marker, &body).await)
             }
-            (Kind::Client, Action::Update, Some(id)) => {
+            (Target::Client { .. }, Action::Update, Some(id)) => {
                 done(self.client.update_client(id, &body).await, Outcome::Updated)
             }
-            (Kind::Client, Action::Adopt, Some(id)) => {
+            (Target::Client { .. }, Action::Adopt, Some(id)) => {
                 done(self.client.update_client(id, &body).await, Outcome::Adopted)
             }
-            (Kind::Client, Action::Delete, Some(id)) => {
+            (Target::Client { .. }, Action::Delete, Some(id)) => {
                 done(self.client.delete_client(id).await, Outcome::Deleted)
             }
-            (Kind::Grant, Action::Create, _) => return self.create_grant(c, &body).await,
-            (Kind::Grant, Action::Update | Action::Adopt, Some(id)) => {
-                let scopes = scopes(&body);
-                done(
-                    self.client.update_grant(id, &scopes).await,
-                    Outcome::Updated,
-                )
+            (Target::Grant { .. }, Action::Create, _) => return self.create_grant(c).await,
+            (Target::Grant { .. }, Action::Update | Action::Adopt, Some(id)) => {
+                done(self.client.update_grant(id, &body).await, Outcome::Updated)
             }
-            (Kind::Grant, Action::Delete, Some(id)) => {
+            (Target::Grant { .. }, Action::Delete, Some(id)) => {
                 done(self.client.delete_grant(id).await, Outcome::Deleted)
             }
             (_, _, None) => Err("the plan gives this change no tenant id".to_string()),
@@ -197,16 +198,18 @@ impl Run<'_> {
     }
 
     /// A grant create: the client id from the plan or from this run's create of its application.
-    async fn create_grant(&self, c: &Change, body: &Value) -> Outcome {
-        let Some(client_ref) = &c.client else {
-            return Outcome::Failed("the plan gives this grant no application".into());
-        };
-        let Some(audience) = order::grant_audience(c) else {
-            return Outcome::Failed("the plan gives this grant no `audience`".into());
+    async fn create_grant(&self, c: &Change) -> Outcome {
+        let Target::Grant {
+            client: client_ref,
+            audience,
+            ..
+        } = &c.target
+        else {
+            return Outcome::Failed("not a grant".into());
         };
         let client_id = {
             let shared = self.shared();
-            if shared.failed_apis.contains(&audience) {
+            if shared.failed_apis.contains(audience) {
                 return Outcome::Skipped(format!("API `{audience}` was not created"));
             }
             match &client_ref.client_id {
@@ -222,31 +225,10 @@ impl Run<'_> {
                 },
             }
         };
-        let scopes = scopes(body);
-        created(recover::create_grant(self.client, &client_id, &audience, &scopes).await)
+        let body = c.body_for_client(&client_id).unwrap_or(Value::Null);
+        created(recover::create_grant(self.client, &client_id, audience, &body).await)
             .unwrap_or_else(Outcome::Failed)
     }
-}
-
-/// The application key of a client change: from the marker in its body, else its address.
-fn app_key(change: &Change) -> String {
-    change
-        .body()
-        .as_ref()
-        .and_then(|b| b.get("client_metadata"))
-        .and_then(|m| m.get(MARKER_KEY))
-        .and_then(Value::as_str)
-        .and_then(Marker::decode)
-        .map(|m| m.key)
-        .unwrap_or_else(|| {
-            let a = change.address.as_str();
-            a.strip_prefix("application.").unwrap_or(a).to_string()
-        })
-}
-
-/// The `scope` array of a grant body.
-fn scopes(body: &Value) -> Vec<String> {
-    string_items(body.get("scope"))
 }
 
 fn created(result: tenant::Result<recover::Created>) -> Result<Outcome, String> {

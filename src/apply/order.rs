@@ -38,7 +38,7 @@ impl Phase {
 
     /// The phase of one change.
     pub fn of(change: &Change) -> Phase {
-        match (change.kind, change.action) {
+        match (change.kind(), change.action) {
             (Kind::Api, Action::Delete) => Phase::ApiDeletes,
             (Kind::Api, _) => Phase::Apis,
             (Kind::Client, Action::Delete) => Phase::ClientDeletes,
@@ -68,43 +68,13 @@ pub fn phases(plan: &Plan) -> Vec<(Phase, Vec<usize>)> {
         .collect()
 }
 
-/// The API identifier a grant change is for (its `audience` field, else the address suffix).
-pub fn grant_audience(change: &Change) -> Option<String> {
-    if let Some(f) = change.field("audience") {
-        let value = f.after.as_ref().or(f.before.as_ref());
-        if let Some(s) = value.and_then(|v| v.as_str()) {
-            return Some(s.to_string());
-        }
-    }
-    None
-}
-
-/// The identifier an API create is for.
-pub fn api_identifier(change: &Change) -> Option<String> {
-    change
-        .field("identifier")
-        .and_then(|f| f.after.as_ref())
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
-}
-
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-    use crate::plan::{ClientRef, FieldChange};
+    use crate::plan::fixtures::{change_of, plan_of};
 
-    fn change(kind: Kind, action: Action, address: &str) -> Change {
-        Change {
-            action,
-            kind,
-            address: address.into(),
-            id: None,
-            client: None,
-            fields: Vec::new(),
-            cascade: Vec::new(),
-        }
+    fn change(kind: Kind, action: Action, name: &str) -> Change {
+        change_of(kind, action, name, None)
     }
 
     #[test]
@@ -135,26 +105,15 @@ mod tests {
     fn phases_follow_the_dependency_order_and_keep_plan_indices() {
         // The plan's own order is kind then address: grants deletes sit between grant creates.
         let changes = vec![
-            change(Kind::Api, Action::Create, "api.a"),
-            change(Kind::Client, Action::Create, "application.a"),
-            change(Kind::Client, Action::Delete, "application.old"),
-            change(Kind::Client, Action::Update, "application.z"),
-            change(Kind::Grant, Action::Create, "grant.a -> x"),
-            change(Kind::Grant, Action::Delete, "grant.b -> y"),
-            change(Kind::Grant, Action::Update, "grant.c -> x"),
+            change(Kind::Api, Action::Create, "a"),
+            change(Kind::Client, Action::Create, "a"),
+            change(Kind::Client, Action::Delete, "old"),
+            change(Kind::Client, Action::Update, "z"),
+            change(Kind::Grant, Action::Create, "a -> x"),
+            change(Kind::Grant, Action::Delete, "b -> y"),
+            change(Kind::Grant, Action::Update, "c -> x"),
         ];
-        let plan = crate::plan::Plan {
-            format_version: crate::plan::FORMAT_VERSION,
-            project: "p".into(),
-            changes,
-            warnings: Vec::new(),
-            touched: Vec::new(),
-            fingerprint: String::new(),
-            max_deletes: 5,
-            endpoint_scopes: Vec::new(),
-            blocked: None,
-            violations: Vec::new(),
-        };
+        let plan = plan_of(changes);
         let got = phases(&plan);
         assert_eq!(
             got,
@@ -171,36 +130,5 @@ mod tests {
             ..plan
         };
         assert!(phases(&empty).is_empty());
-    }
-
-    #[test]
-    fn audience_and_identifier_come_from_fields() {
-        let mut g = change(Kind::Grant, Action::Create, "grant.a -> management");
-        g.client = Some(ClientRef {
-            key: "a".into(),
-            client_id: None,
-        });
-        assert_eq!(grant_audience(&g), None);
-        g.fields.push(FieldChange::new(
-            "audience",
-            None,
-            Some(json!("https://t/api/v2/")),
-        ));
-        assert_eq!(grant_audience(&g).as_deref(), Some("https://t/api/v2/"));
-        let mut d = change(Kind::Grant, Action::Delete, "grant.a -> x");
-        d.fields.push(FieldChange::new(
-            "audience",
-            Some(json!("https://x/")),
-            None,
-        ));
-        assert_eq!(grant_audience(&d).as_deref(), Some("https://x/"));
-        let mut a = change(Kind::Api, Action::Create, "api.https://x/");
-        assert_eq!(api_identifier(&a), None);
-        a.fields.push(FieldChange::new(
-            "identifier",
-            None,
-            Some(json!("https://x/")),
-        ));
-        assert_eq!(api_identifier(&a).as_deref(), Some("https://x/"));
     }
 }

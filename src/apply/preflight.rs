@@ -5,12 +5,14 @@
 //! that recovery from a lost response makes), and the lockout rules that can be checked on the
 //! plan's data alone. The diff's own lockout guard works on the tenant as read at plan time; this
 //! one also covers a saved plan applied with another client's credentials, and changes of the
-//! own client's authentication settings. Pure: no I/O.
+//! own client's authentication settings. Facts come from the change's target and typed accessors
+//! ([`Target::is_management_grant_of`](crate::plan::Target::is_management_grant_of),
+//! [`Change::sets_auth_method`]), never from its address. Pure: no I/O.
 
 use std::collections::BTreeSet;
 
 use super::Error;
-use crate::plan::{Action, Change, Kind, MANAGEMENT_ADDRESS, Plan, string_items};
+use crate::plan::{Action, Change, Kind, Plan};
 
 /// The `token_endpoint_auth_method` m2mctl itself uses at `/oauth/token`.
 const OWN_AUTH_METHOD: &str = crate::auth0::AUTH_CLIENT_SECRET_POST;
@@ -59,7 +61,7 @@ pub fn check(plan: &Plan, allow_mass_delete: bool, who: Identity<'_>) -> Result<
 /// The scopes one change needs: its write, and for creates the read used to recover from a lost
 /// response (look the object up instead of creating it twice).
 pub fn scopes_for(change: &Change) -> &'static [&'static str] {
-    match (change.kind, change.action) {
+    match (change.kind(), change.action) {
         (Kind::Api, Action::Create) => &["create:resource_servers", "read:resource_servers"],
         (Kind::Api, Action::Delete) => &["delete:resource_servers"],
         (Kind::Api, _) => &["update:resource_servers"],
@@ -94,39 +96,29 @@ fn lockout(plan: &Plan, me: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// What a change would do to m2mctl's own client `me`, if it locks it out.
+/// What a change would do to m2mctl's own client `me`, if it locks it out. Every fact comes from
+/// the change's target and typed accessors, never from its address.
 fn locks_out(c: &Change, me: &str) -> Option<&'static str> {
     let is_me = c.id.as_deref() == Some(me);
-    let grant_of_me = c.client.as_ref().and_then(|r| r.client_id.as_deref()) == Some(me);
-    let management = c.address.ends_with(&format!(" -> {MANAGEMENT_ADDRESS}"));
-    match (c.kind, c.action) {
+    let own_grant = c.target.is_management_grant_of(me);
+    match (c.kind(), c.action) {
         (Kind::Client, Action::Delete) if is_me => Some("delete"),
         (Kind::Client, Action::Update | Action::Adopt) if is_me => {
-            let after = |field: &str| c.field(field).and_then(|f| f.after.clone());
-            if let Some(method) = after("token_endpoint_auth_method")
-                && method.as_str() != Some(OWN_AUTH_METHOD)
+            if let Some(method) = c.sets_auth_method()
+                && method != Some(OWN_AUTH_METHOD)
             {
                 return Some("change the token endpoint auth method of");
             }
-            if let Some(types) = after("grant_types")
-                && !string_items::<Vec<String>>(Some(&types))
-                    .iter()
-                    .any(|t| t == OWN_GRANT_TYPE)
+            if let Some(types) = c.sets_grant_types()
+                && !types.contains(OWN_GRANT_TYPE)
             {
                 return Some("remove the `client_credentials` grant type from");
             }
             None
         }
-        (Kind::Grant, Action::Delete) if grant_of_me && management => {
-            Some("delete the Management API grant of")
-        }
-        (Kind::Grant, Action::Update) if grant_of_me && management => {
-            let field = c.field("scope")?;
-            let after: BTreeSet<String> = string_items(field.after.as_ref());
-            string_items::<BTreeSet<_>>(field.before.as_ref())
-                .iter()
-                .any(|s| !after.contains(s))
-                .then_some("remove Management API scopes from")
+        (Kind::Grant, Action::Delete) if own_grant => Some("delete the Management API grant of"),
+        (Kind::Grant, Action::Update) if own_grant => {
+            (!c.removed_scopes().is_empty()).then_some("remove Management API scopes from")
         }
         _ => None,
     }

@@ -5,20 +5,13 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::plan::{ClientRef, FORMAT_VERSION, FieldChange};
+use crate::plan::fixtures::{change_of, plan_of};
+use crate::plan::{FieldChange, Target};
 
 const ME: &str = "self0";
 
-fn change(kind: Kind, action: Action, address: &str, id: Option<&str>) -> Change {
-    Change {
-        action,
-        kind,
-        address: address.into(),
-        id: id.map(str::to_string),
-        client: None,
-        fields: Vec::new(),
-        cascade: Vec::new(),
-    }
+fn change(kind: Kind, action: Action, name: &str, id: Option<&str>) -> Change {
+    change_of(kind, action, name, id)
 }
 
 fn with(mut c: Change, field: &str, before: Option<Value>, after: Option<Value>) -> Change {
@@ -26,33 +19,17 @@ fn with(mut c: Change, field: &str, before: Option<Value>, after: Option<Value>)
     c
 }
 
+/// A grant of the existing client `client_id` to `api` (`management` or an identifier).
 fn grant(action: Action, api: &str, client_id: &str) -> Change {
-    let mut c = change(
-        Kind::Grant,
-        action,
-        &format!("grant.me -> {api}"),
-        Some("cgr_1"),
-    );
-    c.client = Some(ClientRef {
-        key: "me".into(),
-        client_id: Some(client_id.into()),
-    });
+    let mut c = change(Kind::Grant, action, &format!("me -> {api}"), Some("cgr_1"));
+    if let Target::Grant { client, .. } = &mut c.target {
+        client.client_id = Some(client_id.into());
+    }
     c
 }
 
 fn plan(changes: Vec<Change>) -> Plan {
-    Plan {
-        format_version: FORMAT_VERSION,
-        project: "p".into(),
-        changes,
-        warnings: Vec::new(),
-        touched: Vec::new(),
-        fingerprint: String::new(),
-        max_deletes: 2,
-        endpoint_scopes: Vec::new(),
-        blocked: None,
-        violations: Vec::new(),
-    }
+    plan_of(changes)
 }
 
 fn scopes(list: &[&str]) -> BTreeSet<String> {
@@ -74,14 +51,14 @@ fn run(p: &Plan, have: &[&str]) -> Result<(), Error> {
 #[test]
 fn required_scopes_cover_writes_and_recovery_reads() {
     let p = plan(vec![
-        change(Kind::Api, Action::Create, "api.x", None),
-        change(Kind::Api, Action::Update, "api.y", Some("a")),
-        change(Kind::Client, Action::Create, "application.a", None),
-        change(Kind::Client, Action::Adopt, "application.b", Some("b")),
-        change(Kind::Client, Action::Delete, "application.c", Some("c")),
-        change(Kind::Grant, Action::Create, "grant.a -> x", None),
-        change(Kind::Grant, Action::Update, "grant.a -> y", Some("g")),
-        change(Kind::Grant, Action::Delete, "grant.a -> z", Some("h")),
+        change(Kind::Api, Action::Create, "x", None),
+        change(Kind::Api, Action::Update, "y", Some("a")),
+        change(Kind::Client, Action::Create, "a", None),
+        change(Kind::Client, Action::Adopt, "b", Some("b")),
+        change(Kind::Client, Action::Delete, "c", Some("c")),
+        change(Kind::Grant, Action::Create, "a -> x", None),
+        change(Kind::Grant, Action::Update, "a -> y", Some("g")),
+        change(Kind::Grant, Action::Delete, "a -> z", Some("h")),
     ]);
     let want = [
         "create:client_grants",
@@ -103,8 +80,8 @@ fn required_scopes_cover_writes_and_recovery_reads() {
 #[test]
 fn missing_scopes_are_listed_with_the_client_to_grant_them_to() {
     let p = plan(vec![
-        change(Kind::Client, Action::Create, "application.a", None),
-        change(Kind::Client, Action::Delete, "application.c", Some("c")),
+        change(Kind::Client, Action::Create, "a", None),
+        change(Kind::Client, Action::Delete, "c", Some("c")),
     ]);
     let err = run(&p, &["create:clients", "read:clients"]).unwrap_err();
     assert_eq!(
@@ -124,16 +101,16 @@ fn lockout_table() {
     let mgmt = "management";
     let cases: Vec<(Change, Option<&str>)> = vec![
         (
-            change(Kind::Client, Action::Delete, "application.me", Some(ME)),
+            change(Kind::Client, Action::Delete, "me", Some(ME)),
             Some("would delete"),
         ),
         (
-            change(Kind::Client, Action::Delete, "application.x", Some("other")),
+            change(Kind::Client, Action::Delete, "x", Some("other")),
             None,
         ),
         (
             with(
-                change(Kind::Client, Action::Update, "application.me", Some(ME)),
+                change(Kind::Client, Action::Update, "me", Some(ME)),
                 "token_endpoint_auth_method",
                 Some(json!("client_secret_post")),
                 Some(json!("client_secret_basic")),
@@ -142,7 +119,7 @@ fn lockout_table() {
         ),
         (
             with(
-                change(Kind::Client, Action::Adopt, "application.me", Some(ME)),
+                change(Kind::Client, Action::Adopt, "me", Some(ME)),
                 "token_endpoint_auth_method",
                 None,
                 Some(json!("client_secret_post")),
@@ -151,7 +128,7 @@ fn lockout_table() {
         ),
         (
             with(
-                change(Kind::Client, Action::Update, "application.me", Some(ME)),
+                change(Kind::Client, Action::Update, "me", Some(ME)),
                 "grant_types",
                 None,
                 Some(json!(["implicit"])),
@@ -160,7 +137,7 @@ fn lockout_table() {
         ),
         (
             with(
-                change(Kind::Client, Action::Update, "application.x", Some("other")),
+                change(Kind::Client, Action::Update, "x", Some("other")),
                 "token_endpoint_auth_method",
                 None,
                 Some(json!("client_secret_basic")),
@@ -212,14 +189,7 @@ fn lockout_table() {
 #[test]
 fn mass_delete_guard_comes_first() {
     let deletes: Vec<Change> = (0..3)
-        .map(|i| {
-            change(
-                Kind::Client,
-                Action::Delete,
-                &format!("application.{i}"),
-                Some("x"),
-            )
-        })
+        .map(|i| change(Kind::Client, Action::Delete, &format!("{i}"), Some("x")))
         .collect();
     let p = plan(deletes);
     let err = run(&p, &[]).unwrap_err().to_string();
@@ -230,4 +200,18 @@ fn mass_delete_guard_comes_first() {
         self_client_id: None,
     };
     assert!(check(&p, true, who).is_ok());
+}
+
+#[test]
+fn lockout_reads_the_target_never_the_address() {
+    let all: Vec<&str> = crate::scopes::MANAGEMENT_API_SCOPES.to_vec();
+    // an address that reads like the Management API grant, on a grant to another API
+    let mut disguised = grant(Action::Delete, "https://x/", ME);
+    disguised.address = "grant.me -> management".into();
+    assert!(run(&plan(vec![disguised]), &all).is_ok());
+    // the Management API grant under any address is still protected
+    let mut renamed = grant(Action::Delete, "management", ME);
+    renamed.address = "grant.me -> https://x/".into();
+    let err = run(&plan(vec![renamed]), &all).unwrap_err().to_string();
+    assert!(err.contains("delete the Management API grant"), "{err}");
 }

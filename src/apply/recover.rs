@@ -14,6 +14,7 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
+use crate::auth0::field;
 use crate::model::{MARKER_KEY, RemoteClient};
 use crate::tenant::{self, Client};
 
@@ -64,16 +65,13 @@ fn unknown(err: &tenant::Error, conflict_too: bool) -> bool {
     }
 }
 
-/// `POST /clients` with recovery by the marker in `body.client_metadata`.
+/// `POST /clients` with recovery by `marker`, the ownership marker `body` gives the client.
 pub async fn create_client(
     client: &Client,
     index: &ClientIndex,
+    marker: &str,
     body: &Value,
 ) -> tenant::Result<Created> {
-    let marker = body
-        .get("client_metadata")
-        .and_then(|m| m.get(MARKER_KEY))
-        .and_then(Value::as_str);
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -83,9 +81,9 @@ pub async fn create_client(
         };
         // A lost response means the write already happened: a list started from now on sees it.
         let failed_at = Instant::now();
-        let Some(marker) = marker.filter(|_| unknown(&err, false)) else {
+        if !unknown(&err, false) {
             return Err(err);
-        };
+        }
         tracing::info!(%marker, "client create outcome unknown ({err}); looking it up");
         let list = index.after(client, failed_at).await?;
         // Only a client m2mctl may own counts: a marker copied onto the global client or a
@@ -109,26 +107,28 @@ pub async fn create_client(
     }
 }
 
-/// `POST /client-grants` with recovery by (client, audience).
+/// `POST /client-grants` of `body` with recovery by (client, audience), the grant's natural key.
 pub async fn create_grant(
     client: &Client,
     client_id: &str,
     audience: &str,
-    scopes: &[String],
+    body: &Value,
 ) -> tenant::Result<Created> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let err = match client.create_grant(client_id, audience, scopes).await {
+        let err = match client.create_grant(body).await {
             Ok(g) => return Ok(fresh(g.id)),
             Err(err) if unknown(&err, true) => err,
             Err(err) => return Err(err),
         };
         tracing::info!(client_id, audience, "grant create: {err}; looking it up");
         if let Some(existing) = client.find_grant(client_id, audience).await? {
-            let want = Value::from(scopes.to_vec());
-            if !same_set(&want, &Value::from(existing.scope.clone())) {
-                client.update_grant(&existing.id, scopes).await?;
+            let patch = differing(body, &to_value(&existing), field::GRANT_KEY);
+            if !patch.is_empty() {
+                client
+                    .update_grant(&existing.id, &Value::Object(patch))
+                    .await?;
             }
             return Ok(recovered(existing.id));
         }
@@ -154,7 +154,7 @@ pub async fn create_api(
         };
         tracing::info!(identifier, "API create: {err}; looking it up");
         if let Some(existing) = client.get_api(identifier).await? {
-            let patch = differing(body, &to_value(&existing), &["identifier"]);
+            let patch = differing(body, &to_value(&existing), field::API_KEY);
             if !patch.is_empty() {
                 client
                     .update_api(&existing.id, &Value::Object(patch))
@@ -199,7 +199,7 @@ pub fn differing(body: &Value, existing: &Value, skip: &[&str]) -> Map<String, V
             continue;
         }
         let have = existing.get(key).unwrap_or(&Value::Null);
-        if key == "client_metadata" {
+        if key == field::CLIENT_METADATA {
             let mut meta = Map::new();
             for (k, v) in want.as_object().into_iter().flatten() {
                 let current = have.get(k).unwrap_or(&Value::Null);

@@ -8,9 +8,10 @@
 //! from, when it is there).
 //! Pure: the command reads the file, the environment and the tenant and passes them in.
 
-use super::{Error, order};
-use crate::model::{Domain, MARKER_KEY, RemoteState};
-use crate::plan::{self, Action, Change, Kind, Plan, SavedPlan};
+use super::Error;
+use crate::model::{Domain, Marker, RemoteState};
+use crate::plan::Target as ChangeTarget;
+use crate::plan::{self, Action, Change, Plan, SavedPlan};
 use crate::tenant::TenantUrl;
 
 /// Refuses a saved plan whose touched objects changed since it was made.
@@ -34,7 +35,9 @@ pub fn check_creates(plan: &Plan, fresh: &RemoteState, path: &str) -> Result<(),
         .changes
         .iter()
         .filter(|c| c.action == Action::Create)
-        .filter_map(|c| existing(c, fresh).map(|id| format!("`{}` (`{id}`)", c.address)))
+        .filter_map(|c| {
+            existing(c, &plan.project, fresh).map(|id| format!("`{}` (`{id}`)", c.address))
+        })
         .collect();
     if found.is_empty() {
         return Ok(());
@@ -46,40 +49,41 @@ pub fn check_creates(plan: &Plan, fresh: &RemoteState, path: &str) -> Result<(),
     })
 }
 
-/// The tenant id of what `create` would create, when the tenant already has it.
-fn existing(create: &Change, fresh: &RemoteState) -> Option<String> {
-    let body = create.body()?;
-    match create.kind {
-        Kind::Client => {
-            let marker = body.get("client_metadata")?.get(MARKER_KEY)?.as_str()?;
+/// The tenant id of what `create` (of the plan of `project`) would create, when the tenant
+/// already has it: found by the natural key its target names.
+fn existing(create: &Change, project: &str, fresh: &RemoteState) -> Option<String> {
+    match &create.target {
+        ChangeTarget::Client { key } => {
+            let marker = Marker {
+                project: project.to_string(),
+                key: key.clone(),
+            };
             fresh
                 .clients
                 .iter()
-                .find(|c| c.owned_marker().is_some_and(|m| m.encode() == marker))
+                .find(|c| c.owned_marker().as_ref() == Some(&marker))
                 .map(|c| c.client_id.clone())
         }
-        Kind::Grant => {
+        ChangeTarget::Grant {
+            client, audience, ..
+        } => {
             // A grant of an application this plan creates is covered by that application.
-            let client_id = create.client.as_ref()?.client_id.as_deref()?;
-            let audience = order::grant_audience(create)?;
+            let client_id = client.client_id.as_deref()?;
             fresh
                 .grants
                 .iter()
                 .find(|g| {
                     g.client_id == client_id
-                        && g.audience == audience
-                        && g.subject_type.as_deref().is_none_or(|s| s == "client")
+                        && g.audience == *audience
+                        && crate::auth0::is_client_grant(g)
                 })
                 .map(|g| g.id.clone())
         }
-        Kind::Api => {
-            let identifier = order::api_identifier(create)?;
-            fresh
-                .apis
-                .iter()
-                .find(|a| a.identifier == identifier)
-                .map(|a| a.id.clone())
-        }
+        ChangeTarget::Api { identifier, .. } => fresh
+            .apis
+            .iter()
+            .find(|a| a.identifier == *identifier)
+            .map(|a| a.id.clone()),
     }
 }
 

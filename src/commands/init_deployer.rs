@@ -203,15 +203,16 @@ async fn ensure(
             "client_metadata": { MARKER_KEY: marker },
         });
         let created = client.create_client(&body).await?;
-        client
-            .create_grant(&created.client_id, &audience, wanted)
-            .await?;
+        let grant =
+            json!({ "client_id": created.client_id, "audience": audience, "scope": wanted });
+        client.create_grant(&grant).await?;
         return Ok((created.client_id, Outcome::Created));
     };
     let id = existing.client_id.clone();
     let outcome = match client.find_grant(&id, &audience).await? {
         None => {
-            client.create_grant(&id, &audience, wanted).await?;
+            let grant = json!({ "client_id": id, "audience": audience, "scope": wanted });
+            client.create_grant(&grant).await?;
             Outcome::Fixed {
                 added: wanted.iter().cloned().collect(),
                 removed: Vec::new(),
@@ -222,7 +223,9 @@ async fn ensure(
             if &have == wanted {
                 Outcome::Unchanged
             } else {
-                client.update_grant(&grant.id, wanted).await?;
+                client
+                    .update_grant(&grant.id, &json!({ "scope": wanted }))
+                    .await?;
                 Outcome::Fixed {
                     added: wanted.difference(&have).cloned().collect(),
                     removed: have.difference(wanted).cloned().collect(),

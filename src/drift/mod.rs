@@ -150,7 +150,7 @@ fn touches(entry: &LogEntry, change: &Change, remote: &RemoteState) -> bool {
     let Some(path) = entry.path() else {
         return false;
     };
-    let base = collection(change.kind);
+    let base = collection(change.kind());
     let Some(rest) = path.strip_prefix(base) else {
         return false;
     };
@@ -171,7 +171,7 @@ fn touches(entry: &LogEntry, change: &Change, remote: &RemoteState) -> bool {
     }
     let created = entry.response_body();
     let created_id = created
-        .and_then(|b| b.get("client_id").filter(|_| change.kind == Kind::Client))
+        .and_then(|b| b.get("client_id").filter(|_| change.kind() == Kind::Client))
         .or_else(|| created.and_then(|b| b.get("id")))
         .and_then(Value::as_str);
     if let (Some(id), Some(created_id)) = (&change.id, created_id)
@@ -181,7 +181,7 @@ fn touches(entry: &LogEntry, change: &Change, remote: &RemoteState) -> bool {
     }
     // A grant the config wants but the tenant lacks: a delete (or create) of the same client
     // and audience in the logs; the body or response names them.
-    if change.kind == Kind::Grant {
+    if change.kind() == Kind::Grant {
         let (client, audience) = grant_target(change, remote);
         let body = entry
             .details
@@ -208,13 +208,12 @@ fn grant_target(change: &Change, remote: &RemoteState) -> (Option<String>, Optio
     {
         return (Some(g.client_id.clone()), Some(g.audience.clone()));
     }
-    let client = change.client.as_ref().and_then(|c| c.client_id.clone());
-    let audience = change
-        .field("audience")
-        .and_then(|f| f.after.as_ref().or(f.before.as_ref()))
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    (client, audience)
+    match &change.target {
+        crate::plan::Target::Grant {
+            client, audience, ..
+        } => (client.client_id.clone(), Some(audience.clone())),
+        _ => (None, None),
+    }
 }
 
 #[cfg(test)]

@@ -4,22 +4,17 @@ use serde_json::json;
 
 use super::*;
 use crate::model::RemoteGrant;
-use crate::plan::{ClientRef, FieldChange};
+use crate::plan::fixtures::change_of;
+use crate::plan::{FieldChange, Target};
 
-fn change(kind: Kind, action: Action, address: &str, id: Option<&str>) -> Change {
-    Change {
-        kind,
-        action,
-        address: address.into(),
-        id: id.map(str::to_string),
-        client: None,
-        fields: vec![FieldChange::new(
-            "description",
-            Some(json!("a")),
-            Some(json!("b")),
-        )],
-        cascade: Vec::new(),
-    }
+fn change(kind: Kind, action: Action, name: &str, id: Option<&str>) -> Change {
+    let mut c = change_of(kind, action, name, id);
+    c.fields = vec![FieldChange::new(
+        "description",
+        Some(json!("a")),
+        Some(json!("b")),
+    )];
+    c
 }
 
 fn entry(
@@ -58,35 +53,24 @@ fn entries_are_matched_to_the_objects_they_wrote() {
         ],
         ..Default::default()
     };
-    let mut missing_grant = change(
-        Kind::Grant,
-        Action::Create,
-        "grant.a -> https://orders/",
-        None,
-    );
-    missing_grant.client = Some(ClientRef {
-        key: "a".into(),
-        client_id: Some("c1".into()),
-    });
+    let mut missing_grant = change(Kind::Grant, Action::Create, "a -> https://orders/", None);
+    if let Target::Grant { client, .. } = &mut missing_grant.target {
+        client.client_id = Some("c1".into());
+    }
     missing_grant.fields = vec![FieldChange::new(
         "audience",
         None,
         Some(json!("https://orders/")),
     )];
     let changes = [
-        change(Kind::Client, Action::Update, "application.a", Some("c1")),
+        change(Kind::Client, Action::Update, "a", Some("c1")),
         change(
             Kind::Grant,
             Action::Update,
-            "grant.a -> https://orders/",
+            "a -> https://orders/",
             Some("cgr_1"),
         ),
-        change(
-            Kind::Api,
-            Action::Update,
-            "api.https://orders/",
-            Some("rs1"),
-        ),
+        change(Kind::Api, Action::Update, "https://orders/", Some("rs1")),
         missing_grant,
     ];
     let entries = [
@@ -163,33 +147,20 @@ fn plan(changes: Vec<Change>) -> Plan {
 
 #[test]
 fn without_read_logs_drift_is_reported_and_says_why() {
-    let p = plan(vec![change(
-        Kind::Client,
-        Action::Update,
-        "application.a",
-        Some("c1"),
-    )]);
+    let p = plan(vec![change(Kind::Client, Action::Update, "a", Some("c1"))]);
     let r = report(&p, &RemoteState::default(), &Logs::Forbidden);
     assert!(!r.is_clean());
     assert_eq!(r.authors, Authors::NoPermission);
     let mut out = Vec::new();
     render::text(&r, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
-    assert!(
-        text.contains("application.a (c1): apply would update it"),
-        "{text}"
-    );
+    assert!(text.contains("a (c1): apply would update it"), "{text}");
     assert!(text.contains("lacks `read:logs`"), "{text}");
 }
 
 #[test]
 fn markdown_escapes_tenant_text() {
-    let p = plan(vec![change(
-        Kind::Client,
-        Action::Update,
-        "application.a",
-        Some("c1"),
-    )]);
+    let p = plan(vec![change(Kind::Client, Action::Update, "a", Some("c1"))]);
     let mut e = entry("1", "patch", "/api/v2/clients/c1", json!({}), json!({}));
     e.client_name = Some("<img src=x> | evil".into());
     let logs = Logs::Read {

@@ -181,7 +181,7 @@ pub fn check(text: &str, remote: &RemoteState, options: &PlanOptions) -> Check {
             .map(|f| f.field.as_str())
             .filter(|f| *f != marker)
             .collect();
-        let what = match (change.action, change.kind) {
+        let what = match (change.action, change.kind()) {
             (Action::Adopt, Kind::Client) if fields.is_empty() => {
                 adoptions += 1;
                 continue;

@@ -6,12 +6,17 @@
 
 use serde_json::Value;
 
-use super::{Action, Builder, Change, Error, FieldChange, Kind, MANAGEMENT_ADDRESS};
+use super::target::api_address;
+use super::{Action, Builder, Change, Error, FieldChange, Target};
+use crate::auth0::field;
 use crate::model::{DesiredApi, DesiredState, RemoteApi, RemoteState, ScopeDef};
 
-/// Address of an API: `api.<identifier>`, or `api.management` for the Management API.
-pub(super) fn api_address(identifier: &str) -> String {
-    format!("api.{identifier}")
+/// The target of a declared API.
+fn target(identifier: &str) -> Target {
+    Target::Api {
+        identifier: identifier.to_string(),
+        management: false,
+    }
 }
 
 /// Scopes in their canonical wire form: sorted by value, one entry per value.
@@ -79,19 +84,20 @@ pub(super) fn diff_apis(
             .find(|r| r.identifier == identifier)
             .ok_or_else(needed_by)?;
         if system.token_lifetime != Some(lifetime) {
-            out.push(Change {
-                action: Action::Update,
-                kind: Kind::Api,
-                address: api_address(MANAGEMENT_ADDRESS),
-                id: Some(system.id.clone()),
-                client: None,
-                fields: vec![FieldChange::new(
-                    "token_lifetime",
+            let target = Target::Api {
+                identifier: identifier.to_string(),
+                management: true,
+            };
+            out.push(Change::new(
+                Action::Update,
+                target,
+                Some(system.id.clone()),
+                vec![FieldChange::new(
+                    field::TOKEN_LIFETIME,
                     system.token_lifetime.map(Value::from),
                     Some(Value::from(lifetime)),
                 )],
-                cascade: Vec::new(),
-            });
+            ));
         }
     }
     Ok(())
@@ -110,29 +116,21 @@ fn is_granted(desired: &DesiredState, identifier: &str) -> bool {
 fn create(api: &DesiredApi) -> Change {
     let mut fields = vec![
         FieldChange::new(
-            "identifier",
+            field::IDENTIFIER,
             None,
             Some(Value::from(api.identifier.clone())),
         ),
-        FieldChange::new("name", None, Some(Value::from(api.name.clone()))),
-        FieldChange::new("scopes", None, Some(scopes_value(&api.scopes))),
+        FieldChange::new(field::NAME, None, Some(Value::from(api.name.clone()))),
+        FieldChange::new(field::SCOPES, None, Some(scopes_value(&api.scopes))),
     ];
     if let Some(lifetime) = api.token_lifetime {
         fields.push(FieldChange::new(
-            "token_lifetime",
+            field::TOKEN_LIFETIME,
             None,
             Some(Value::from(lifetime)),
         ));
     }
-    Change {
-        action: Action::Create,
-        kind: Kind::Api,
-        address: api_address(&api.identifier),
-        id: None,
-        client: None,
-        fields,
-        cascade: Vec::new(),
-    }
+    Change::new(Action::Create, target(&api.identifier), None, fields)
 }
 
 /// An update of the differing managed fields, or `None` when the API already matches.
@@ -140,31 +138,30 @@ fn update(api: &DesiredApi, remote: &RemoteApi) -> Option<Change> {
     let mut fields = Vec::new();
     if api.name != remote.name {
         fields.push(FieldChange::new(
-            "name",
+            field::NAME,
             Some(Value::from(remote.name.clone())),
             Some(Value::from(api.name.clone())),
         ));
     }
     let (before, after) = (scopes_value(&remote.scopes), scopes_value(&api.scopes));
     if before != after {
-        fields.push(FieldChange::new("scopes", Some(before), Some(after)));
+        fields.push(FieldChange::new(field::SCOPES, Some(before), Some(after)));
     }
     if let Some(lifetime) = api.token_lifetime
         && remote.token_lifetime != Some(lifetime)
     {
         fields.push(FieldChange::new(
-            "token_lifetime",
+            field::TOKEN_LIFETIME,
             remote.token_lifetime.map(Value::from),
             Some(Value::from(lifetime)),
         ));
     }
-    (!fields.is_empty()).then(|| Change {
-        action: Action::Update,
-        kind: Kind::Api,
-        address: api_address(&api.identifier),
-        id: Some(remote.id.clone()),
-        client: None,
-        fields,
-        cascade: Vec::new(),
+    (!fields.is_empty()).then(|| {
+        Change::new(
+            Action::Update,
+            target(&api.identifier),
+            Some(remote.id.clone()),
+            fields,
+        )
     })
 }

@@ -4,8 +4,13 @@
 //! helpers every consumer needs from it: the request body a change stands for and the set view of
 //! list-valued fields. Must not compare desired and remote state (that is `diff`), nor format text.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+pub use super::target::{ClientRef, Target};
+use crate::auth0::field;
 
 /// What happens to one tenant object. A closed set: the plan holds no no-op entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -55,18 +60,6 @@ pub enum Kind {
     Grant,
 }
 
-/// The application a grant belongs to: always its key, and its `client_id` once it exists.
-///
-/// A grant created for an application created in the same plan has `client_id: None`; apply takes
-/// the id from the client it just created for `key`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClientRef {
-    /// The application's key (its ownership-marker key).
-    pub key: String,
-    /// The tenant's client id, when the client already exists.
-    pub client_id: Option<String>,
-}
-
 /// A grant that Auth0 deletes together with its client (shown on the client's delete, never sent).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CascadedGrant {
@@ -94,7 +87,7 @@ pub struct FieldChange {
 }
 
 /// Prefix of the per-key metadata fields.
-pub const METADATA_PREFIX: &str = "client_metadata.";
+pub const METADATA_PREFIX: &str = field::METADATA_PREFIX;
 
 /// The strings of a JSON array value, collected as a `Vec` or a set. Absent, null, non-array
 /// values and non-string items contribute nothing (the shape was checked when the plan was made).
@@ -158,35 +151,70 @@ impl FieldChange {
 }
 
 /// One planned change to one tenant object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Serialised with its target's kind and (for grants) application repeated as `kind` and `client`,
+/// the plan document's fields since version 1; reading needs `target` (plans saved before it are
+/// refused).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     /// What happens.
     pub action: Action,
-    /// Which kind of object.
-    pub kind: Kind,
-    /// Stable, human address: `api.<identifier>`, `api.management`, `application.<key>`,
-    /// `grant.<key> -> <identifier or management>`.
+    /// What it acts on.
+    pub target: Target,
+    /// Stable, human address ([`Target::address`]); display only, never parsed.
     pub address: String,
     /// The tenant id (client id, grant id, resource-server id) when the object exists.
     pub id: Option<String>,
-    /// For grants: the application they belong to.
-    #[serde(default)]
-    pub client: Option<ClientRef>,
     /// Field values before and after (all fields on create/delete, differing ones on update).
     pub fields: Vec<FieldChange>,
     /// For a client delete: its grants, which Auth0 deletes with it (no separate request).
-    #[serde(default)]
     pub cascade: Vec<CascadedGrant>,
 }
 
 impl Change {
+    /// A change of `target` (its address derived from it), without cascaded grants.
+    pub fn new(
+        action: Action,
+        target: Target,
+        id: Option<String>,
+        fields: Vec<FieldChange>,
+    ) -> Change {
+        Change {
+            action,
+            address: target.address(),
+            target,
+            id,
+            fields,
+            cascade: Vec::new(),
+        }
+    }
+
+    /// Which kind of object the change acts on.
+    pub fn kind(&self) -> Kind {
+        self.target.kind()
+    }
+
     /// The JSON body of the request this change stands for (`POST` on create, `PATCH` on update and
     /// adopt; `None` on delete, which has no body).
     ///
     /// Metadata keys are nested under `client_metadata`; a removed key is `null` (Auth0 merges
-    /// metadata on PATCH). A grant create lacks `client_id` when `client.client_id` is `None`:
-    /// apply inserts the id of the client it created for `client.key`.
+    /// metadata on PATCH). A grant create names its client when `client.client_id` is known; for
+    /// an application created by the same plan apply asks [`Change::body_for_client`].
     pub fn body(&self) -> Option<Value> {
+        let client_id = self
+            .target
+            .grant_client()
+            .and_then(|c| c.client_id.as_deref());
+        self.body_with(client_id)
+    }
+
+    /// [`Change::body`] of a grant create for the client `client_id` (the id apply got when it
+    /// created the grant's application); the same as `body()` for every other change.
+    pub fn body_for_client(&self, client_id: &str) -> Option<Value> {
+        self.body_with(Some(client_id))
+    }
+
+    fn body_with(&self, grant_client_id: Option<&str>) -> Option<Value> {
         if self.action == Action::Delete {
             return None;
         }
@@ -204,20 +232,53 @@ impl Change {
             }
         }
         if !metadata.is_empty() {
-            body.insert("client_metadata".into(), Value::Object(metadata));
+            body.insert(field::CLIENT_METADATA.into(), Value::Object(metadata));
         }
-        if self.kind == Kind::Grant
+        if self.kind() == Kind::Grant
             && self.action == Action::Create
-            && let Some(id) = self.client.as_ref().and_then(|c| c.client_id.as_ref())
+            && let Some(id) = grant_client_id
         {
-            body.insert("client_id".into(), Value::String(id.clone()));
+            body.insert(field::CLIENT_ID.into(), Value::String(id.to_string()));
         }
         Some(Value::Object(body))
     }
 
-    /// The field change named `field`, if listed.
+    /// The field change named `field` (a wire name), if listed.
     pub fn field(&self, field: &str) -> Option<&FieldChange> {
         self.fields.iter().find(|f| f.field == field)
+    }
+
+    /// The `token_endpoint_auth_method` this change sets: `None` when it leaves it alone,
+    /// `Some(None)` when it sets something that is not a method name.
+    pub fn sets_auth_method(&self) -> Option<Option<&str>> {
+        let after = self
+            .field(field::TOKEN_ENDPOINT_AUTH_METHOD)?
+            .after
+            .as_ref();
+        Some(after.and_then(Value::as_str))
+    }
+
+    /// The grant types this change sets, when it sets them.
+    pub fn sets_grant_types(&self) -> Option<BTreeSet<String>> {
+        let f = self.field(field::GRANT_TYPES)?;
+        Some(string_items(f.after.as_ref()))
+    }
+
+    /// The scopes a grant has after this change (empty when it sets none).
+    pub fn scope_after(&self) -> BTreeSet<String> {
+        string_items(self.field(field::SCOPE).and_then(|f| f.after.as_ref()))
+    }
+
+    /// The scopes this grant change takes away (held before, not after), sorted.
+    pub fn removed_scopes(&self) -> BTreeSet<String> {
+        let Some(f) = self.field(field::SCOPE) else {
+            return BTreeSet::new();
+        };
+        let after: BTreeSet<String> = string_items(f.after.as_ref());
+        string_items::<BTreeSet<String>>(f.before.as_ref())
+            .into_iter()
+            .filter(|s| !after.contains(s))
+            .collect()
     }
 }
 

@@ -12,14 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::{Action, Builder, CascadedGrant, Change, Error, FieldChange, Kind, METADATA_PREFIX};
-use crate::auth0::{self, ClientAuth};
+use super::target::app_address;
+use super::{Action, Builder, CascadedGrant, Change, Error, FieldChange, METADATA_PREFIX, Target};
+use crate::auth0::{self, ClientAuth, field};
 use crate::model::{DesiredApp, DesiredState, MARKER_KEY, Marker, RemoteClient, RemoteState};
 
 /// The values m2mctl forces on every managed application.
 pub(super) const APP_TYPE: &str = crate::model::OWNABLE_APP_TYPE;
-/// The wire field of a client's secret-based authentication method.
-const AUTH_METHOD_FIELD: &str = "token_endpoint_auth_method";
 /// The only grant type of a managed application.
 pub(super) const GRANT_TYPE: &str = crate::auth0::GRANT_TYPE_CLIENT_CREDENTIALS;
 
@@ -53,11 +52,6 @@ pub(super) struct Matched<'a> {
     pub(super) orphans: Vec<(String, &'a RemoteClient)>,
     /// Clients carrying this project's marker that m2mctl must never own: (key, client, why).
     pub(super) ignored: Vec<(String, &'a RemoteClient, String)>,
-}
-
-/// Address of an application.
-pub(super) fn app_address(key: &str) -> String {
-    format!("application.{key}")
 }
 
 /// Matches every desired application to at most one client, enforcing the ownership rules.
@@ -217,7 +211,7 @@ pub(super) fn diff_clients(
             && let ClientAuth::Methods(_) = auth0::client_auth(c)
         {
             // Credentials (private key JWT, mTLS) replace the secret: never switch back to one.
-            want.retain(|(field, _)| field != AUTH_METHOD_FIELD);
+            want.retain(|(field, _)| field != field::TOKEN_ENDPOINT_AUTH_METHOD);
             out.warn(
                 Some(app_address(&app.key)),
                 format!(
@@ -231,7 +225,7 @@ pub(super) fn diff_clients(
             Match::New => {
                 let fields = want
                     .into_iter()
-                    .filter(|(f, v)| !(f == "description" && v.as_str() == Some("")))
+                    .filter(|(f, v)| !(f == field::DESCRIPTION && v.as_str() == Some("")))
                     .map(|(f, v)| FieldChange::new(f, None, Some(v)))
                     .collect();
                 (Action::Create, None, fields)
@@ -240,15 +234,12 @@ pub(super) fn diff_clients(
             Match::Pinned(c) => (Action::Adopt, Some(c), changed_fields(c, want)),
         };
         if !fields.is_empty() {
-            out.push(Change {
+            out.push(Change::new(
                 action,
-                kind: Kind::Client,
-                address: app_address(&app.key),
-                id: id.map(|c| c.client_id.clone()),
-                client: None,
+                target(&app.key),
+                id.map(|c| c.client_id.clone()),
                 fields,
-                cascade: Vec::new(),
-            });
+            ));
         }
     }
     for (key, c, why) in &matched.ignored {
@@ -287,14 +278,21 @@ pub(super) fn diff_clients(
             .collect();
         cascade.sort_by(|a, b| (&a.audience, &a.id).cmp(&(&b.audience, &b.id)));
         out.push(Change {
-            action: Action::Delete,
-            kind: Kind::Client,
-            address: app_address(key),
-            id: Some(c.client_id.clone()),
-            client: None,
-            fields,
             cascade,
+            ..Change::new(
+                Action::Delete,
+                target(key),
+                Some(c.client_id.clone()),
+                fields,
+            )
         });
+    }
+}
+
+/// The target of the application `key`.
+fn target(key: &str) -> Target {
+    Target::Client {
+        key: key.to_string(),
     }
 }
 
@@ -313,18 +311,21 @@ fn desired_fields(app: &DesiredApp, project: &str) -> Vec<(String, Value)> {
     let mut metadata = app.metadata.clone();
     metadata.insert(MARKER_KEY.to_string(), marker.encode());
     let mut fields = vec![
-        ("name".to_string(), Value::from(app.name.clone())),
+        (field::NAME.to_string(), Value::from(app.name.clone())),
         (
-            "description".to_string(),
+            field::DESCRIPTION.to_string(),
             Value::from(app.description.clone().unwrap_or_default()),
         ),
-        ("app_type".to_string(), Value::from(APP_TYPE)),
-        ("grant_types".to_string(), Value::from(vec![GRANT_TYPE])),
+        (field::APP_TYPE.to_string(), Value::from(APP_TYPE)),
+        (
+            field::GRANT_TYPES.to_string(),
+            Value::from(vec![GRANT_TYPE]),
+        ),
     ];
     // A private-key JWT client has no `token_endpoint_auth_method` (its keys are credentials).
     if app.auth_method.uses_secret() {
         fields.push((
-            "token_endpoint_auth_method".to_string(),
+            field::TOKEN_ENDPOINT_AUTH_METHOD.to_string(),
             Value::from(app.auth_method.as_str()),
         ));
     }
@@ -339,18 +340,21 @@ fn desired_fields(app: &DesiredApp, project: &str) -> Vec<(String, Value)> {
 /// The managed fields of a tenant client as read (`None` when absent), in display order.
 fn current_fields(c: &RemoteClient) -> Vec<(String, Option<Value>)> {
     let mut fields = vec![
-        ("name".to_string(), Some(Value::from(c.name.clone()))),
+        (field::NAME.to_string(), Some(Value::from(c.name.clone()))),
         (
-            "description".to_string(),
+            field::DESCRIPTION.to_string(),
             c.description.clone().map(Value::from),
         ),
-        ("app_type".to_string(), c.app_type.clone().map(Value::from)),
         (
-            "grant_types".to_string(),
+            field::APP_TYPE.to_string(),
+            c.app_type.clone().map(Value::from),
+        ),
+        (
+            field::GRANT_TYPES.to_string(),
             Some(Value::from(sorted(&c.grant_types))),
         ),
         (
-            "token_endpoint_auth_method".to_string(),
+            field::TOKEN_ENDPOINT_AUTH_METHOD.to_string(),
             c.token_endpoint_auth_method.clone().map(Value::from),
         ),
     ];
@@ -371,7 +375,7 @@ fn changed_fields(c: &RemoteClient, want: Vec<(String, Value)>) -> Vec<FieldChan
         let before = have.remove(&field).flatten();
         let same = match (field.as_str(), &before) {
             // An absent description and an empty one are the same thing.
-            ("description", None) => value.as_str() == Some(""),
+            (field::DESCRIPTION, None) => value.as_str() == Some(""),
             (_, before) => before.as_ref() == Some(&value),
         };
         if !same {

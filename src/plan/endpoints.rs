@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::target::grant_address;
 use super::{Builder, MANAGEMENT_ADDRESS};
 use crate::model::{ApiRef, DesiredState};
 
@@ -29,7 +30,7 @@ pub(super) fn endpoint_scopes(desired: &DesiredState, out: &mut Builder) -> Vec<
             if grant.api != ApiRef::Management || grant.endpoints.is_empty() {
                 continue;
             }
-            let address = format!("grant.{} -> {MANAGEMENT_ADDRESS}", app.key);
+            let address = grant_address(&app.key, MANAGEMENT_ADDRESS);
             rows.extend(grant.endpoints.iter().map(|e| EndpointScopes {
                 address: address.clone(),
                 endpoint: e.endpoint.clone(),

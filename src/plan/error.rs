@@ -182,6 +182,16 @@ pub enum Error {
     )]
     SavedPlanVersion { found: String, expected: u32 },
 
+    /// A saved plan of this format version made before changes carried typed targets.
+    #[error(
+        "the saved plan was made by an older m2mctl: its changes do not name their `target`; nothing was written"
+    )]
+    #[diagnostic(
+        code(m2mctl::plan::saved_outdated),
+        help("make the plan again with this version: `m2mctl plan --out PLAN`")
+    )]
+    SavedPlanOutdated,
+
     /// A saved plan that is not valid JSON of a plan.
     #[error("the saved plan is not valid: {reason}")]
     #[diagnostic(

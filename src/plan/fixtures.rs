@@ -9,7 +9,7 @@ use crate::model::{
     RemoteApi, RemoteClient, RemoteGrant, RemoteState, ScopeDef, Settings,
 };
 
-use super::{Plan, PlanOptions, diff};
+use super::{Action, Change, ClientRef, Kind, MANAGEMENT_ADDRESS, Plan, PlanOptions, Target, diff};
 
 /// The test tenant's Management API identifier.
 pub(crate) const MGMT: &str = "https://tenant.example/api/v2/";
@@ -224,4 +224,45 @@ pub(crate) fn sample_plan() -> Plan {
         ..PlanOptions::default()
     };
     diff(&state, &tenant, &options).expect("sample diff")
+}
+
+/// A change without fields of the object `name` names: an API identifier, an application key, or
+/// for a grant `key -> audience` (`management` for [`MGMT`]); a grant's client id is `None`.
+pub(crate) fn change_of(kind: Kind, action: Action, name: &str, id: Option<&str>) -> Change {
+    let target = match kind {
+        Kind::Api => Target::Api {
+            identifier: name.into(),
+            management: false,
+        },
+        Kind::Client => Target::Client { key: name.into() },
+        Kind::Grant => {
+            let (key, api) = name.split_once(" -> ").unwrap_or((name, "https://x/"));
+            let management = api == MANAGEMENT_ADDRESS;
+            Target::Grant {
+                client: ClientRef {
+                    key: key.into(),
+                    client_id: None,
+                },
+                audience: if management { MGMT } else { api }.into(),
+                management,
+            }
+        }
+    };
+    Change::new(action, target, id.map(str::to_string), Vec::new())
+}
+
+/// A plan of exactly these changes (no warnings, nothing touched, `max_deletes` 2).
+pub(crate) fn plan_of(changes: Vec<Change>) -> Plan {
+    Plan {
+        format_version: super::FORMAT_VERSION,
+        project: PROJECT.into(),
+        changes,
+        warnings: Vec::new(),
+        touched: Vec::new(),
+        fingerprint: String::new(),
+        max_deletes: 2,
+        endpoint_scopes: Vec::new(),
+        blocked: None,
+        violations: Vec::new(),
+    }
 }

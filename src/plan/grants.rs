@@ -9,22 +9,37 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::clients::{Matched, sorted};
-use super::{Action, Builder, Change, ClientRef, Error, FieldChange, Kind, MANAGEMENT_ADDRESS};
-use crate::model::{ApiRef, DesiredApp, DesiredState, RemoteGrant, RemoteState};
+use super::{Action, Builder, Change, ClientRef, Error, FieldChange, Target};
+use crate::auth0::{field, is_client_grant};
+use crate::model::{ApiRef, DesiredApp, DesiredGrant, DesiredState, RemoteGrant, RemoteState};
 
-/// Address of a grant: `grant.<key> -> <identifier or management>`.
-pub(super) fn grant_address(key: &str, audience: &str, management: Option<&str>) -> String {
-    let label = if Some(audience) == management {
-        MANAGEMENT_ADDRESS
-    } else {
-        audience
-    };
-    format!("grant.{key} -> {label}")
+/// One grant the config wants for one API, its entries for that API merged.
+#[derive(Debug, Default)]
+struct Wanted {
+    scopes: BTreeSet<String>,
 }
 
-pub(super) use crate::auth0::is_client_grant;
+impl Wanted {
+    /// Adds one declared entry for the same API.
+    fn merge(&mut self, grant: &DesiredGrant) {
+        self.scopes.extend(grant.scopes.iter().cloned());
+    }
 
-/// Adds grant creates, scope updates and authoritative deletes for every matched application.
+    /// The managed fields as the config wants them, in display order (sets sorted).
+    fn fields(&self) -> Vec<(&'static str, Value)> {
+        let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
+        vec![(field::SCOPE, Value::from(scopes))]
+    }
+}
+
+/// The managed fields of a grant as read, in the order and form of [`Wanted::fields`].
+fn current_fields(grant: &RemoteGrant) -> Vec<(&'static str, Value)> {
+    vec![(field::SCOPE, Value::from(sorted(&grant.scope)))]
+}
+
+/// Adds grant creates, updates and authoritative deletes for every matched application. Every
+/// field of [`Wanted::fields`] is compared and sent the same way: what apply writes is the
+/// change's body.
 pub(super) fn diff_grants(
     desired: &DesiredState,
     remote: &RemoteState,
@@ -39,6 +54,12 @@ pub(super) fn diff_grants(
             key: app.key.clone(),
             client_id: client.map(|c| c.client_id.clone()),
         };
+        let target = |audience: &str| Target::Grant {
+            client: client_ref.clone(),
+            audience: audience.to_string(),
+            management: Some(audience) == management,
+        };
+        let audience_field = |audience: &str| (field::AUDIENCE, Value::from(audience));
         let mut have: Vec<&RemoteGrant> = match client {
             Some(c) => remote
                 .grants
@@ -47,69 +68,57 @@ pub(super) fn diff_grants(
                 .collect(),
             None => Vec::new(),
         };
-        for (audience, scopes) in want {
-            let address = grant_address(&app.key, &audience, management);
-            let scope_value = Value::from(scopes.iter().cloned().collect::<Vec<_>>());
+        for (audience, wanted) in want {
             let Some(pos) = have.iter().position(|g| g.audience == audience) else {
-                out.push(Change {
-                    action: Action::Create,
-                    kind: Kind::Grant,
-                    address,
-                    id: None,
-                    client: Some(client_ref.clone()),
-                    fields: vec![
-                        FieldChange::new("audience", None, Some(Value::from(audience))),
-                        FieldChange::new("scope", None, Some(scope_value)),
-                    ],
-                    cascade: Vec::new(),
-                });
+                let fields = std::iter::once(audience_field(&audience))
+                    .chain(wanted.fields())
+                    .map(|(f, v)| FieldChange::new(f, None, Some(v)))
+                    .collect();
+                out.push(Change::new(Action::Create, target(&audience), None, fields));
                 continue;
             };
             let g = have.remove(pos);
-            let current = sorted(&g.scope);
-            if current.iter().ne(scopes.iter()) {
-                out.push(Change {
-                    action: Action::Update,
-                    kind: Kind::Grant,
-                    address,
-                    id: Some(g.id.clone()),
-                    client: Some(client_ref.clone()),
-                    fields: vec![FieldChange::new(
-                        "scope",
-                        Some(Value::from(current)),
-                        Some(scope_value),
-                    )],
-                    cascade: Vec::new(),
-                });
+            let current: BTreeMap<&str, Value> = current_fields(g).into_iter().collect();
+            let fields: Vec<FieldChange> = wanted
+                .fields()
+                .into_iter()
+                .filter(|(f, v)| current.get(f) != Some(v))
+                .map(|(f, v)| FieldChange::new(f, current.get(f).cloned(), Some(v)))
+                .collect();
+            if !fields.is_empty() {
+                out.push(Change::new(
+                    Action::Update,
+                    target(&audience),
+                    Some(g.id.clone()),
+                    fields,
+                ));
             }
         }
         // What is left is not declared (or a duplicate of a declared one): authoritative delete.
         for g in have {
-            out.push(Change {
-                action: Action::Delete,
-                kind: Kind::Grant,
-                address: grant_address(&app.key, &g.audience, management),
-                id: Some(g.id.clone()),
-                client: Some(client_ref.clone()),
-                fields: vec![
-                    FieldChange::new("audience", Some(Value::from(g.audience.clone())), None),
-                    FieldChange::new("scope", Some(Value::from(sorted(&g.scope))), None),
-                ],
-                cascade: Vec::new(),
-            });
+            let fields = std::iter::once(audience_field(&g.audience))
+                .chain(current_fields(g))
+                .map(|(f, v)| FieldChange::new(f, Some(v), None))
+                .collect();
+            out.push(Change::new(
+                Action::Delete,
+                target(&g.audience),
+                Some(g.id.clone()),
+                fields,
+            ));
         }
     }
     Ok(())
 }
 
-/// The app's declared grants as audience → scope set (duplicate entries for one API merge).
+/// The app's declared grants by audience (duplicate entries for one API merge).
 fn wanted(
     desired: &DesiredState,
     remote: &RemoteState,
     app: &DesiredApp,
     management: Option<&str>,
-) -> Result<BTreeMap<String, BTreeSet<String>>, Error> {
-    let mut want: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+) -> Result<BTreeMap<String, Wanted>, Error> {
+    let mut want: BTreeMap<String, Wanted> = BTreeMap::new();
     for g in &app.grants {
         let audience = match &g.api {
             ApiRef::Management => management
@@ -131,9 +140,7 @@ fn wanted(
                 id.clone()
             }
         };
-        want.entry(audience)
-            .or_default()
-            .extend(g.scopes.iter().cloned());
+        want.entry(audience).or_default().merge(g);
     }
     Ok(want)
 }

@@ -7,12 +7,14 @@
 
 mod apis;
 mod change;
+mod change_json;
 mod clients;
 mod endpoints;
 mod error;
 mod grants;
 mod saved;
 mod simulate;
+mod target;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -27,14 +29,12 @@ mod tests_prop;
 #[cfg(test)]
 mod tests_shapes;
 
-use std::collections::BTreeSet;
-
 use serde::{Deserialize, Serialize};
 
 use crate::model::{DesiredState, RemoteState};
 
 pub use change::{
-    Action, CascadedGrant, Change, ClientRef, FieldChange, Kind, METADATA_PREFIX, SetDelta,
+    Action, CascadedGrant, Change, ClientRef, FieldChange, Kind, METADATA_PREFIX, SetDelta, Target,
     string_items,
 };
 pub use endpoints::EndpointScopes;
@@ -45,8 +45,7 @@ pub use simulate::simulate;
 /// Version of the plan document (JSON output and saved plans). Bumped on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Address used for the Management API and for grants to it.
-pub const MANAGEMENT_ADDRESS: &str = "management";
+pub use target::MANAGEMENT_ADDRESS;
 
 /// Inputs of a diff that do not come from the config.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,7 +178,7 @@ pub fn diff(
         mut changes,
         warnings,
     } = out;
-    changes.sort_by(|a, b| (a.kind, &a.address).cmp(&(b.kind, &b.address)));
+    changes.sort_by(|a, b| (a.kind(), &a.address).cmp(&(b.kind(), &b.address)));
     let touched = saved::touched(&changes);
     let mut plan = Plan {
         format_version: FORMAT_VERSION,
@@ -246,7 +245,7 @@ fn lockout(
         })
     };
     for c in changes {
-        match (c.kind, c.action) {
+        match (c.kind(), c.action) {
             (Kind::Client, Action::Delete) if c.id.as_deref() == Some(me) => {
                 return lockout("delete");
             }
@@ -261,13 +260,8 @@ fn lockout(
                 if c.action == Action::Delete {
                     return lockout("delete the Management API grant of");
                 }
-                let after: BTreeSet<&str> = c
-                    .field("scope")
-                    .and_then(|f| f.after.as_ref())
-                    .and_then(|v| v.as_array())
-                    .map(|a| a.iter().filter_map(|s| s.as_str()).collect())
-                    .unwrap_or_default();
-                if grant.scope.iter().any(|s| !after.contains(s.as_str())) {
+                let after = c.scope_after();
+                if grant.scope.iter().any(|s| !after.contains(s)) {
                     return lockout("remove Management API scopes from");
                 }
             }

@@ -84,6 +84,10 @@ impl SavedPlan {
                 expected: FORMAT_VERSION,
             });
         }
+        let changes = value.pointer("/plan/changes").and_then(Value::as_array);
+        if changes.is_some_and(|cs| cs.iter().any(|c| c.get("target").is_none())) {
+            return Err(Error::SavedPlanOutdated);
+        }
         let saved: SavedPlan = serde_json::from_value(value).map_err(invalid)?;
         if saved.plan.format_version != FORMAT_VERSION
             || saved.plan.fingerprint != saved.fingerprint
@@ -111,7 +115,7 @@ pub(super) fn touched(changes: &[Change]) -> Vec<ObjectRef> {
     for c in changes {
         if let Some(id) = &c.id {
             refs.push(ObjectRef {
-                kind: c.kind,
+                kind: c.kind(),
                 id: id.clone(),
             });
         }

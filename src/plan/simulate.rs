@@ -54,7 +54,7 @@ impl Sim {
 
     fn apply(&mut self, c: &Change) {
         let id = c.id.clone().unwrap_or_default();
-        match (c.kind, c.action) {
+        match (c.kind(), c.action) {
             (Kind::Api, Action::Create) => {
                 let mut api = RemoteApi {
                     id: self.fresh("api"),
@@ -105,7 +105,7 @@ impl Sim {
                 }
             }
             (Kind::Grant, Action::Create) => {
-                let client_id = c.client.as_ref().and_then(|r| {
+                let client_id = c.target.grant_client().and_then(|r| {
                     r.client_id
                         .clone()
                         .or_else(|| self.created.get(&r.key).cloned())
@@ -115,18 +115,19 @@ impl Sim {
                     client_id: client_id.unwrap_or_default(),
                     audience: String::new(),
                     scope: Vec::new(),
-                    subject_type: Some("client".into()),
+                    subject_type: Some(crate::auth0::SUBJECT_CLIENT.into()),
                     organization_usage: None,
                     allow_any_organization: None,
                     default_for: None,
                 };
-                c.fields.iter().for_each(|f| set_grant(&mut grant, f));
+                let body = c.body_for_client(&grant.client_id);
+                write_grant(&mut grant, body);
                 self.state.grants.push(grant);
             }
             (Kind::Grant, Action::Delete) => self.state.grants.retain(|g| g.id != id),
             (Kind::Grant, _) => {
                 if let Some(grant) = self.state.grants.iter_mut().find(|g| g.id == id) {
-                    c.fields.iter().for_each(|f| set_grant(grant, f));
+                    write_grant(grant, c.body());
                 }
             }
         }
@@ -178,10 +179,16 @@ fn set_client(client: &mut RemoteClient, f: &FieldChange) {
     }
 }
 
-fn set_grant(grant: &mut RemoteGrant, f: &FieldChange) {
-    match f.field.as_str() {
-        "audience" => grant.audience = text(&f.after).unwrap_or_default(),
-        "scope" => grant.scope = string_items(f.after.as_ref()),
-        _ => {}
+/// What Auth0 does with a grant body: every field sent replaces the stored one (so a new grant
+/// field needs nothing here).
+fn write_grant(grant: &mut RemoteGrant, body: Option<Value>) {
+    let (Ok(Value::Object(mut stored)), Some(Value::Object(body))) =
+        (serde_json::to_value(&*grant), body)
+    else {
+        return;
+    };
+    stored.extend(body);
+    if let Ok(written) = serde_json::from_value(Value::Object(stored)) {
+        *grant = written;
     }
 }

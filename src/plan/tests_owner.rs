@@ -58,7 +58,9 @@ fn a_marker_on_a_client_m2mctl_must_not_own_is_never_matched() {
         for c in &plan.changes {
             assert!(c.action == Action::Create, "{name}: {lines:#?}");
             assert!(
-                c.client.as_ref().is_none_or(|r| r.client_id.is_none()),
+                c.target
+                    .grant_client()
+                    .is_none_or(|r| r.client_id.is_none()),
                 "{name}: {lines:#?}"
             );
         }

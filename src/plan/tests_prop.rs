@@ -278,6 +278,31 @@ fn saved_plan_rejects_other_versions_and_garbage() {
     ));
 }
 
+#[test]
+fn a_saved_plan_from_before_typed_targets_is_refused_with_plan_again() {
+    let mut app = crate::plan::fixtures::app("a");
+    app.grants = vec![crate::plan::fixtures::grant(
+        "management",
+        &["read:clients"],
+    )];
+    let d = desired(vec![app], vec![]);
+    let r = remote(vec![], vec![], vec![]);
+    let plan = diff(&d, &r, &PlanOptions::default()).unwrap();
+    assert_eq!(plan.changes.len(), 2);
+    let text = SavedPlan::new(plan, d, PlanOptions::default()).to_json();
+    assert!(SavedPlan::from_json(&text).is_ok());
+    // the version-1 document as m2mctl wrote it before changes carried `target`
+    let mut old: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for c in old["plan"]["changes"].as_array_mut().unwrap() {
+        c.as_object_mut().unwrap().remove("target");
+    }
+    let err = SavedPlan::from_json(&old.to_string()).unwrap_err();
+    assert!(matches!(err, Error::SavedPlanOutdated), "{err:?}");
+    assert!(err.to_string().contains("older m2mctl"), "{err}");
+    let help = miette::Diagnostic::help(&err).unwrap().to_string();
+    assert!(help.contains("m2mctl plan --out"), "{help}");
+}
+
 /// The generator is not vacuous: over fixed pseudo-random inputs it yields every action and kind,
 /// and plans that the second diff must find empty.
 #[test]
@@ -295,7 +320,7 @@ fn generator_covers_every_action_and_kind() {
         let desired = gen_desired(&mut d);
         let tenant = gen_remote(&mut d, &desired);
         let plan = diff(&desired, &tenant, &options(&mut d)).unwrap();
-        seen.extend(plan.changes.iter().map(|c| (c.action, c.kind)));
+        seen.extend(plan.changes.iter().map(|c| (c.action, c.kind())));
     }
     let want = [
         (Action::Create, Kind::Api),

@@ -15,6 +15,7 @@
 //! | `changes[].address` | `api.<identifier>`, `api.management`, `application.<key>`, `grant.<key> -> <identifier or management>` |
 //! | `changes[].id` | tenant id (resource-server id, client id, `cgr_…`), `null` for creates |
 //! | `changes[].client` | grants only: `{key, client_id}`; `client_id` is `null` when the application is created by the same plan |
+//! | `changes[].target` | `{"api": {identifier, management}}`, `{"client": {key}}` or `{"grant": {client, audience, management}}`: what the change acts on (`kind`, `client` repeat it) |
 //! | `changes[].fields[]` | `{field, before, after}` in Auth0 wire names and values; `before` is `null` on create and when absent, `after` is `null` on delete and for a removed metadata key; metadata keys are `client_metadata.<key>`; sets (`scope`, `scopes`, `grant_types`) are sorted |
 //! | `changes[].cascade[]` | client deletes only: grants Auth0 deletes with the client, `{id, audience, scope}` |
 //! | `warnings[]` | `{address, message}` (`address` may be `null`) |

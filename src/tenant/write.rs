@@ -5,11 +5,12 @@
 //! decoding (the model has no field for it) and never logged. Creates are not retried after a
 //! 5xx or a lost connection: they fail with [`Error::OutcomeUnknown`](super::Error) so the caller
 //! can look the object up ([`Client::find_grant`], [`Client::get_api`], [`Client::list_clients`])
-//! instead of creating a duplicate. Must not decide what to write.
+//! instead of creating a duplicate. Writes take the body the caller built (apply sends a plan
+//! change's body), so a new managed field needs nothing here. Must not decide what to write.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Client;
 use super::error::Result;
@@ -103,39 +104,22 @@ impl Client {
         self.get_optional(req).await
     }
 
-    /// `POST /client-grants` for a client and an API with these scopes.
-    pub async fn create_grant<'s>(
-        &self,
-        client_id: &str,
-        audience: &str,
-        scopes: impl IntoIterator<Item = &'s String>,
-    ) -> Result<RemoteGrant> {
-        let scope: Vec<&String> = scopes.into_iter().collect();
-        let body = json!({ "client_id": client_id, "audience": audience, "scope": scope });
+    /// `POST /client-grants` (201) with `body` (`client_id`, `audience`, `scope`, …).
+    pub async fn create_grant(&self, body: &Value) -> Result<RemoteGrant> {
         self.write(
             Method::POST,
             "/api/v2/client-grants",
             "/api/v2/client-grants".into(),
-            &body,
+            body,
         )
         .await
     }
 
-    /// `PATCH /client-grants/{id}` replacing the scopes.
-    pub async fn update_grant<'s>(
-        &self,
-        id: &str,
-        scopes: impl IntoIterator<Item = &'s String>,
-    ) -> Result<RemoteGrant> {
-        let scope: Vec<&String> = scopes.into_iter().collect();
+    /// `PATCH /client-grants/{id}` with only the fields to change (`scope` replaces the scopes).
+    pub async fn update_grant(&self, id: &str, patch: &Value) -> Result<RemoteGrant> {
         let path = format!("/api/v2/client-grants/{}", encode(id));
-        self.write(
-            Method::PATCH,
-            "/api/v2/client-grants/{id}",
-            path,
-            &json!({ "scope": scope }),
-        )
-        .await
+        self.write(Method::PATCH, "/api/v2/client-grants/{id}", path, patch)
+            .await
     }
 
     /// `DELETE /client-grants/{id}`.

@@ -106,3 +106,30 @@ async fn a_saved_plan_applies_from_any_directory_to_the_local_tenant_it_was_made
     );
     assert!(!state.exists() && !elsewhere.join(".m2mctl").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_from_before_typed_targets_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("m2mctl.yaml"), QUICKSTART).unwrap();
+    let plan = m2mctl(dir.path(), &["plan", "--out", "plan.json"]).await;
+    assert_eq!(plan.code, 0, "{}", text(&plan));
+    let plan_file = dir.path().join("plan.json");
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    // the document an m2mctl before `target` wrote: the same, without `target`
+    for change in saved["plan"]["changes"].as_array_mut().unwrap() {
+        change.as_object_mut().unwrap().remove("target");
+    }
+    std::fs::write(&plan_file, saved.to_string()).unwrap();
+    let run = m2mctl(dir.path(), &["apply", "plan.json"]).await;
+    assert_eq!(run.code, 1, "{}", text(&run));
+    assert!(
+        run.stderr
+            .contains("the saved plan was made by an older m2mctl")
+            && run.stderr.contains("m2mctl plan --out"),
+        "{}",
+        text(&run)
+    );
+    let again = m2mctl(dir.path(), &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(again.code, 2, "nothing was applied: {}", text(&again));
+}

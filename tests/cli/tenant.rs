@@ -58,7 +58,7 @@ async fn read_state_of_250_clients_and_grants_costs_exactly_the_floor() {
                     .await
                     .expect("client");
                 let scopes = ["read:orders".to_string()];
-                c.create_grant(&client.client_id, orders, &scopes)
+                c.create_grant(&grant_body(&client.client_id, orders, &scopes))
                     .await
                     .expect("grant");
             }
@@ -135,7 +135,7 @@ async fn writes_return_typed_objects_and_lookups_find_them() {
     assert_eq!(patched.description.as_deref(), Some("nightly"));
     let scopes = ["a".to_string(), "b".to_string()];
     let grant = c
-        .create_grant(&app.client_id, identifier, &scopes)
+        .create_grant(&grant_body(&app.client_id, identifier, &scopes))
         .await
         .expect("grant");
     let found = c
@@ -147,7 +147,7 @@ async fn writes_return_typed_objects_and_lookups_find_them() {
         Some(grant.id.as_str())
     );
     let g2 = c
-        .update_grant(&grant.id, &scopes[..1])
+        .update_grant(&grant.id, &json!({ "scope": &scopes[..1] }))
         .await
         .expect("update grant");
     assert_eq!(g2.scope, ["a"]);
@@ -178,7 +178,7 @@ async fn secrets_tokens_and_jwks_for_both_auth_methods() {
         body["token_endpoint_auth_method"] = json!(method.as_str());
         let app = c.create_client(&body).await.expect("client");
         let scopes = ["read:orders".to_string()];
-        c.create_grant(&app.client_id, audience, &scopes)
+        c.create_grant(&grant_body(&app.client_id, audience, &scopes))
             .await
             .expect("grant");
         let keys = c.client_keys(&app.client_id).await.expect("keys");
@@ -250,9 +250,13 @@ async fn api_errors_carry_auth0_message_code_and_help_but_never_the_token() {
         .await
         .expect("client");
     let scopes = ["read:clients".to_string()];
-    c.create_grant(&reader.client_id, &t.management_audience(), &scopes)
-        .await
-        .expect("grant");
+    c.create_grant(&grant_body(
+        &reader.client_id,
+        &t.management_audience(),
+        &scopes,
+    ))
+    .await
+    .expect("grant");
     let secret = c.client_secret(&reader.client_id).await.expect("secret");
     let token = c
         .oauth_token(
@@ -365,4 +369,9 @@ async fn local_tenant_starts_persists_and_closes() {
     let state = conn.client().read_state().await.expect("read");
     assert!(state.clients.iter().any(|c| c.client_id == app.client_id));
     conn.close().await.expect("close");
+}
+
+/// The body of `POST /client-grants` for a client, an API and scopes.
+fn grant_body(client_id: &str, audience: &str, scopes: &[String]) -> serde_json::Value {
+    json!({ "client_id": client_id, "audience": audience, "scope": scopes })
 }
