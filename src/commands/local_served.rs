@@ -24,9 +24,9 @@ pub(super) async fn connect(state: &Path, options: &Options) -> Option<Client> {
     let tenant = crate::emulator::persist::load(state).ok()??;
     let id = tenant.bootstrap_client_id.clone();
     let secret = tenant.clients.get(&id)?.str("client_secret")?.to_string();
-    let issuer = format!("https://127.0.0.1:{port}/");
     for scheme in ["http", "https"] {
         let origin = format!("{scheme}://127.0.0.1:{port}");
+        let issuer = format!("{origin}/");
         if !serves(&origin, &issuer, options).await {
             continue;
         }

@@ -49,7 +49,7 @@ pub struct AppState {
     tenant: RwLock<Tenant>,
     /// Token signer/verifier.
     pub signer: Signer,
-    /// `https://{domain}/`.
+    /// `{scheme}://{domain}/`: `https` as Auth0, `http` when served over plain HTTP.
     pub issuer: String,
     /// `https://{domain}/api/v2/`.
     pub audience: String,
@@ -71,16 +71,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Wraps a tenant (already homed on its domain).
+    /// Wraps a tenant (already homed on its domain) served over `scheme` (`http` or `https`: the
+    /// tokens' `iss` is `{scheme}://{domain}/`, so it names where the tenant is really served).
     pub fn new(
         tenant: Tenant,
+        scheme: &str,
         limiter: Option<Limiter>,
         faults: Option<Faults>,
         persister: Option<Persister>,
     ) -> Result<Arc<AppState>, Error> {
         let signer = Signer::new(&tenant.key)?;
         Ok(Arc::new(AppState {
-            issuer: format!("https://{}/", tenant.domain),
+            issuer: format!("{scheme}://{}/", tenant.domain),
             audience: tenant.management_audience(),
             tenant: RwLock::new(tenant),
             signer,
@@ -95,13 +97,14 @@ impl AppState {
         }))
     }
 
-    /// An in-memory tenant at `domain` (router-level tests): no limits, no faults, no file.
+    /// An in-memory tenant at `domain` (router-level tests; `https` issuer): no limits, no faults,
+    /// no file.
     pub fn in_memory(
         domain: &str,
         bootstrap: Option<(String, String)>,
     ) -> Result<Arc<AppState>, Error> {
         let tenant = Tenant::new(domain, jwt::process_key()?, bootstrap);
-        AppState::new(tenant, None, None, None)
+        AppState::new(tenant, "https", None, None, None)
     }
 
     /// Shared read access (concurrent with other readers).

@@ -4,7 +4,7 @@
 //! Owns who an assertion authenticates: signed by one of the client's registered (listed under
 //! `client_authentication_methods.private_key_jwt.credentials`), unexpired credentials, with
 //! that credential's `alg`; `iss` = `sub` = the client id; `aud` the tenant (`https://{domain}/`
-//! or its token URL); `exp` in the future; a `jti` never seen before (replays refused until the
+//! or its token URL; in plain HTTP mode also the `http://` forms); `exp` in the future; a `jti` never seen before (replays refused until the
 //! assertion expires). Must not issue tokens (oauth.rs does).
 
 use std::collections::HashMap;
@@ -145,7 +145,13 @@ pub fn authenticate(
             "no registered, unexpired credential of the client matches the client_assertion",
         ));
     }
-    let audiences = [app.issuer.clone(), format!("{}oauth/token", app.issuer)];
+    // Auth0 wants `https://{domain}/` (or its token URL); in plain HTTP mode the served issuer
+    // `http://{domain}/` is accepted too.
+    let authority = app.issuer.split_once("://").map_or("", |(_, rest)| rest);
+    let audiences: Vec<String> = [app.issuer.clone(), format!("https://{authority}")]
+        .into_iter()
+        .flat_map(|base| [format!("{base}oauth/token"), base])
+        .collect();
     let mut validation = Validation::new(alg);
     validation.leeway = 0;
     validation.set_audience(&audiences);

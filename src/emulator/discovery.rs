@@ -2,9 +2,9 @@
 //! verify the emulator's tokens (express-oauth2-jwt-bearer, auth0-api-python, PyJWT's
 //! `PyJWKClient` via `jwks_uri`).
 //!
-//! Owns the document: `issuer` is exactly the tokens' `iss` (`https://{domain}/`, also in plain
-//! HTTP mode, as Auth0 writes it); the endpoint URLs use the address the emulator is served on
-//! (`http://` in plain mode) so a client can fetch them. Lists only what the emulator does:
+//! Owns the document: `issuer` is exactly the tokens' `iss` (`https://{domain}/`, or `http://…`
+//! in plain HTTP mode, so that a verifier given the served address as issuer finds it); the
+//! endpoint URLs use the address the emulator is served on. Lists only what the emulator does:
 //! client credentials at `/oauth/token` with `client_secret_post` or `client_secret_basic`,
 //! RS256 access tokens. Must not issue or verify tokens.
 

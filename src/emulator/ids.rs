@@ -34,6 +34,11 @@ pub fn resource_server_id() -> String {
         .collect()
 }
 
+/// An API's HS256 `signing_secret`: 32 alphanumerics, as Auth0 generates them.
+pub fn signing_secret() -> String {
+    Alphanumeric.sample_string(&mut rand::rng(), 32)
+}
+
 /// A signing key id: 22 alphanumerics.
 pub fn key_id() -> String {
     Alphanumeric.sample_string(&mut rand::rng(), 22)

@@ -1,4 +1,5 @@
-//! RS256 access tokens: key generation (aws-lc-rs), signing, the JWKS document, and verification
+//! Access tokens: RS256 key generation (aws-lc-rs), signing (RS256, or HS256 with an API's secret),
+//! the JWKS document, and verification
 //! with a small cache so a repeated bearer token costs a hash lookup.
 //!
 //! Owns the cryptography and Auth0's claim set. Must not decide who may get a token (oauth.rs) or
@@ -141,6 +142,19 @@ impl Signer {
         jsonwebtoken::encode(&header, claims, &self.encoding)
     }
 
+    /// A signed RS256 token with a `kid` header and header `typ` (`JWT`, or `at+jwt` for the RFC
+    /// 9068 dialects), over claims already in their order.
+    pub fn sign_map(
+        &self,
+        typ: &str,
+        claims: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let mut header = Header::new(Algorithm::RS256);
+        header.typ = Some(typ.to_string());
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+    }
+
     /// Checks signature, `exp`, `iss` and `aud`; repeated tokens come from the cache.
     pub fn verify(
         &self,
@@ -186,6 +200,22 @@ impl Signer {
             },
         }
     }
+}
+
+/// A token signed with HS256 and `secret` (an API's `signing_secret`, used as its bytes): no
+/// `kid`, as Auth0 signs for symmetric APIs.
+pub fn sign_hs256(
+    secret: &str,
+    typ: &str,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Result<String, jsonwebtoken::errors::Error> {
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = Some(typ.to_string());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
 }
 
 /// Seconds since the epoch.

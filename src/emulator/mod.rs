@@ -50,6 +50,8 @@ mod router_tests_credentials;
 mod router_tests_fidelity;
 #[cfg(test)]
 mod router_tests_grants;
+#[cfg(test)]
+mod router_tests_tokens;
 pub mod server;
 pub mod stats;
 pub mod store;
@@ -185,7 +187,8 @@ pub async fn spawn(config: EmulatorConfig) -> Result<Emulator, Error> {
         Some((p, t)) => (Some(p), Some(t)),
         None => (None, None),
     };
-    let app = AppState::new(tenant, limiter, faults, persister)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let app = AppState::new(tenant, scheme, limiter, faults, persister)?;
     if let Some(delay) = config.secret_propagation {
         app.propagation.set_delay(delay);
     }
@@ -198,7 +201,6 @@ pub async fn spawn(config: EmulatorConfig) -> Result<Emulator, Error> {
         router(app.clone()),
         stop_rx,
     ));
-    let scheme = if tls.is_some() { "https" } else { "http" };
     let _ = app.base_url.set(format!("{scheme}://{domain}"));
     Ok(Emulator {
         base_url: format!("{scheme}://{domain}"),
@@ -225,9 +227,9 @@ impl Emulator {
     pub fn domain(&self) -> &str {
         &self.domain
     }
-    /// `https://127.0.0.1:PORT/` (the `iss` of issued tokens, also in HTTP mode).
+    /// `https://127.0.0.1:PORT/`, or `http://…` in plain HTTP mode: the `iss` of issued tokens.
     pub fn issuer(&self) -> String {
-        format!("https://{}/", self.domain)
+        self.app.issuer.clone()
     }
     /// `https://127.0.0.1:PORT/api/v2/`.
     pub fn management_audience(&self) -> String {

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use super::app::AppState;
 use super::client_auth::{self, Authenticated};
 use super::error::{OAuthError, bytes_response};
-use super::mint::{self, Authorized};
+use super::mint::{self, Authorized, Profile};
 use super::store::Tenant;
 
 /// The parameters of a token request, whatever the encoding.
@@ -158,6 +158,7 @@ fn authorize(
         audience: audience.to_string(),
         scopes,
         lifetime,
+        profile: Profile::of(&api.obj)?,
     })
 }
 

@@ -112,7 +112,7 @@ pub async fn list(
         Some(&filter)
     };
     let tenant = app.read();
-    let view = list::viewer(fields.as_ref(), &[], None);
+    let view = list::viewer(fields.as_ref(), HIDDEN, None);
     Ok(list::respond(
         tenant.resource_servers.all(),
         filter_ref,
@@ -139,7 +139,7 @@ pub async fn get_one(
     Ok(list::one(View {
         obj: &record.obj,
         fields: fields.as_ref(),
-        hidden: &[],
+        hidden: HIDDEN,
         only: None,
     }))
 }
@@ -171,13 +171,44 @@ pub async fn create(
                 "A resource server with the same identifier already exists.",
             ));
         }
-        let rs = defaults::new_resource_server(&ids::resource_server_id(), &sent);
-        let response = json_response(StatusCode::CREATED, &View::whole(&rs));
+        let mut rs = defaults::new_resource_server(&ids::resource_server_id(), &sent);
+        ensure_signing_secret(&mut rs);
+        let response = json_response(StatusCode::CREATED, &view(&rs));
         let seq = tenant.next_seq();
         tenant.resource_servers.push(seq, rs);
         Ok(Edit::Changed(response))
     })
     .await
+}
+
+/// Where the emulator keeps the secret it generated for an HS256 API created without one; never
+/// shown (the 2025/26 recordings answer no `signing_secret` for such APIs). A sent
+/// `signing_secret` is stored and shown as sent, and wins.
+pub const GENERATED_SIGNING_SECRET: &str = "emulator_generated_signing_secret";
+const HIDDEN: &[&str] = &[GENERATED_SIGNING_SECRET];
+
+/// A resource server as answered: everything but the emulator's own keys.
+fn view(obj: &Map<String, Value>) -> View<'_> {
+    View {
+        obj,
+        fields: None,
+        hidden: HIDDEN,
+        only: None,
+    }
+}
+
+/// An HS256 API signs its tokens with a secret: Auth0 generates one when none was sent, and so
+/// does the emulator (kept under [`GENERATED_SIGNING_SECRET`]).
+fn ensure_signing_secret(rs: &mut Map<String, Value>) {
+    if rs.get("signing_alg").and_then(Value::as_str) == Some("HS256")
+        && rs.get("signing_secret").and_then(Value::as_str).is_none()
+        && !rs.contains_key(GENERATED_SIGNING_SECRET)
+    {
+        rs.insert(
+            GENERATED_SIGNING_SECRET.into(),
+            ids::signing_secret().into(),
+        );
+    }
 }
 
 /// `token_lifetime_for_web` may not exceed `token_lifetime`. An explicit web lifetime above it is an
@@ -257,7 +288,8 @@ pub async fn patch(
                 record.obj.insert(k, v);
             }
         }
-        Ok(Edit::Changed(json_response(StatusCode::OK, &View::whole(&record.obj))))
+        ensure_signing_secret(&mut record.obj);
+        Ok(Edit::Changed(json_response(StatusCode::OK, &view(&record.obj))))
     })
     .await
 }

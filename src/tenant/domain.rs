@@ -93,9 +93,10 @@ impl TenantUrl {
         format!("https://{}/api/v2/", self.authority)
     }
 
-    /// The token issuer Auth0 writes into `iss`: `https://{host[:port]}/`.
+    /// The token issuer written into `iss`: `https://{host[:port]}/` (Auth0), or `http://…/` for a
+    /// loopback emulator served over plain HTTP (its `iss` follows the scheme it is served on).
     pub fn issuer(&self) -> String {
-        format!("https://{}/", self.authority)
+        format!("{}/", self.origin)
     }
 
     /// Absolute URL of an already-encoded path starting with `/`.
@@ -240,10 +241,12 @@ mod tests {
     }
 
     #[test]
-    fn audience_and_issuer_are_https_even_for_loopback_http() {
+    fn audience_is_https_and_issuer_follows_the_scheme_for_loopback_http() {
         let t = TenantUrl::parse("http://127.0.0.1:4000").unwrap();
         assert_eq!(t.management_audience(), "https://127.0.0.1:4000/api/v2/");
-        assert_eq!(t.issuer(), "https://127.0.0.1:4000/");
+        assert_eq!(t.issuer(), "http://127.0.0.1:4000/");
+        let tls = TenantUrl::parse("https://127.0.0.1:4000/").unwrap();
+        assert_eq!(tls.issuer(), "https://127.0.0.1:4000/");
         assert!(t.is_plain_http());
         assert_eq!(
             t.url("/api/v2/clients"),

@@ -168,7 +168,7 @@ async fn lost_fault_performs_the_write_then_drops_the_connection() {
     let token = {
         // mint a token directly (all requests are lost on this tenant)
         let claims = m2mctl::emulator::jwt::Claims {
-            iss: format!("https://{}/", t.domain()),
+            iss: t.emulator().issuer(),
             sub: format!("{}@clients", t.client_id()),
             aud: t.management_audience(),
             iat: m2mctl::emulator::jwt::now(),
