@@ -1,6 +1,7 @@
 //! m2mctl: Auth0 machine-to-machine applications as code.
 //!
-//! Architecture map (one line per module):
+//! Architecture map (one line per module; the layers — cli → settings → commands → pure core and
+//! I/O edges — and the rule of each arrow are in ARCHITECTURE.md):
 //! - [`cli`]       clap definitions; every environment variable name
 //! - [`settings`]  the settings stage: flags + environment resolved once into plain settings
 //! - [`commands`]  one file per subcommand: wires config, tenant, plan, render, apply together;
@@ -88,4 +89,28 @@ pub fn run(cli: cli::Cli) -> miette::Result<Exit> {
         .build()
         .map_err(|e| miette::miette!("cannot start the async runtime: {e}"))?;
     runtime.block_on(commands::dispatch(cli.command, &ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_map_lists_every_module_once() {
+        let source = include_str!("lib.rs");
+        let map: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.strip_prefix("//! - [`"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        let mut declared: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub mod "))
+            .filter_map(|l| l.strip_suffix(';'))
+            .collect();
+        let mut listed = map.clone();
+        listed.sort_unstable();
+        listed.dedup();
+        assert_eq!(listed.len(), map.len(), "a module listed twice: {map:?}");
+        declared.sort_unstable();
+        assert_eq!(listed, declared, "the lib.rs map vs `pub mod` lines");
+    }
 }
