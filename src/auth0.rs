@@ -66,6 +66,19 @@ pub mod field {
     pub const TOKEN_LIFETIME: &str = "token_lifetime";
     /// A grant's natural key: Auth0 takes it on create and never changes it on PATCH.
     pub const GRANT_KEY: &[&str] = &[CLIENT_ID, AUDIENCE];
+    /// A credential's type (`public_key`).
+    pub const CREDENTIAL_TYPE: &str = "credential_type";
+    /// A credential's key id: the RFC 7638 thumbprint of its public key.
+    pub const KID: &str = "kid";
+    /// A credential's signing algorithm.
+    pub const ALG: &str = "alg";
+    /// When a credential stops working.
+    pub const EXPIRES_AT: &str = "expires_at";
+    /// A credential's public key PEM (sent on create, never read back, never rendered).
+    pub const PEM: &str = "pem";
+    /// The credentials a client signs private-key JWT assertions with, as a plan shows them
+    /// (`{name, kid}` each; apply sends their ids under `client_authentication_methods`).
+    pub const PRIVATE_KEY_JWT: &str = "client_authentication_methods.private_key_jwt";
     /// An API's natural key: taken on create, never changed on PATCH.
     pub const API_KEY: &[&str] = &[IDENTIFIER];
 }

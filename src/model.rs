@@ -163,6 +163,16 @@ pub struct Settings {
     pub prune: bool,
     /// Refuse plans deleting more objects than this without `--allow-mass-delete`.
     pub max_deletes: usize,
+    /// Warn in plans about keys expiring within this many days.
+    #[serde(default = "default_key_expiry_warning_days")]
+    pub key_expiry_warning_days: u32,
+}
+
+/// Default of `settings.key_expiry_warning_days`.
+pub const DEFAULT_KEY_EXPIRY_WARNING_DAYS: u32 = 30;
+
+fn default_key_expiry_warning_days() -> u32 {
+    DEFAULT_KEY_EXPIRY_WARNING_DAYS
 }
 
 impl Default for Settings {
@@ -170,6 +180,7 @@ impl Default for Settings {
         Settings {
             prune: false,
             max_deletes: DEFAULT_MAX_DELETES,
+            key_expiry_warning_days: DEFAULT_KEY_EXPIRY_WARNING_DAYS,
         }
     }
 }
@@ -244,6 +255,25 @@ pub struct DesiredApp {
     pub grants: Vec<DesiredGrant>,
     /// Extra `client_metadata` (string values, marker key excluded).
     pub metadata: BTreeMap<String, String>,
+}
+
+/// A client credential as `GET /clients/{id}/credentials` shows it (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteCredential {
+    /// `cred_…`.
+    pub id: String,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// The key's RFC 7638 thumbprint: the match key of a config key.
+    #[serde(default)]
+    pub kid: String,
+    /// `RS256`, `RS384` or `PS256`.
+    #[serde(default)]
+    pub alg: Option<String>,
+    /// When it stops working, if set.
+    #[serde(default)]
+    pub expires_at: Option<String>,
 }
 
 /// Everything m2mctl reads from a tenant for a plan.

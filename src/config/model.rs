@@ -80,6 +80,10 @@ pub struct SettingsConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "super::schema::count")]
     pub max_deletes: Option<Sp<u32>>,
+    /// Warn in plans about keys expiring within this many days (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::schema::count")]
+    pub key_expiry_warning_days: Option<Sp<u32>>,
 }
 
 /// One API (Auth0 resource server).

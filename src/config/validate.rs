@@ -121,6 +121,9 @@ pub(crate) fn check(file: &ConfigFile, c: &mut Checker<'_>) -> DesiredState {
         max_deletes: settings
             .max_deletes
             .map_or(crate::model::DEFAULT_MAX_DELETES, |m| m.value as usize),
+        key_expiry_warning_days: settings
+            .key_expiry_warning_days
+            .map_or(crate::model::DEFAULT_KEY_EXPIRY_WARNING_DAYS, |d| d.value),
     };
     let apis = apis(&file.apis, c);
     let resolved = apps::check(file, &apis, &project, &domain, c);

@@ -198,17 +198,9 @@ pub(super) fn diff_clients(
 ) {
     for (app, found) in &matched.apps {
         let mut want = desired_fields(app, &desired.project);
-        if !app.keys.is_empty() || !app.auth_method.uses_secret() {
-            out.warn(
-                Some(app_address(&app.key)),
-                format!(
-                    "`{}` declares `authentication` keys or `private_key_jwt`; this m2mctl does not register keys yet: plan and apply leave its credentials alone",
-                    app.key
-                ),
-            );
-        }
         if let Some(c) = found.client()
             && let ClientAuth::Methods(_) = auth0::client_auth(c)
+            && app.auth_method.uses_secret()
         {
             // Credentials (private key JWT, mTLS) replace the secret: never switch back to one.
             want.retain(|(field, _)| field != field::TOKEN_ENDPOINT_AUTH_METHOD);

@@ -17,6 +17,7 @@
 
 mod auth;
 mod backoff;
+mod credentials;
 pub mod decode;
 mod domain;
 mod error;

@@ -163,3 +163,111 @@ async fn keygen_writes_a_pair_and_token_signs_with_it() {
     );
     t.shutdown().await;
 }
+
+/// A key entry as `keygen` prints it, with or without its `private_key_file` line.
+fn entry(keygen_stdout: &str, with_private: bool) -> String {
+    keygen_stdout
+        .lines()
+        .filter(|l| with_private || !l.contains("private_key_file"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_is_rotated_declaratively_with_a_working_key_at_every_step() {
+    let t = Tenant::start().await;
+    let gen_a = t.m2mctl(&["keygen", "ledger", "--name", "a"]).await;
+    let gen_b = t.m2mctl(&["keygen", "ledger", "--name", "b"]).await;
+    assert_eq!(
+        (gen_a.code, gen_b.code),
+        (0, 0),
+        "{}{}",
+        gen_a.stderr,
+        gen_b.stderr
+    );
+    let private_a = std::fs::read_to_string(t.dir().join("secrets/ledger-a.pem")).unwrap();
+    let kid = |stderr: &str| {
+        stderr
+            .split("thumbprint (kid) ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .unwrap()
+            .to_string()
+    };
+    let kid_a = kid(&gen_a.stderr);
+    let write = |entries: &[String]| {
+        let refs: Vec<&str> = entries.iter().map(String::as_str).collect();
+        apply_kit::write_config(&t, &config(&authentication(&refs)));
+    };
+    let token_ok = async |who: &str| {
+        let run = t
+            .m2mctl(&["token", "ledger", "--verify", "--no-cache"])
+            .await;
+        assert_eq!(run.code, 0, "token with {who}: {}", run.stderr);
+        assert_no_material(&run, &private_a);
+    };
+
+    // Key A: a new private-key JWT application.
+    write(&[entry(&gen_a.stdout, true)]);
+    let planned = t.m2mctl(&["plan"]).await;
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    assert!(
+        planned
+            .stdout
+            .contains(&format!("key.ledger -> a ({kid_a})")),
+        "{}",
+        planned.stdout
+    );
+    assert!(!planned.stdout.contains("BEGIN"), "{}", planned.stdout);
+    let applied = t.m2mctl(&["apply", "--auto-approve"]).await;
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert_no_material(&applied, &private_a);
+    token_ok("a").await;
+    let again = t.m2mctl(&["plan", "--detailed-exitcode"]).await;
+    assert_eq!(again.code, 0, "in line after apply: {}", again.stdout);
+
+    // Add B: both keys work.
+    write(&[entry(&gen_a.stdout, false), entry(&gen_b.stdout, true)]);
+    let applied = t.m2mctl(&["apply", "--auto-approve"]).await;
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    token_ok("b").await;
+    write(&[entry(&gen_a.stdout, true), entry(&gen_b.stdout, false)]);
+    token_ok("a, with b registered").await;
+
+    // A third key at once is refused with the rotation order.
+    let gen_c = t.m2mctl(&["keygen", "ledger", "--name", "c"]).await;
+    write(&[
+        entry(&gen_a.stdout, false),
+        entry(&gen_b.stdout, false),
+        entry(&gen_c.stdout, true),
+    ]);
+    let refused = t.m2mctl(&["plan"]).await;
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("more than 2 keys"),
+        "{}",
+        refused.stderr
+    );
+
+    // Remove A: B works, A is refused by the tenant.
+    write(&[entry(&gen_b.stdout, true)]);
+    let applied = t.m2mctl(&["apply", "--auto-approve"]).await;
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    token_ok("b alone").await;
+    let creds = apply_kit::clients(&t).await;
+    let client = creds
+        .iter()
+        .find(|c| c["client_metadata"]["m2mctl"] == "keys:ledger")
+        .unwrap();
+    let listed = client["client_authentication_methods"]["private_key_jwt"]["credentials"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(listed, 1, "{client}");
+    write(&[entry(&gen_a.stdout, true)]);
+    let old = t.m2mctl(&["token", "ledger", "--no-cache"]).await;
+    assert_eq!(old.code, 1, "the removed key still works: {}", old.stdout);
+    assert!(old.stderr.contains("invalid_client"), "{}", old.stderr);
+    assert_no_material(&old, &private_a);
+    t.shutdown().await;
+}
