@@ -362,6 +362,10 @@ pub struct TokenArgs {
     /// Check each token's claims against the config and the tenant; exit 1 on differences.
     #[arg(long)]
     pub verify: bool,
+    /// Ask the tokens in the name of this organization (its `org_…` id or its name), for grants
+    /// with `organization_usage: allow` or `require`; the token then carries `org_id`.
+    #[arg(long, value_name = "ORG")]
+    pub organization: Option<String>,
     /// The config.
     #[command(flatten)]
     pub config: ConfigArgs,

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::auth0::MARKER_KEY;
+pub use crate::auth0::{MARKER_KEY, OrganizationUsage};
 
 /// Project name used when a config does not set `project`.
 pub const DEFAULT_PROJECT: &str = "default";
@@ -220,6 +220,18 @@ pub struct DesiredGrant {
     /// Management API grants: the `endpoints:` entries and the scope each brought in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub endpoints: Vec<EndpointScope>,
+}
+
+/// The organization settings of a client grant the config manages (Machine-to-Machine access
+/// for organizations). `None` is "not managed": the tenant's value is kept, whatever it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantOrganization {
+    /// `organization_usage`: may (`allow`) or must (`require`) tokens name an organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<OrganizationUsage>,
+    /// `allow_any_organization`: any organization may be named, not only associated ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_any: Option<bool>,
 }
 
 /// One `endpoints:` entry of a grant, resolved against the Management API spec.

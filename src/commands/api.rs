@@ -160,6 +160,7 @@ async fn as_app(call: &Call<'_>, app: &str, api: Option<&str>) -> miette::Result
             opened,
             &apps,
             Some(wanted),
+            None,
             Reuse::Cached,
             &call.tenant.token_cache,
             &args.config,

@@ -152,6 +152,7 @@ async fn recache(
             domain: client.tenant().authority().to_string(),
             client_id: client_id.to_string(),
             audience,
+            organization: None,
         },
         access_token: response.access_token,
         scopes: response.scope,

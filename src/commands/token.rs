@@ -89,25 +89,31 @@ pub(super) struct Checks {
     pub warn_drift: bool,
 }
 
-/// Tokens for the (application, API) pairs `apps` and `api` select, from the cache when
-/// `reuse` allows and `cache` is on (the cache is saved when it changed).
+/// Tokens for the (application, API) pairs `apps` and `api` select, in the name of
+/// `organization` when given, from the cache when `reuse` allows and `cache` is on (the cache is
+/// saved when it changed).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn issue(
     opened: &Opened,
     apps: &[String],
     api: Option<&str>,
+    organization: Option<&str>,
     reuse: Reuse,
     cache: &TokenCache,
     config: &ConfigArgs,
     checks: Checks,
 ) -> Result<Vec<crate::token::Issued>, TokenError> {
     let client = opened.connection.client();
-    let pairs = select::select_pairs(
+    let mut pairs = select::select_pairs(
         &opened.desired,
         &opened.remote,
         apps,
         api,
         &select::management_audience(&opened.remote, client.tenant().authority()),
     )?;
+    for pair in &mut pairs {
+        pair.organization = organization.map(str::to_string);
+    }
     if checks.exactly_one && pairs.len() != 1 {
         let list: Vec<String> = pairs
             .iter()
@@ -172,6 +178,7 @@ async fn serve_and_print(
         opened,
         &args.apps,
         args.api.as_deref(),
+        args.organization.as_deref(),
         reuse,
         cache,
         &args.config,

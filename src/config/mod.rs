@@ -29,6 +29,7 @@ mod diagnostics;
 mod endpoints;
 mod lifetimes;
 pub mod model;
+mod organizations;
 mod parse_errors;
 mod scalars;
 pub(crate) mod schema;

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::auth0::OrganizationUsage;
 pub use crate::keys::KeyAlg;
 pub use crate::model::AuthMethod;
 
@@ -268,6 +269,16 @@ pub struct GrantConfig {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(with = "Vec<String>", extend("items" = {"type": "string", "pattern": "^\\s*[A-Za-z]+\\s+\\S+\\s*$"}))]
     pub endpoints: Vec<Sp<String>>,
+    /// Whether tokens for this API may name an organization (`m2mctl token --organization`):
+    /// `deny` (Auth0's default), `allow` or `require`. Absent: left as the tenant has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<OrganizationUsage>")]
+    pub organization_usage: Option<Sp<OrganizationUsage>>,
+    /// With `organization_usage: allow` or `require`: any organization of the tenant may be named,
+    /// not only those the grant is associated with. Absent: left as the tenant has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::schema::boolean")]
+    pub allow_any_organization: Option<Sp<bool>>,
 }
 
 /// Writes a config as YAML (no locations; keys in the order above).

@@ -14,7 +14,7 @@ use super::diagnostics::Finding;
 use super::subst::SpanMap;
 
 /// Keys whose values are booleans.
-const BOOLEAN_KEYS: [&str; 2] = ["prune", "external"];
+const BOOLEAN_KEYS: [&str; 3] = ["prune", "external", "allow_any_organization"];
 /// Keys whose values are integers.
 const INTEGER_KEYS: [&str; 3] = ["version", "max_deletes", "token_lifetime"];
 

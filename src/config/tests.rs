@@ -214,3 +214,39 @@ fn application_keys_hold_only_the_safe_set() {
         assert!(err.contains("config::bad_key"), "{bad:?}: {err}");
     }
 }
+
+#[test]
+fn organization_settings_table() {
+    let grant = |extra: &str| {
+        format!(
+            "applications:\n  - name: w\n    grants:\n      - api: https://orders.example.com/\n        scopes: [read:orders]\n{extra}"
+        )
+    };
+    let cases: [(&str, &[&str]); 8] = [
+        ("", &[]),
+        ("        organization_usage: deny\n", &[]),
+        ("        organization_usage: require\n", &[]),
+        (
+            "        organization_usage: allow\n        allow_any_organization: true\n",
+            &[],
+        ),
+        ("        allow_any_organization: false\n", &[]),
+        (
+            "        allow_any_organization: true\n",
+            &["config::any_organization_without_usage"],
+        ),
+        (
+            "        organization_usage: deny\n        allow_any_organization: true\n",
+            &["config::any_organization_denied"],
+        ),
+        (
+            "        organization_usage: maybe\n",
+            &["config::unknown_value"],
+        ),
+    ];
+    for (extra, want) in cases {
+        assert_eq!(codes(&grant(extra)), want, "{extra}");
+    }
+    let on_management = "applications:\n  - name: w\n    grants:\n      - api: management\n        scopes: [read:clients]\n        allow_any_organization: false\n";
+    assert_eq!(codes(on_management), ["config::management_organization"]);
+}

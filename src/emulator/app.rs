@@ -20,7 +20,9 @@ use super::propagation::Propagation;
 use super::ratelimit::Limiter;
 use super::stats::Stats;
 use super::store::Tenant;
-use super::{clients, credentials, grants, logs, logs_api, oauth, resource_servers, stats};
+use super::{
+    clients, credentials, grants, logs, logs_api, oauth, organizations, resource_servers, stats,
+};
 
 /// What a write handler's edit did, for [`AppState::update`].
 #[derive(Debug)]
@@ -189,6 +191,26 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(grants::get_one)
                 .patch(grants::patch)
                 .delete(grants::delete),
+        )
+        .route(
+            "/api/v2/client-grants/{id}/organizations",
+            get(organizations::of_grant),
+        )
+        .route(
+            "/api/v2/organizations",
+            get(organizations::list).post(organizations::create),
+        )
+        .route(
+            "/api/v2/organizations/{id}",
+            get(organizations::get_one).delete(organizations::delete),
+        )
+        .route(
+            "/api/v2/organizations/{id}/client-grants",
+            get(organizations::grants).post(organizations::associate),
+        )
+        .route(
+            "/api/v2/organizations/{id}/client-grants/{grant_id}",
+            axum::routing::delete(organizations::dissociate),
         )
         .route(
             "/api/v2/resource-servers",

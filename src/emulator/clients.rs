@@ -240,16 +240,24 @@ impl<'q> ClientSearch<'q> {
         }
     }
 
-    /// Whether client `r` has a grant matching the search. Organizations are not modelled: a
-    /// grant names one only through `organization_id` set by hand in a state file.
+    /// Whether client `r` has a grant matching the search: associated with the organization
+    /// (`/organizations/{id}/client-grants`), or open to any organization.
     fn matches(self, tenant: &crate::emulator::store::Tenant, r: &Record) -> bool {
         let id = r.str("client_id");
+        let org = match self {
+            ClientSearch::Organization(org) => tenant.organizations.get(org),
+            ClientSearch::AnyOrganization => None,
+        };
         tenant
             .grants
             .find(|g| {
                 g.str("client_id") == id
                     && match self {
-                        ClientSearch::Organization(org) => g.str("organization_id") == Some(org),
+                        ClientSearch::Organization(_) => {
+                            org.zip(g.str("id")).is_some_and(|(org, grant)| {
+                                super::organizations::is_associated(org, grant)
+                            })
+                        }
                         ClientSearch::AnyOrganization => {
                             g.bool("allow_any_organization") == Some(true)
                         }

@@ -188,6 +188,7 @@ pub async fn create(
             ));
         }
         refuse_third_party_management_grant(tenant, client_id, audience)?;
+        refuse_third_party_any_organization(tenant, client_id, &sent)?;
         let duplicate = tenant.grants.find(|g| {
             g.str("client_id") == client_id
                 && g.str("default_for") == default_for
@@ -225,6 +226,13 @@ pub async fn patch(
     let sent = body::parse(&bytes)?;
     body::check(&sent, PATCH_FIELDS, &[], 1)?;
     app.update(|tenant| {
+        let client_id = tenant
+            .grants
+            .get(&id)
+            .ok_or_else(not_found)?
+            .str("client_id")
+            .map(str::to_string);
+        refuse_third_party_any_organization(tenant, client_id.as_deref(), &sent)?;
         let record = tenant.grants.get_mut(&id).ok_or_else(not_found)?;
         if record.bool("is_system") == Some(true) {
             return Err(ApiError::not_supported("System grants cannot be modified"));
@@ -286,6 +294,25 @@ fn refuse_third_party_management_grant(
         return Err(ApiError::bad_request(
             "invalid_body",
             "Client grants for this API cannot be created for third-party clients",
+        ));
+    }
+    Ok(())
+}
+
+/// Auth0 documents that third-party applications cannot use `allow_any_organization`: each
+/// organization must be associated explicitly ([DOCS] organizations-for-m2m-applications,
+/// manage-m2m-access). No recording shows the refusal; status and wording are a guess.
+fn refuse_third_party_any_organization(
+    tenant: &crate::emulator::store::Tenant,
+    client_id: Option<&str>,
+    sent: &serde_json::Map<String, Value>,
+) -> Result<(), ApiError> {
+    let third_party = client_id
+        .and_then(|id| tenant.clients.get(id))
+        .is_some_and(|c| c.bool("is_first_party") == Some(false));
+    if third_party && sent.get("allow_any_organization") == Some(&Value::Bool(true)) {
+        return Err(ApiError::invalid_body(
+            "allow_any_organization cannot be enabled for third-party clients",
         ));
     }
     Ok(())

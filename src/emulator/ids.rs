@@ -26,6 +26,11 @@ pub fn grant_id() -> String {
     format!("cgr_{}", Alphanumeric.sample_string(&mut rand::rng(), 16))
 }
 
+/// An organization id: `org_` + 16 alphanumerics.
+pub fn organization_id() -> String {
+    format!("org_{}", Alphanumeric.sample_string(&mut rand::rng(), 16))
+}
+
 /// A resource server id: 24 hex chars.
 pub fn resource_server_id() -> String {
     let mut rng = rand::rng();

@@ -49,6 +49,8 @@ struct Batch<M> {
     resource_servers: Changes<M>,
     #[serde(default = "empty")]
     client_credentials: Changes<M>,
+    #[serde(default = "empty")]
+    organizations: Changes<M>,
 }
 
 fn empty<M>() -> Changes<M> {
@@ -86,7 +88,8 @@ pub fn take_batch(t: &mut Tenant, generation: u64) -> Result<Option<Vec<u8>>, se
     let grants = drain(&mut t.grants);
     let apis = drain(&mut t.resource_servers);
     let creds = drain(&mut t.credentials);
-    if [&clients, &grants, &apis, &creds]
+    let orgs = drain(&mut t.organizations);
+    if [&clients, &grants, &apis, &creds, &orgs]
         .iter()
         .all(|(p, d)| p.is_empty() && d.is_empty())
     {
@@ -99,6 +102,7 @@ pub fn take_batch(t: &mut Tenant, generation: u64) -> Result<Option<Vec<u8>>, se
         client_grants: changes(&t.grants, grants),
         resource_servers: changes(&t.resource_servers, apis),
         client_credentials: changes(&t.credentials, creds),
+        organizations: changes(&t.organizations, orgs),
     };
     let mut line = serde_json::to_vec(&batch)?;
     line.push(b'\n');
@@ -111,6 +115,7 @@ pub fn discard_changes(t: &mut Tenant) {
     t.grants.take_changed();
     t.resource_servers.take_changed();
     t.credentials.take_changed();
+    t.organizations.take_changed();
 }
 
 fn apply(table: &mut Table, seq: &mut u64, changes: Changes<Map<String, Value>>, id_key: &str) {
@@ -179,6 +184,7 @@ pub fn replay(t: &mut Tenant, bytes: &[u8], generation: u64, path: &Path) -> Res
             "id",
         );
         apply(&mut t.credentials, &mut seq, batch.client_credentials, "id");
+        apply(&mut t.organizations, &mut seq, batch.organizations, "id");
         t.seq = seq.max(batch.seq);
         applied += 1;
     }
@@ -287,6 +293,7 @@ mod tests {
         t.grants.track_changes();
         t.resource_servers.track_changes();
         t.credentials.track_changes();
+        t.organizations.track_changes();
         let mut lines = Vec::new();
         for name in ["a", "b", "c"] {
             let seq = t.next_seq();
@@ -297,6 +304,11 @@ mod tests {
         cred.insert("id".into(), "cred_a".into());
         cred.insert("client_id".into(), "a".into());
         t.credentials.push(seq, cred);
+        let seq = t.next_seq();
+        let mut org = Map::new();
+        org.insert("id".into(), "org_a".into());
+        org.insert("client_grants".into(), serde_json::json!(["cgr_a"]));
+        t.organizations.push(seq, org);
         lines.extend(take_batch(t, 7).unwrap().unwrap());
         if let Some(r) = t.clients.get_mut("a") {
             r.obj.insert("name".into(), "renamed".into());
@@ -330,6 +342,12 @@ mod tests {
             "client credentials journalled"
         );
         assert_eq!(replayed.credentials.len(), live.credentials.len());
+        let org = replayed.organizations.get("org_a").map(|r| r.obj.clone());
+        assert_eq!(
+            org.and_then(|o| o.get("client_grants").cloned()),
+            Some(serde_json::json!(["cgr_a"])),
+            "organizations and their grant associations journalled"
+        );
         assert!(replayed.seq >= live.seq);
         // Replaying onto the state that already holds it changes nothing (a crash between a
         // snapshot and the journal reset).

@@ -65,14 +65,17 @@ pub(super) struct Authorized {
     pub lifetime: u64,
     /// The API's token profile.
     pub profile: Profile,
+    /// The organization the token is in the name of: its id and name (`org_id`, `org_name`).
+    pub organization: Option<(String, String)>,
 }
 
 fn server_error(text: impl Into<String>) -> OAuthError {
     OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", text)
 }
 
-/// The claims, in Auth0's order: `iss sub aud iat exp scope gty azp` (Auth0 dialect) or
-/// `iss sub aud client_id exp iat jti scope` (RFC 9068), then `permissions` for the authz dialects.
+/// The claims, in Auth0's order: `iss sub aud iat exp scope [org_id org_name] gty azp` (Auth0
+/// dialect) or `iss sub aud client_id exp iat jti scope [org_id org_name]` (RFC 9068), then
+/// `permissions` for the authz dialects.
 pub(super) fn claims(issuer: &str, a: &Authorized, now: u64) -> Map<String, Value> {
     let mut c = Map::new();
     let scope = (!a.scopes.is_empty()).then(|| a.scopes.join(" "));
@@ -87,12 +90,14 @@ pub(super) fn claims(issuer: &str, a: &Authorized, now: u64) -> Map<String, Valu
         if let Some(scope) = scope {
             c.insert("scope".into(), scope.into());
         }
+        organization_claims(&mut c, a);
     } else {
         c.insert("iat".into(), now.into());
         c.insert("exp".into(), (now + a.lifetime).into());
         if let Some(scope) = scope {
             c.insert("scope".into(), scope.into());
         }
+        organization_claims(&mut c, a);
         c.insert("gty".into(), "client-credentials".into());
         c.insert("azp".into(), a.client_id.clone().into());
     }
@@ -100,6 +105,15 @@ pub(super) fn claims(issuer: &str, a: &Authorized, now: u64) -> Map<String, Valu
         c.insert("permissions".into(), a.scopes.clone().into());
     }
     c
+}
+
+/// `org_id` and `org_name` of a token asked in an organization's name (after `scope`, as in
+/// Auth0's samples).
+fn organization_claims(c: &mut Map<String, Value>, a: &Authorized) {
+    if let Some((id, name)) = &a.organization {
+        c.insert("org_id".into(), id.clone().into());
+        c.insert("org_name".into(), name.clone().into());
+    }
 }
 
 /// Signs the token and answers 200.
@@ -207,9 +221,28 @@ mod tests {
                 scopes: vec!["read:a".into(), "write:a".into()],
                 lifetime: 60,
                 profile: profile(json!({ "token_dialect": dialect })).expect("profile"),
+                organization: None,
             };
             let c = claims("https://t/", &a, 100);
             assert_eq!(c.keys().collect::<Vec<_>>(), keys.to_vec(), "{dialect}");
+            // In an organization's name: `org_id` and `org_name` right after `scope`.
+            let in_org = Authorized {
+                organization: Some(("org_1".into(), "acme".into())),
+                ..a.clone()
+            };
+            let c = claims("https://t/", &in_org, 100);
+            let mut want: Vec<&str> = keys.to_vec();
+            let at = want.iter().position(|k| *k == "scope").expect("scope") + 1;
+            want.splice(at..at, ["org_id", "org_name"]);
+            assert_eq!(
+                c.keys().map(String::as_str).collect::<Vec<_>>(),
+                want,
+                "{dialect}"
+            );
+            assert_eq!(
+                (&c["org_id"], &c["org_name"]),
+                (&json!("org_1"), &json!("acme"))
+            );
             assert_eq!(c["exp"], 160, "{dialect}");
             assert_eq!(c["sub"], "c@clients", "{dialect}");
             if let Some(p) = c.get("permissions") {

@@ -6,8 +6,8 @@
 //! is `tenant`), and must not print: `commands::emulator` reports what [`spawn`] returns.
 //!
 //! Layout: [`app`] state + routes, [`layer`] rate limit/faults/stats around every Auth0 route,
-//! `clients`/`grants`/`resource_servers`/`oauth` endpoints (`oauth` = parameters and
-//! authorization, `client_auth` who the client is, `mint` the token and its answer), [`discovery`] the OpenID discovery document, [`auth`] bearer checks, [`jwt`] tokens,
+//! `clients`/`grants`/`resource_servers`/`organizations`/`oauth` endpoints (`oauth` = parameters
+//! and authorization, `client_auth` who the client is, `mint` the token and its answer), [`discovery`] the OpenID discovery document, [`auth`] bearer checks, [`jwt`] tokens,
 //! [`body`] payload validation, [`list`] pagination, [`store`]/[`table`] data, [`defaults`] Auth0's
 //! defaults, [`persist`] the state file, [`journal`] its journal of writes, [`lockfile`] its lock,
 //! [`server`] sockets, [`tls`] certificates, [`logs`] tenant log entries (`logs_api` serves them,
@@ -36,6 +36,7 @@ mod logs_api;
 mod logs_query;
 mod mint;
 mod oauth;
+mod organizations;
 pub mod persist;
 pub mod propagation;
 pub mod ratelimit;
@@ -50,6 +51,8 @@ mod router_tests_credentials;
 mod router_tests_fidelity;
 #[cfg(test)]
 mod router_tests_grants;
+#[cfg(test)]
+mod router_tests_organizations;
 #[cfg(test)]
 mod router_tests_tokens;
 pub mod server;

@@ -45,6 +45,7 @@ struct FileRef<'a> {
     client_grants: Records<'a>,
     resource_servers: Records<'a>,
     client_credentials: Records<'a>,
+    organizations: Records<'a>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -81,6 +82,9 @@ struct FileOwned {
     /// Absent in state files written before client credentials existed.
     #[serde(default)]
     client_credentials: Vec<Map<String, Value>>,
+    /// Absent in state files written before organizations existed.
+    #[serde(default)]
+    organizations: Vec<Map<String, Value>>,
 }
 
 #[derive(Deserialize)]
@@ -107,6 +111,7 @@ pub fn to_bytes(t: &Tenant, generation: u64) -> Result<Vec<u8>, serde_json::Erro
         client_grants: Records(t.grants.all()),
         resource_servers: Records(t.resource_servers.all()),
         client_credentials: Records(t.credentials.all()),
+        organizations: Records(t.organizations.all()),
     })
 }
 
@@ -146,6 +151,7 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(Tenant, u64), Error> {
     let grants = table("id", file.client_grants)?;
     let resource_servers = table("id", file.resource_servers)?;
     let credentials = table("id", file.client_credentials)?;
+    let organizations = table("id", file.organizations)?;
     let seq = file
         .seq
         .max(clients.len() as u64)
@@ -157,6 +163,7 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(Tenant, u64), Error> {
         grants,
         resource_servers,
         credentials,
+        organizations,
         bootstrap_client_id: file.bootstrap_client_id,
         key: KeyMaterial {
             kid: file.signing_key.kid,
@@ -253,6 +260,7 @@ impl Opened {
         tenant.grants.track_changes();
         tenant.resource_servers.track_changes();
         tenant.credentials.track_changes();
+        tenant.organizations.track_changes();
         let (persister, mut task) = Persister::new(self.path, tenant.version);
         task.files = Some(Files {
             journal,

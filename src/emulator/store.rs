@@ -31,6 +31,8 @@ pub struct Tenant {
     pub resource_servers: Table,
     /// Client credentials (public keys for private-key JWT) by `id`, each with its `client_id`.
     pub credentials: Table,
+    /// Organizations by `id`, each with the ids of its associated client grants.
+    pub organizations: Table,
     /// The bootstrap app.
     pub bootstrap_client_id: String,
     /// The token signing key.
@@ -51,6 +53,7 @@ impl Tenant {
             grants: Table::new("id"),
             resource_servers: Table::new("id"),
             credentials: Table::new("id"),
+            organizations: Table::new("id"),
             bootstrap_client_id: String::new(),
             key,
             seq: 0,

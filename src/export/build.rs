@@ -9,7 +9,10 @@ use crate::config::model::CONFIG_VERSION;
 use crate::config::{
     ApiConfig, AppConfig, AuthMethod, ConfigFile, GrantConfig, ScopeConfig, TenantConfig, sp,
 };
-use crate::model::{DEFAULT_PROJECT, Domain, MARKER_KEY, RemoteApi, RemoteClient, RemoteState};
+use crate::model::{
+    DEFAULT_PROJECT, Domain, MARKER_KEY, OrganizationUsage, RemoteApi, RemoteClient, RemoteGrant,
+    RemoteState,
+};
 use crate::plan::{MANAGEMENT_ADDRESS, PlanOptions, management_audience};
 use crate::scopes::is_management_scope;
 
@@ -85,7 +88,12 @@ pub fn build(remote: &RemoteState, options: &ExportOptions) -> Export {
                         ticked(&unknown)
                     ));
                 }
-                grants.push(grant(MANAGEMENT_ADDRESS, known));
+                if organization(g) != (None, None) {
+                    warnings.push(format!(
+                        "left out the organization settings of `{key}`'s Management API grant (a config may not set them there); m2mctl keeps them as they are"
+                    ));
+                }
+                grants.push(grant(MANAGEMENT_ADDRESS, known, (None, None)));
                 continue;
             } else {
                 g.audience.as_str()
@@ -118,7 +126,7 @@ pub fn build(remote: &RemoteState, options: &ExportOptions) -> Export {
                     continue;
                 }
             }
-            grants.push(grant(api, scopes.into_iter().collect()));
+            grants.push(grant(api, scopes.into_iter().collect(), organization(g)));
         }
         stats.grants += grants.len();
         stats.pinned += usize::from(pin);
@@ -245,12 +253,31 @@ fn api_entry(identifier: &str, used: Use<'_>, warnings: &mut Vec<String>) -> Api
     }
 }
 
-/// One `grants:` entry, scopes sorted.
-fn grant(api: &str, scopes: Vec<&str>) -> GrantConfig {
+/// A grant's organization settings worth writing: `organization_usage` other than Auth0's
+/// default `deny`, and `allow_any_organization: true` where it has an effect (usage `allow` or
+/// `require`). Defaults are left out: an absent key is "not managed", so nothing changes.
+fn organization(g: &RemoteGrant) -> (Option<OrganizationUsage>, Option<bool>) {
+    let usage = g
+        .organization_usage
+        .as_deref()
+        .and_then(OrganizationUsage::parse)
+        .filter(|u| *u != OrganizationUsage::Deny);
+    let any = g.allow_any_organization.filter(|a| *a && usage.is_some());
+    (usage, any)
+}
+
+/// One `grants:` entry, scopes sorted, with its organization settings.
+fn grant(
+    api: &str,
+    scopes: Vec<&str>,
+    (usage, any): (Option<OrganizationUsage>, Option<bool>),
+) -> GrantConfig {
     GrantConfig {
         endpoints: Vec::new(),
         api: sp(literal(api)),
         scopes: scopes.into_iter().map(|s| sp(literal(s))).collect(),
+        organization_usage: usage.map(sp),
+        allow_any_organization: any.map(sp),
     }
 }
 

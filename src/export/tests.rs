@@ -213,3 +213,60 @@ fn foreign_grants_can_be_left_out_with_a_warning() {
         ["`grant.billing-worker -> https://my.t/me/`: deletes"]
     );
 }
+
+#[test]
+fn organization_settings_are_exported_when_not_defaults() {
+    type Case = (
+        Option<&'static str>,
+        Option<bool>,
+        Option<&'static str>,
+        Option<bool>,
+    );
+    let cases: [Case; 7] = [
+        // the tenant's organization_usage, allow_any_organization; what the file says
+        (None, None, None, None),
+        (Some("deny"), Some(false), None, None),
+        (Some("deny"), Some(true), None, None),
+        (None, Some(true), None, None),
+        (Some("allow"), Some(false), Some("allow"), None),
+        (Some("allow"), Some(true), Some("allow"), Some(true)),
+        (Some("require"), None, Some("require"), None),
+    ];
+    for (usage, any, want_usage, want_any) in cases {
+        let mut remote = messy();
+        let g = remote.grants.iter_mut().find(|g| g.id == "cgr_1").unwrap();
+        g.organization_usage = usage.map(Into::into);
+        g.allow_any_organization = any;
+        let export = build(&remote, &options());
+        let app = export
+            .config
+            .applications
+            .iter()
+            .find(|a| a.client_id.as_ref().map(|c| c.value.as_str()) == Some("TWIN0000aaaa"))
+            .unwrap();
+        let grant = &app.grants[0];
+        assert_eq!(
+            grant.organization_usage.as_ref().map(|u| u.value.as_str()),
+            want_usage,
+            "{usage:?} {any:?}"
+        );
+        assert_eq!(
+            grant.allow_any_organization.as_ref().map(|a| a.value),
+            want_any,
+            "{usage:?} {any:?}"
+        );
+        let yaml = text(&export);
+        assert_eq!(yaml.contains("organization_usage:"), want_usage.is_some());
+        crate::config::load_str("x", &yaml, &Vars::empty()).expect("the export loads");
+    }
+
+    // On the Management API grant the config may not set them: left out, with a warning.
+    let mut remote = messy();
+    let g = remote.grants.iter_mut().find(|g| g.id == "cgr_3").unwrap();
+    g.organization_usage = Some("allow".into());
+    let export = build(&remote, &options());
+    assert!(!text(&export).contains("organization_usage"));
+    assert_eq!(export.warnings.len(), 1, "{:?}", export.warnings);
+    assert!(export.warnings[0].contains("organization settings"));
+    crate::config::load_str("x", &text(&export), &Vars::empty()).expect("the export loads");
+}

@@ -341,12 +341,33 @@ pub(crate) fn oauth_help(status: u16, error: &str, description: &str) -> Option<
     if description.contains("not been granted scopes") {
         return Some("the client grant lacks these scopes; add them to the grant and apply".into());
     }
+    if let Some(help) = organization_help(description) {
+        return Some(help.into());
+    }
     if status == 401 {
         return Some(format!(
             "check the client id and secret ({CREDENTIAL_VARS})"
         ));
     }
     None
+}
+
+/// Help for a refusal about the `organization` parameter (Machine-to-Machine access for
+/// organizations), by what the description says.
+fn organization_help(description: &str) -> Option<&'static str> {
+    let text = description.to_ascii_lowercase();
+    if !text.contains("organization") {
+        return None;
+    }
+    Some(if text.contains("required") {
+        "this API's grant has `organization_usage: require`: ask with `m2mctl token --organization ORG` (the organization's `org_…` id or name)"
+    } else if text.contains("not allowed") {
+        "this API's grant does not take organizations (`organization_usage: deny`): leave out `--organization`, or set `organization_usage: allow` on the grant and apply"
+    } else if text.contains("not a valid organization") {
+        "no organization of the tenant has this id or name; check `--organization`"
+    } else {
+        "associate the grant with the organization (Dashboard: Organizations > Machine-to-Machine Access), or set `allow_any_organization: true` on the grant and apply"
+    })
 }
 
 #[cfg(test)]
@@ -384,5 +405,30 @@ mod tests {
             "Client \"abc\" is not authorized to access resource server \"https://x/\".",
         );
         assert!(h.unwrap().contains("grant"));
+    }
+
+    #[test]
+    fn organization_refusals_get_their_own_help() {
+        for (description, want) in [
+            (
+                "parameter organization is required for this client grant",
+                "--organization ORG",
+            ),
+            (
+                "parameter organization is not allowed for this client grant",
+                "leave out `--organization`",
+            ),
+            (
+                "parameter organization is invalid: x is not a valid organization",
+                "check `--organization`",
+            ),
+            (
+                "Client grant \"cgr_1\" is not authorized for organization \"acme\"",
+                "allow_any_organization",
+            ),
+        ] {
+            let help = oauth_help(400, "invalid_request", description).unwrap_or_default();
+            assert!(help.contains(want), "{description}: {help}");
+        }
     }
 }

@@ -99,7 +99,22 @@ pub(crate) async fn exchange(
     proof: Proof<'_>,
     audience: &str,
 ) -> Result<TokenResponse> {
+    exchange_in(http, client_id, proof, audience, None).await
+}
+
+/// [`exchange`] in the name of `organization` (an `org_…` id or an organization name: Auth0's
+/// `organization` parameter, Machine-to-Machine access for organizations), when given.
+pub(crate) async fn exchange_in(
+    http: &Http,
+    client_id: &str,
+    proof: Proof<'_>,
+    audience: &str,
+    organization: Option<&str>,
+) -> Result<TokenResponse> {
     let mut form = vec![("grant_type", "client_credentials"), ("audience", audience)];
+    if let Some(organization) = organization {
+        form.push(("organization", organization));
+    }
     let auth = match proof {
         Proof::SecretPost(secret) => {
             form.push(("client_id", client_id));
@@ -198,6 +213,31 @@ impl Client {
         audience: &str,
     ) -> Result<TokenResponse> {
         exchange(&self.http, client_id, Proof::Assertion(assertion), audience).await
+    }
+
+    /// [`Client::oauth_token_assertion`] in the name of `organization` (id or name), when given.
+    pub async fn oauth_token_assertion_in(
+        &self,
+        client_id: &str,
+        assertion: &Secret,
+        audience: &str,
+        organization: Option<&str>,
+    ) -> Result<TokenResponse> {
+        let proof = Proof::Assertion(assertion);
+        exchange_in(&self.http, client_id, proof, audience, organization).await
+    }
+
+    /// [`Client::oauth_token`] in the name of `organization` (id or name), when given.
+    pub async fn oauth_token_in(
+        &self,
+        client_id: &str,
+        secret: &Secret,
+        audience: &str,
+        method: AuthMethod,
+        organization: Option<&str>,
+    ) -> Result<TokenResponse> {
+        let proof = Proof::secret(secret, method);
+        exchange_in(&self.http, client_id, proof, audience, organization).await
     }
 
     /// A client's secret and auth method (`GET /clients/{id}?fields=client_secret,…`).

@@ -39,6 +39,7 @@ impl OwnToken {
             domain: self.domain.clone(),
             client_id: self.client_id.clone(),
             audience: self.audience.clone(),
+            organization: None,
         }
     }
 

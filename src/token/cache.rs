@@ -38,6 +38,9 @@ pub struct Key {
     pub client_id: String,
     /// The audience.
     pub audience: String,
+    /// The organization the token was asked in the name of (`token --organization`), as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
 }
 
 /// One cached token.
@@ -211,6 +214,7 @@ mod tests {
             domain: "t.example".into(),
             client_id: client.into(),
             audience: "https://api/".into(),
+            organization: None,
         }
     }
 

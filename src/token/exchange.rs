@@ -50,6 +50,7 @@ fn key(domain: &str, pair: &Pair) -> Key {
         domain: domain.to_string(),
         client_id: pair.client_id.clone(),
         audience: pair.audience.clone(),
+        organization: pair.organization.clone(),
     }
 }
 

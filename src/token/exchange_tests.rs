@@ -58,6 +58,7 @@ fn pair(client: &str, audience: &str, scopes: &str) -> Pair {
         tenant_scopes: scope_set(scopes),
         lifetime: None,
         signing: None,
+        organization: None,
     }
 }
 
@@ -228,6 +229,7 @@ fn a_refusal_is_the_error_and_nothing_is_cached_for_it() {
         domain: "t".into(),
         client_id: "a".into(),
         audience: "https://y/".into(),
+        organization: None,
     };
     assert!(
         cache
@@ -257,4 +259,55 @@ fn an_unapplied_scope_change_is_cached_by_the_granted_scopes() {
         assert_eq!(fetch.tokens.borrow().len(), want_requests, "run {run_no}");
         assert_eq!(served[0].scopes, scope_set("r"), "run {run_no}");
     }
+}
+
+#[test]
+fn tokens_in_an_organizations_name_are_cached_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cache, _) = Cache::load(dir.path());
+    let in_org = |org: Option<&str>| {
+        let mut p = pair("a", "https://x/", "r");
+        p.organization = org.map(str::to_string);
+        vec![p]
+    };
+    let fetch = Counting::default();
+    for (org, requests) in [
+        (Some("org_a"), 1),
+        (Some("org_a"), 1),
+        (None, 2),
+        (Some("acme"), 3),
+        (None, 3),
+        (Some("org_a"), 3),
+    ] {
+        let served = run(serve(
+            &fetch,
+            in_org(org),
+            Some(&mut cache),
+            Reuse::Cached,
+            "t",
+            100,
+        ))
+        .unwrap();
+        assert_eq!(served[0].pair.organization.as_deref(), org);
+        assert_eq!(fetch.tokens.borrow().len(), requests, "{org:?}");
+    }
+    cache.save(100).unwrap();
+    let (reread, _) = Cache::load(dir.path());
+    let key = |org: Option<&str>| Key {
+        domain: "t".into(),
+        client_id: "a".into(),
+        audience: "https://x/".into(),
+        organization: org.map(str::to_string),
+    };
+    for org in [None, Some("org_a"), Some("acme")] {
+        assert!(
+            reread.lookup(&key(org), &scope_set("r"), 100).is_some(),
+            "{org:?}"
+        );
+    }
+    assert!(
+        reread
+            .lookup(&key(Some("org_b")), &scope_set("r"), 100)
+            .is_none()
+    );
 }

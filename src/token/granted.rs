@@ -75,6 +75,7 @@ mod tests {
             tenant_scopes: scope_set(granted),
             lifetime: None,
             signing: None,
+            organization: None,
         }
     }
 

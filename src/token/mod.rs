@@ -52,6 +52,8 @@ pub struct Pair {
     pub lifetime: Option<u32>,
     /// For a `private_key_jwt` application: the key its client assertions are signed with.
     pub signing: Option<Signing>,
+    /// The organization (id or name) to ask the token in the name of (`--organization`).
+    pub organization: Option<String>,
 }
 
 /// The key a `private_key_jwt` application signs client assertions with: the last key of its

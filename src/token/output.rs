@@ -51,14 +51,16 @@ struct JsonToken<'a> {
     client_id: &'a str,
     api: &'a str,
     audience: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organization: Option<&'a str>,
     scopes: Vec<&'a str>,
     expires_at: String,
     source: &'static str,
     access_token: &'a str,
 }
 
-/// A JSON array of tokens: app, name, client_id, api, audience, scopes, expires_at, source,
-/// access_token.
+/// A JSON array of tokens: app, name, client_id, api, audience, organization (when asked for),
+/// scopes, expires_at, source, access_token.
 pub fn tokens_json(issued: &[Issued]) -> String {
     let rows: Vec<JsonToken> = issued
         .iter()
@@ -68,6 +70,7 @@ pub fn tokens_json(issued: &[Issued]) -> String {
             client_id: &i.pair.client_id,
             api: i.pair.api_label(),
             audience: &i.pair.audience,
+            organization: i.pair.organization.as_deref(),
             scopes: i.scopes.iter().map(String::as_str).collect(),
             expires_at: rfc3339(i.expires_at),
             source: i.source.as_str(),

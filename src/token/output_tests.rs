@@ -18,6 +18,7 @@ fn issued(app: &str, api: ApiRef, audience: &str, token: &str, source: Source) -
             tenant_scopes: scope_set("read:orders"),
             lifetime: None,
             signing: None,
+            organization: None,
         },
         access_token: Secret::new(token),
         scopes: scope_set("write:orders read:orders"),

@@ -58,7 +58,13 @@ impl Fetch for TenantFetch<'_> {
             AppKeys::Secret(keys) => {
                 let method = keys.auth_method.unwrap_or(pair.auth_method);
                 self.client
-                    .oauth_token(&pair.client_id, &keys.client_secret, &pair.audience, method)
+                    .oauth_token_in(
+                        &pair.client_id,
+                        &keys.client_secret,
+                        &pair.audience,
+                        method,
+                        pair.organization.as_deref(),
+                    )
                     .await
             }
             AppKeys::Private(key, alg) => {
@@ -81,7 +87,12 @@ impl Fetch for TenantFetch<'_> {
                         help: "check the key with `openssl pkey -in FILE -noout`".into(),
                     })?;
                 self.client
-                    .oauth_token_assertion(&pair.client_id, &assertion, &pair.audience)
+                    .oauth_token_assertion_in(
+                        &pair.client_id,
+                        &assertion,
+                        &pair.audience,
+                        pair.organization.as_deref(),
+                    )
                     .await
             }
         }

@@ -128,6 +128,7 @@ pub fn select_pairs(
                 tenant_scopes: remote_grant.scope.iter().cloned().collect(),
                 lifetime,
                 signing: Signing::of(app),
+                organization: None,
             });
         }
     }

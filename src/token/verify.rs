@@ -2,7 +2,7 @@
 //!
 //! Owns the checks: RS256 signature by a key of the tenant's JWKS, `iss`, `aud`, `azp`, `sub`,
 //! `gty`, scope set equal to the declared one, `exp - iat` equal to the declared lifetime, not
-//! expired; and the tenant grant's scopes against the declared ones. Pure functions: no I/O. A
+//! expired, `org_id` (or `org_name`) naming the organization asked for; and the tenant grant's scopes against the declared ones. Pure functions: no I/O. A
 //! difference names claims and scopes, never the token.
 
 use std::collections::BTreeSet;
@@ -26,6 +26,8 @@ pub struct Expected<'a> {
     pub scopes: &'a BTreeSet<String>,
     /// The declared lifetime, when the config sets one.
     pub lifetime: Option<u32>,
+    /// The organization asked for (`--organization`: an `org_…` id or a name), when one was.
+    pub organization: Option<&'a str>,
 }
 
 /// The claims of an Auth0 client-credentials access token that m2mctl checks.
@@ -47,6 +49,10 @@ pub struct Claims {
     pub iat: Option<i64>,
     /// Expires at.
     pub exp: Option<i64>,
+    /// The organization's id, on a token asked in an organization's name.
+    pub org_id: Option<String>,
+    /// The organization's name, when the tenant adds it.
+    pub org_name: Option<String>,
 }
 
 /// One way a token (or grant) differs from what the config and tenant say.
@@ -103,6 +109,7 @@ pub fn check_issued<'a>(
                 client_id: &i.pair.client_id,
                 scopes: &i.pair.scopes,
                 lifetime: i.pair.lifetime,
+                organization: i.pair.organization.as_deref(),
             };
             check_token(i.access_token.expose(), jwks, &expected, now)
                 .into_iter()
@@ -192,6 +199,7 @@ pub fn check_claims(claims: &Claims, expected: &Expected, now: i64) -> Vec<Diffe
     }
     let scopes = scope_set(claims.scope.as_deref().unwrap_or(""));
     out.extend(compare_scopes("scope", expected.scopes, &scopes));
+    out.extend(check_organization(claims, expected.organization));
     match (claims.iat, claims.exp) {
         (Some(iat), Some(exp)) => {
             if let Some(lifetime) = expected.lifetime
@@ -214,6 +222,33 @@ pub fn check_claims(claims: &Claims, expected: &Expected, now: i64) -> Vec<Diffe
         _ => out.push(diff("exp", "`iat` and `exp`", "absent")),
     }
     out
+}
+
+/// A token asked in an organization's name carries `org_id`: that id when the organization was
+/// named by id (`org_…`), else `org_name` equal to the name given (or, when the tenant does not
+/// add `org_name`, at least an `org_id`).
+fn check_organization(claims: &Claims, asked: Option<&str>) -> Option<Difference> {
+    let asked = asked?;
+    let by_id = asked.starts_with("org_");
+    let ok = match (&claims.org_id, &claims.org_name) {
+        (None, _) => false,
+        (Some(id), _) if by_id => id == asked,
+        (Some(_), Some(name)) => name == asked,
+        (Some(_), None) => true,
+    };
+    if ok {
+        return None;
+    }
+    let actual = match (&claims.org_id, &claims.org_name) {
+        (Some(id), Some(name)) => format!("{id} ({name})"),
+        (id, _) => shown(id),
+    };
+    let check = if by_id || claims.org_id.is_none() {
+        "org_id"
+    } else {
+        "org_name"
+    };
+    Some(diff(check, asked, actual))
 }
 
 /// Set comparison of scopes, with the missing and extra ones named.

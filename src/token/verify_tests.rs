@@ -16,6 +16,8 @@ fn good() -> Claims {
         scope: Some("write:x read:x".into()),
         iat: Some(1_000),
         exp: Some(4_600),
+        org_id: None,
+        org_name: None,
     }
 }
 
@@ -28,6 +30,7 @@ fn claim_checks_table() {
         client_id: "cid",
         scopes: &declared,
         lifetime: Some(3600),
+        organization: None,
     };
     type Edit = fn(&mut Claims);
     let cases: [(&str, Edit, &[&str]); 10] = [
@@ -92,6 +95,7 @@ fn no_declared_lifetime_skips_the_lifetime_check() {
         client_id: "cid",
         scopes: &declared,
         lifetime: None,
+        organization: None,
     };
     let mut claims = good();
     claims.exp = Some(1_060);
@@ -120,6 +124,7 @@ fn garbage_token_is_a_difference_not_a_panic() {
         client_id: "cid",
         scopes: &declared,
         lifetime: None,
+        organization: None,
     };
     let jwks = JwkSet { keys: vec![] };
     let got: Vec<&str> = check_token("not-a-jwt", &jwks, &expected, 0)
@@ -160,6 +165,7 @@ fn signature_checks_against_the_jwks() {
         client_id: "cid",
         scopes: &declared,
         lifetime: Some(3600),
+        organization: None,
     };
     let checks = |token: &str, jwks: &JwkSet| -> Vec<&'static str> {
         check_token(token, jwks, &expected, 500)
@@ -184,4 +190,50 @@ fn signature_checks_against_the_jwks() {
     let unknown_kid = jsonwebtoken::encode(&header, &claims, &key).unwrap();
     let diff = check_signature(&unknown_kid, &jwks).unwrap();
     assert!(diff.actual.contains("`unknown`"), "{}", diff.actual);
+}
+
+#[test]
+fn organization_claims_table() {
+    let declared = set("read:x write:x");
+    let with = |asked: Option<&'static str>| Expected {
+        issuer: "https://t/",
+        audience: "https://api/",
+        client_id: "cid",
+        scopes: &declared,
+        lifetime: None,
+        organization: asked,
+    };
+    let claims = |id: Option<&str>, name: Option<&str>| Claims {
+        org_id: id.map(str::to_string),
+        org_name: name.map(str::to_string),
+        ..good()
+    };
+    type Case<'a> = (
+        Option<&'static str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+    let cases: [Case; 8] = [
+        // asked, org_id, org_name, the failing check
+        (None, None, None, None),
+        (None, Some("org_a"), None, None),
+        (Some("org_a"), Some("org_a"), Some("acme"), None),
+        (Some("org_a"), Some("org_b"), Some("acme"), Some("org_id")),
+        (Some("org_a"), None, None, Some("org_id")),
+        (Some("acme"), Some("org_a"), Some("acme"), None),
+        (Some("acme"), Some("org_a"), Some("other"), Some("org_name")),
+        (Some("acme"), Some("org_a"), None, None),
+    ];
+    for (asked, id, name, want) in cases {
+        let got: Vec<&str> = check_claims(&claims(id, name), &with(asked), 500)
+            .iter()
+            .map(|d| d.check)
+            .collect();
+        assert_eq!(
+            got,
+            want.into_iter().collect::<Vec<_>>(),
+            "{asked:?} {id:?} {name:?}"
+        );
+    }
 }

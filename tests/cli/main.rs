@@ -27,6 +27,7 @@ mod local_service;
 mod local_tenant;
 mod logs;
 mod messages;
+mod organizations;
 mod outputs;
 mod own_token;
 mod plan;

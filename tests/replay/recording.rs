@@ -181,7 +181,18 @@ pub fn route(path: &str) -> Option<String> {
     let rest = rest?;
     let mut parts = rest.split('/');
     let collection = parts.next()?;
-    if !matches!(collection, "clients" | "client-grants" | "resource-servers") {
+    let modelled = match collection {
+        "clients" | "client-grants" | "resource-servers" => true,
+        // Organizations as far as Machine-to-Machine access uses them: the organizations
+        // themselves and their client-grant associations (members, connections, invitations
+        // are not modelled, so not replayed).
+        "organizations" => {
+            let sub: Vec<&str> = rest.split('/').skip(2).collect();
+            matches!(sub.first(), None | Some(&"client-grants"))
+        }
+        _ => false,
+    };
+    if !modelled {
         return None;
     }
     let mut template = format!("/api/v2/{collection}");
