@@ -197,6 +197,21 @@ pub async fn read_credentials(
     Ok(lists.into_iter().collect())
 }
 
+/// The plan of `desired` against `remote`: [`plan::diff`], then the keys of the applications
+/// that manage them (their credentials read here, [`plan::keys::diff_keys`]).
+pub async fn diff(
+    client: &Client,
+    desired: &crate::model::DesiredState,
+    remote: &RemoteState,
+    options: &PlanOptions,
+) -> Result<Plan, Error> {
+    let mut plan = plan::diff(desired, remote, options)?;
+    let credentials = read_credentials(client, desired, remote).await?;
+    let now = time::OffsetDateTime::now_utc();
+    plan::keys::diff_keys(&mut plan, desired, remote, &credentials, now)?;
+    Ok(plan)
+}
+
 /// The whole pipeline: load, connect, read, diff. A config error stops before any request; a
 /// failure after connecting closes the connection (flushing the local tenant) before returning.
 pub async fn plan(
@@ -211,10 +226,7 @@ pub async fn plan(
     let options = options(&loaded, &client, switches);
     let diffed = async {
         let remote = read(&client).await?;
-        let mut plan = plan::diff(&loaded.desired, &remote, &options)?;
-        let credentials = read_credentials(&client, &loaded.desired, &remote).await?;
-        let now = time::OffsetDateTime::now_utc();
-        plan::keys::diff_keys(&mut plan, &loaded.desired, &remote, &credentials, now)?;
+        let plan = diff(&client, &loaded.desired, &remote, &options).await?;
         Ok::<_, Error>((remote, plan))
     }
     .await;

@@ -234,13 +234,10 @@ async fn a_key_is_rotated_declaratively_with_a_working_key_at_every_step() {
     write(&[entry(&gen_a.stdout, true), entry(&gen_b.stdout, false)]);
     token_ok("a, with b registered").await;
 
-    // A third key at once is refused with the rotation order.
+    // Replacing A by C while B stays would need a third credential for a moment: refused, with
+    // the rotation order.
     let gen_c = t.m2mctl(&["keygen", "ledger", "--name", "c"]).await;
-    write(&[
-        entry(&gen_a.stdout, false),
-        entry(&gen_b.stdout, false),
-        entry(&gen_c.stdout, true),
-    ]);
+    write(&[entry(&gen_b.stdout, false), entry(&gen_c.stdout, true)]);
     let refused = t.m2mctl(&["plan"]).await;
     assert_eq!(refused.code, 1, "{}", refused.stderr);
     assert!(
