@@ -25,9 +25,11 @@ fn headline(report: &Report) -> String {
     if report.is_clean() {
         "No drift: the tenant matches the configuration.".to_string()
     } else {
+        let n = report.drifted.len();
         format!(
-            "Drift: {} in the tenant differ from the configuration of project `{}`.",
-            crate::config::count_noun(report.drifted.len(), "object"),
+            "Drift: {} in the tenant {} from the configuration of project `{}`.",
+            crate::config::count_noun(n, "object"),
+            if n == 1 { "differs" } else { "differ" },
             report.project
         )
     }
