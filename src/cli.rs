@@ -18,6 +18,10 @@ pub mod env {
     pub const AUTH0_CLIENT_ID: &str = "AUTH0_CLIENT_ID";
     /// Client secret of that app.
     pub const AUTH0_CLIENT_SECRET: &str = "AUTH0_CLIENT_SECRET";
+    /// PEM file of that app's private key (private-key JWT instead of a secret; the deploy CLI's name).
+    pub const AUTH0_CLIENT_SIGNING_KEY_PATH: &str = "AUTH0_CLIENT_SIGNING_KEY_PATH";
+    /// Algorithm of that key: `RS256` (default), `RS384` or `PS256`.
+    pub const AUTH0_CLIENT_SIGNING_ALGORITHM: &str = "AUTH0_CLIENT_SIGNING_ALGORITHM";
     /// PEM file of an extra CA to trust (for example the emulator's certificate).
     pub const M2MCTL_CA_CERT: &str = "M2MCTL_CA_CERT";
     /// Override of the token cache directory.

@@ -268,3 +268,45 @@ async fn a_key_is_rotated_declaratively_with_a_working_key_at_every_step() {
     assert_no_material(&old, &private_a);
     t.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m2mctl_logs_in_with_a_private_key_instead_of_a_secret() {
+    let t = Tenant::start().await;
+    // The bootstrap client gets a key: registered and listed, its secret no longer needed.
+    let made = t.m2mctl(&["keygen", "own", "--name", "k"]).await;
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let public = std::fs::read_to_string(t.dir().join("keys/own-k.pub.pem")).unwrap();
+    let private = std::fs::read_to_string(t.dir().join("secrets/own-k.pem")).unwrap();
+    register(&t, &t.client_id(), &public).await;
+    apply_kit::write_config(&t, &config(""));
+    let key_path = t.dir().join("secrets/own-k.pem").display().to_string();
+    let with_key = [
+        ("AUTH0_CLIENT_SECRET", ""),
+        ("AUTH0_CLIENT_SIGNING_KEY_PATH", key_path.as_str()),
+        ("AUTH0_CLIENT_SIGNING_ALGORITHM", "RS256"),
+        ("M2MCTL_CACHE_DIR", "no-cache-here"),
+    ];
+    let plan = t.m2mctl_with(&["plan", "--no-cache"], &with_key).await;
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stdout.contains("application.ledger"),
+        "{}",
+        plan.stdout
+    );
+    assert_no_material(&plan, &private);
+    // The wrong algorithm for the registered credential is refused by the tenant, quoted.
+    let wrong = [
+        ("AUTH0_CLIENT_SECRET", ""),
+        ("AUTH0_CLIENT_SIGNING_KEY_PATH", key_path.as_str()),
+        ("AUTH0_CLIENT_SIGNING_ALGORITHM", "PS256"),
+    ];
+    let refused = t.m2mctl_with(&["plan", "--no-cache"], &wrong).await;
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("invalid_client"),
+        "{}",
+        refused.stderr
+    );
+    assert_no_material(&refused, &private);
+    t.shutdown().await;
+}
