@@ -39,6 +39,21 @@ fn text_empty() {
 }
 
 #[test]
+fn text_with_only_warnings_starts_with_them() {
+    let mut plan = empty_plan();
+    plan.warnings.push(crate::plan::Warning {
+        address: Some("application.old".into()),
+        message: "managed application `old` is not in the config".into(),
+    });
+    let out = render(|o| text(&plan, o, false));
+    assert_eq!(
+        out,
+        "Warning: application.old: managed application `old` is not in the config\n\n\
+         No changes. The tenant matches the configuration.\n"
+    );
+}
+
+#[test]
 fn markdown_sample() {
     insta::assert_snapshot!(render(|o| markdown(&sample_plan(), o)));
 }

@@ -37,15 +37,22 @@ pub fn text(plan: &Plan, out: &mut impl Write, color: bool) -> io::Result<()> {
             }
         }
     }
+    // A blank line separates each block from what came before; the output never starts with one
+    // (the policy block ends with its own).
+    let mut gap = !plan.is_empty();
     if !plan.endpoint_scopes.is_empty() {
-        writeln!(out)?;
+        if std::mem::replace(&mut gap, true) {
+            writeln!(out)?;
+        }
         writeln!(out, "Scopes from endpoints:")?;
         for e in &plan.endpoint_scopes {
             writeln!(out, "  {}: {} needs {}", e.address, e.endpoint, e.scope)?;
         }
     }
     if !plan.warnings.is_empty() {
-        writeln!(out)?;
+        if std::mem::replace(&mut gap, true) {
+            writeln!(out)?;
+        }
         for w in &plan.warnings {
             let at = w
                 .address
@@ -55,8 +62,7 @@ pub fn text(plan: &Plan, out: &mut impl Write, color: bool) -> io::Result<()> {
             writeln!(out, "{} {at}{message}", p.yellow("Warning:"))?;
         }
     }
-    // A blank line separates the summary from what came before; the output never starts with one.
-    if !plan.is_empty() || !plan.warnings.is_empty() {
+    if gap {
         writeln!(out)?;
     }
     if plan.is_empty() {

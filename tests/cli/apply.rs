@@ -115,18 +115,9 @@ async fn renaming_an_app_is_an_update_and_removal_deletes_only_with_prune() {
     t.reset_stats().await;
     let run = apply(&t, &[]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout
-            .contains("application.billing will be updated in place"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("Plan: 0 to create, 1 to update, 0 to delete."),
-        "{}",
-        run.stdout
-    );
+    // the same client (its id), only the name changes
+    t.volatile_settings()
+        .bind(|| insta::assert_snapshot!("rename_is_an_update", run.stdout));
     assert_eq!(
         plan_writes(&t).await,
         vec![("PATCH /api/v2/clients/{id} 200".to_string(), 1)]
@@ -138,21 +129,18 @@ async fn renaming_an_app_is_an_update_and_removal_deletes_only_with_prune() {
     t.reset_stats().await;
     let run = apply(&t, &[]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("No changes."), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("run with `--prune` to delete it"),
-        "{}",
-        run.stdout
-    );
+    t.volatile_settings()
+        .bind(|| insta::assert_snapshot!("removal_without_prune_warns", run.stdout));
     assert!(writes(&t).await.is_empty());
 
     let run = apply(&t, &["--prune"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("- application.reports deleted"),
-        "{}",
-        run.stderr
-    );
+    t.volatile_settings().bind(|| {
+        insta::assert_snapshot!(
+            "removal_with_prune_deletes",
+            run.stdout + "--- stderr\n" + &run.stderr
+        )
+    });
     assert_eq!(marked(&clients(&t).await, "p").len(), 1);
     assert_eq!(
         grants(&t).await.len(),

@@ -46,14 +46,11 @@ async fn apply_delivers_created_secrets_and_reports_a_failing_sink_last() {
     assert_eq!(run.code, 1, "a failed sink fails the run:\n{}", run.stderr);
     apply_kit::assert_no_secret(&t, &run).await;
     assert!(run.stderr.contains("Apply complete"), "{}", run.stderr);
-    let tail = run.stderr.split("error: 1 of 5 deliveries failed:").nth(1);
+    let summary = "error: 1 of 5 deliveries failed:";
+    let tail = run.stderr.find(summary).map(|at| &run.stderr[at..]);
     let tail = tail.unwrap_or_else(|| panic!("no closing summary:\n{}", run.stderr));
-    assert!(tail.contains("exit code 4"), "{tail}");
-    assert!(tail.contains("vault: permission denied"), "{tail}");
-    assert!(
-        tail.contains("m2mctl credentials broken --deliver"),
-        "{tail}"
-    );
+    t.volatile_settings()
+        .bind(|| insta::assert_snapshot!("failed_delivery_summary", tail));
 
     let clients = apply_kit::clients(&t).await;
     let ids = apply_kit::marked(&clients, "deliver");

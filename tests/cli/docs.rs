@@ -136,6 +136,89 @@ fn every_file_the_docs_point_at_exists() {
 }
 
 #[test]
+fn every_whole_config_in_the_docs_is_valid() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut checked = 0;
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).expect("read");
+        for block in text.split("```yaml\n").skip(1) {
+            let config = block.split("\n```").next().unwrap_or_default();
+            // whole files only (fragments show one key)
+            if !config.lines().any(|l| l == "version: 1") {
+                continue;
+            }
+            let file = dir.path().join("m2mctl.yaml");
+            std::fs::write(&file, config).expect("write");
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_m2mctl"))
+                .args(["validate", "-f"])
+                .arg(&file)
+                .env("NO_COLOR", "1")
+                .env_remove("AUTH0_DOMAIN")
+                .output()
+                .expect("run");
+            assert!(
+                out.status.success(),
+                "{}: a config sample is not valid:\n{config}\n{}",
+                doc.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "only {checked} config samples checked");
+}
+
+#[test]
+fn every_m2mctl_command_in_the_docs_parses() {
+    use clap::Parser;
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).expect("read");
+        for block in text.split("```sh\n").skip(1) {
+            let block = block.split("\n```").next().unwrap_or_default();
+            for line in block.lines() {
+                // `eval "$(m2mctl …)"`, `VAR=x m2mctl …`, `m2mctl … # comment`, `m2mctl … | jq`
+                let Some(at) = line.find("m2mctl ") else {
+                    continue;
+                };
+                if !line[..at]
+                    .trim_end_matches(['"', '$', '('])
+                    .split_whitespace()
+                    .all(|w| w == "eval" || w.contains('='))
+                {
+                    continue;
+                }
+                let command = line[at..].split(")\"").next().unwrap_or_default();
+                let words: Vec<&str> = command
+                    .split_whitespace()
+                    .take_while(|w| !w.starts_with(['#', '|', '>', '&', ')', '"']) && *w != "\\")
+                    .collect();
+                // synopses: `[-f FILE]`, `A|B`, `…`
+                if words.iter().any(|w| w.contains(['[', '…', '|'])) {
+                    continue;
+                }
+                if let Err(e) = m2mctl::cli::Cli::try_parse_from(&words) {
+                    wrong.push(format!(
+                        "{}: `{}`: {}",
+                        doc.display(),
+                        words.join(" "),
+                        e.kind()
+                    ));
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "commands that do not parse:\n{}",
+        wrong.join("\n")
+    );
+    assert!(checked >= 20, "only {checked} commands checked");
+}
+
+#[test]
 fn the_readme_stays_short() {
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
     let lines = readme.lines().count();

@@ -26,6 +26,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::docs::{documents, root};
+use crate::support::VOLATILE;
 
 /// What the temp dir is shown as in the docs.
 const DOC_DIR: &str = "/src/infra";
@@ -276,36 +277,18 @@ fn run(dir: &Path, command: &str) -> (Option<i32>, String) {
     (status.code(), reading.join().expect("reader"))
 }
 
-/// `(pattern, replacement)`, applied in order.
+/// [`VOLATILE`], then ports and table padding, as regexes.
 static FILTERS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-    [
-        // a JWT, or its start as the docs abbreviate it (`eyJ…`)
-        (r"eyJ[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*){0,2}…?", "[TOKEN]"),
-        // the last characters of a token in `token --format table`
-        (r"…[A-Za-z0-9_-]{8}\b", "…[TOKEN]"),
-        (r"\b[0-9a-f]{64}\b", "[SHA256]"),
-        // client secrets (they may begin with `-`)
-        (
-            r"(^|[^A-Za-z0-9_-])[A-Za-z0-9_-]{64}([^A-Za-z0-9_-]|$)",
-            "${1}[SECRET]${2}",
-        ),
-        (r"\b[A-Za-z0-9]{32}\b", "[CLIENT_ID]"),
-        (r"\bcgr_[A-Za-z0-9]+", "cgr_[ID]"),
-        (r"\bcred_[A-Za-z0-9]+", "cred_[ID]"),
-        (r"\b[0-9a-f]{24}\b", "[API_ID]"),
-        (
-            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)",
-            "[TIMESTAMP]",
-        ),
-        (r"\b\d+[dhms]( \d+[dhms])*\b", "[DURATION]"),
-        (r"\b\d+(\.\d+)? ?(ms|s)\b", "[DURATION]"),
-        (r"(127\.0\.0\.1|localhost):\d+", "${1}:[PORT]"),
-        // table columns move with the width of what the filters replaced
-        (r"(\S) {2,}", "${1}  "),
-    ]
-    .into_iter()
-    .map(|(p, r)| (Regex::new(p).expect("filter"), r))
-    .collect()
+    VOLATILE
+        .iter()
+        .copied()
+        .chain([
+            (r"(127\.0\.0\.1|localhost):\d+", "${1}:[PORT]"),
+            // table columns move with the width of what the filters replaced
+            (r"(\S) {2,}", "${1}  "),
+        ])
+        .map(|(p, r)| (Regex::new(p).expect("filter"), r))
+        .collect()
 });
 
 /// `text` with the temp dir shown as [`DOC_DIR`], trailing spaces and blank lines at the end

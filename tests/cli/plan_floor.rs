@@ -102,7 +102,8 @@ async fn mass_delete_plan_is_shown_blocked_and_warned() {
 
     let without = t.m2mctl(&["plan", "--detailed-exitcode"]).await;
     assert_eq!(without.code, 0, "no prune, no deletes: {}", without.stderr);
-    assert!(without.stdout.contains("--prune"), "{}", without.stdout);
+    t.volatile_settings()
+        .bind(|| insta::assert_snapshot!("mass_delete_without_prune", without.stdout));
 
     let run = t
         .m2mctl(&[
@@ -114,19 +115,10 @@ async fn mass_delete_plan_is_shown_blocked_and_warned() {
         ])
         .await;
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stdout.contains("6 to delete"), "{}", run.stdout);
-    assert!(run.stdout.contains("--allow-mass-delete"), "{}", run.stdout);
-    assert!(
-        run.stderr.contains("warning:") && run.stderr.contains("max_deletes"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("m2mctl apply prune.json --allow-mass-delete"),
-        "{}",
-        run.stderr
-    );
+    // the whole plan with the block stated, the warning, and how to apply the saved plan anyway
+    let shown = format!("{}--- stderr\n{}", run.stdout, run.stderr);
+    t.volatile_settings()
+        .bind(|| insta::assert_snapshot!("mass_delete_with_prune", shown));
 
     let json = t.m2mctl(&["plan", "--prune", "--format", "json"]).await;
     assert_eq!(json.code, 0, "{}", json.stderr);

@@ -246,6 +246,15 @@ impl Tenant {
         settings
     }
 
+    /// [`Tenant::settings`] plus [`VOLATILE`]: for outputs that show ids, times or secrets.
+    pub fn volatile_settings(&self) -> insta::Settings {
+        let mut settings = self.settings();
+        for (pattern, replacement) in VOLATILE {
+            settings.add_filter(pattern, *replacement);
+        }
+        settings
+    }
+
     /// Graceful shutdown (state flushed).
     pub async fn shutdown(mut self) {
         if let Some(e) = self.emulator.take() {
@@ -253,6 +262,32 @@ impl Tenant {
         }
     }
 }
+
+/// What changes from run to run besides ports and temp dirs, as `(regex, replacement)` applied in
+/// order: tokens, secrets, client ids, `cgr_`/`cred_` ids, API ids, timestamps and durations.
+/// Counts, names and scopes are left alone. (The doc-sample runner uses the same list.)
+pub const VOLATILE: &[(&str, &str)] = &[
+    // a JWT, or its start as the docs abbreviate it (`eyJ…`)
+    (r"eyJ[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*){0,2}…?", "[TOKEN]"),
+    // the last characters of a token in `token --format table`
+    (r"…[A-Za-z0-9_-]{8}\b", "…[TOKEN]"),
+    (r"\b[0-9a-f]{64}\b", "[SHA256]"),
+    // client secrets (they may begin with `-`)
+    (
+        r"(^|[^A-Za-z0-9_-])[A-Za-z0-9_-]{64}([^A-Za-z0-9_-]|$)",
+        "${1}[SECRET]${2}",
+    ),
+    (r"\b[A-Za-z0-9]{32}\b", "[CLIENT_ID]"),
+    (r"\bcgr_[A-Za-z0-9]+", "cgr_[ID]"),
+    (r"\bcred_[A-Za-z0-9]+", "cred_[ID]"),
+    (r"\b[0-9a-f]{24}\b", "[API_ID]"),
+    (
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)",
+        "[TIMESTAMP]",
+    ),
+    (r"\b\d+[dhms]( \d+[dhms])*\b", "[DURATION]"),
+    (r"\b\d+(\.\d+)? ?(ms|s)\b", "[DURATION]"),
+];
 
 fn regex_escape(text: &str) -> String {
     text.chars()
