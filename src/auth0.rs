@@ -27,6 +27,8 @@ pub const GRANT_TYPE_CLIENT_CREDENTIALS: &str = "client_credentials";
 pub const AUTH_CLIENT_SECRET_POST: &str = "client_secret_post";
 /// `token_endpoint_auth_method`: secret in an HTTP Basic header.
 pub const AUTH_CLIENT_SECRET_BASIC: &str = "client_secret_basic";
+/// `client_authentication_methods` entry: a client assertion signed with a registered key.
+pub const AUTH_PRIVATE_KEY_JWT: &str = "private_key_jwt";
 /// `token_endpoint_auth_method` of public clients (SPA, native): no secret, no client credentials.
 pub const AUTH_NONE: &str = "none";
 
@@ -169,6 +171,64 @@ pub fn is_client_grant(grant: &RemoteGrant) -> bool {
         && !grant.client_id.is_empty()
 }
 
+// The one enum of how an application authenticates (config `authentication.method` and
+// `token_endpoint_auth_method`, desired state, token); its JSON Schema definition keeps the
+// name `AuthMethodConfig`. Doc comments are schema text.
+/// How an application authenticates at `/oauth/token`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Default,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "AuthMethodConfig")]
+pub enum AuthMethod {
+    /// Secret in the request body (default).
+    #[default]
+    ClientSecretPost,
+    /// Secret in an HTTP Basic `Authorization` header.
+    ClientSecretBasic,
+    /// A client assertion (RFC 7523) signed with a private key whose public key is registered
+    /// as one of the client's credentials; the client then has no usable secret.
+    PrivateKeyJwt,
+}
+
+impl AuthMethod {
+    /// Auth0's wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretPost => AUTH_CLIENT_SECRET_POST,
+            AuthMethod::ClientSecretBasic => AUTH_CLIENT_SECRET_BASIC,
+            AuthMethod::PrivateKeyJwt => AUTH_PRIVATE_KEY_JWT,
+        }
+    }
+
+    /// Parses Auth0's wire name.
+    pub fn parse(s: &str) -> Option<AuthMethod> {
+        [
+            AuthMethod::ClientSecretPost,
+            AuthMethod::ClientSecretBasic,
+            AuthMethod::PrivateKeyJwt,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
+    }
+
+    /// True for the two secret methods (what `token_endpoint_auth_method` holds).
+    pub fn uses_secret(self) -> bool {
+        self != AuthMethod::PrivateKeyJwt
+    }
+}
+
 /// How a client authenticates at `/oauth/token`, as far as m2mctl is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientAuth<'a> {
@@ -254,118 +314,5 @@ impl OrganizationUsage {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn system(identifier: &str) -> RemoteApi {
-        RemoteApi {
-            id: identifier.into(),
-            identifier: identifier.into(),
-            name: String::new(),
-            scopes: Vec::new(),
-            token_lifetime: None,
-            is_system: true,
-        }
-    }
-
-    #[test]
-    fn management_api_is_found_whatever_the_order_of_system_apis() {
-        let me = system("https://t.example/me/");
-        let mgmt = system("https://t.example/api/v2/");
-        let custom = RemoteApi {
-            is_system: false,
-            ..system("https://other.example/api/v2/")
-        };
-        let cases: [(Vec<RemoteApi>, Option<&str>, Option<&str>); 6] = [
-            (
-                vec![me.clone(), mgmt.clone()],
-                Some("t.example"),
-                Some("https://t.example/api/v2/"),
-            ),
-            (
-                vec![mgmt.clone(), me.clone()],
-                Some("t.example"),
-                Some("https://t.example/api/v2/"),
-            ),
-            // connected through a custom domain: the only system API of the form wins
-            (
-                vec![me.clone(), mgmt.clone()],
-                Some("login.acme.com"),
-                Some("https://t.example/api/v2/"),
-            ),
-            (vec![me.clone(), custom.clone()], Some("t.example"), None),
-            (vec![me.clone()], None, None),
-            (
-                vec![custom, me, mgmt],
-                None,
-                Some("https://t.example/api/v2/"),
-            ),
-        ];
-        for (apis, authority, want) in cases {
-            let got = management_api(&apis, authority).map(|a| a.identifier.as_str());
-            assert_eq!(got, want, "{authority:?}");
-        }
-    }
-
-    #[test]
-    fn management_identifiers() {
-        assert_eq!(
-            management_identifier("127.0.0.1:4000"),
-            "https://127.0.0.1:4000/api/v2/"
-        );
-        for (id, want) in [
-            ("https://t.eu.auth0.com/api/v2/", true),
-            ("https://127.0.0.1:9/api/v2/", true),
-            ("https://t/me/", false),
-            ("http://t/api/v2/", false),
-            ("https:///api/v2/", false),
-            ("https://t/x/api/v2/", false),
-            ("https://t/api/v2/users", false),
-        ] {
-            assert_eq!(is_management_identifier(id), want, "{id}");
-        }
-        assert_eq!(authority_of("https://t:1/api/v2/"), Some("t:1"));
-        assert_eq!(authority_of("https://t/me/"), None);
-    }
-
-    #[test]
-    fn client_auth_reads_client_authentication_methods() {
-        let json = serde_json::json!({
-            "client_id": "c", "name": "n",
-            "client_authentication_methods": {"private_key_jwt": {"credentials": [{"id": "cred_1"}]}}
-        });
-        let c: RemoteClient = serde_json::from_value(json).unwrap();
-        assert_eq!(
-            client_auth(&c),
-            ClientAuth::Methods(vec!["private_key_jwt"])
-        );
-        assert_eq!(client_auth(&c).label(), "private_key_jwt");
-        let json = serde_json::json!({"client_id": "c", "client_authentication_methods": null,
-            "token_endpoint_auth_method": "client_secret_basic"});
-        let c: RemoteClient = serde_json::from_value(json).unwrap();
-        assert_eq!(
-            client_auth(&c),
-            ClientAuth::Secret(Some("client_secret_basic"))
-        );
-    }
-
-    #[test]
-    fn user_grants_and_default_grants_are_not_client_grants() {
-        assert!(is_client_subject(None));
-        assert!(is_client_subject(Some("client")));
-        assert!(!is_client_subject(Some("user")));
-        // terraform-provider-auth0 TestAccClientGrant_DefaultFor.yaml: no client_id at all
-        let default: RemoteGrant = serde_json::from_str(
-            r#"{"id":"cgr_XB6ZHmjNC4RXBCpg","audience":"https://a/","scope":["read:data"],
-                "subject_type":"client","default_for":"third_party_clients"}"#,
-        )
-        .unwrap();
-        assert!(!is_client_grant(&default));
-        let grant = RemoteGrant {
-            client_id: "c".into(),
-            default_for: None,
-            ..default
-        };
-        assert!(is_client_grant(&grant));
-    }
-}
+#[path = "auth0_tests.rs"]
+mod tests;

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::auth0::{MARKER_KEY, OrganizationUsage};
+pub use crate::auth0::{AuthMethod, MARKER_KEY, OrganizationUsage};
 
 /// Project name used when a config does not set `project`.
 pub const DEFAULT_PROJECT: &str = "default";
@@ -54,59 +54,6 @@ pub enum Domain {
     Local,
     /// A real (or standalone emulator) tenant: `host[:port]`, or `http://` for loopback only.
     Remote(String),
-}
-
-/// How a client authenticates at `/oauth/token` (the config's `authentication.method`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    Default,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMethod {
-    /// Secret in the request body (Auth0's Dashboard default for M2M apps).
-    #[default]
-    ClientSecretPost,
-    /// Secret in an HTTP Basic `Authorization` header.
-    ClientSecretBasic,
-    /// A client assertion (RFC 7523) signed with a private key whose public key is registered
-    /// as one of the client's credentials; the client then has no usable secret.
-    PrivateKeyJwt,
-}
-
-impl AuthMethod {
-    /// Auth0's wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMethod::ClientSecretPost => "client_secret_post",
-            AuthMethod::ClientSecretBasic => "client_secret_basic",
-            AuthMethod::PrivateKeyJwt => "private_key_jwt",
-        }
-    }
-
-    /// Parses Auth0's wire name.
-    pub fn parse(s: &str) -> Option<AuthMethod> {
-        match s {
-            "client_secret_post" => Some(AuthMethod::ClientSecretPost),
-            "client_secret_basic" => Some(AuthMethod::ClientSecretBasic),
-            "private_key_jwt" => Some(AuthMethod::PrivateKeyJwt),
-            _ => None,
-        }
-    }
-
-    /// True for the two secret methods (what `token_endpoint_auth_method` holds).
-    pub fn uses_secret(self) -> bool {
-        self != AuthMethod::PrivateKeyJwt
-    }
 }
 
 /// A public key an application's client assertions are signed with (a client credential).

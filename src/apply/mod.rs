@@ -103,7 +103,7 @@ pub async fn execute_while(
 fn entry(change: &Change, outcome: Outcome) -> Entry {
     Entry {
         address: change.address.clone(),
-        kind: change.kind(),
+        target: change.target.clone(),
         action: change.action,
         outcome,
     }

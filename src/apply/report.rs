@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use super::Error;
-use crate::plan::{Action, Kind};
+use crate::plan::{Action, Kind, Target};
 use crate::tenant::Metrics;
 
 /// How one change ended.
@@ -36,10 +36,10 @@ pub enum Outcome {
 /// One change of the plan and its outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// The change's address.
+    /// The change's address (display only).
     pub address: String,
-    /// Its kind.
-    pub kind: Kind,
+    /// What the change acted on.
+    pub target: Target,
     /// Its action.
     pub action: Action,
     /// What happened.
@@ -47,6 +47,11 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The kind of object the change acted on.
+    pub fn kind(&self) -> Kind {
+        self.target.kind()
+    }
+
     /// True unless the change failed or was skipped.
     pub fn succeeded(&self) -> bool {
         !matches!(self.outcome, Outcome::Failed(_) | Outcome::Skipped(_))
@@ -57,7 +62,7 @@ impl Entry {
         let a = &self.address;
         match &self.outcome {
             Outcome::Created { id, recovered } => {
-                let label = match self.kind {
+                let label = match self.kind() {
                     Kind::Client => "client_id ",
                     _ => "",
                 };
@@ -177,7 +182,7 @@ mod tests {
     fn entry(kind: Kind, action: Action, address: &str, outcome: Outcome) -> Entry {
         Entry {
             address: address.into(),
-            kind,
+            target: crate::plan::fixtures::change_of(kind, action, "x", None).target,
             action,
             outcome,
         }

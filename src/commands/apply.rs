@@ -375,7 +375,7 @@ async fn execute(
 
 /// A created application (its line carries the new client id).
 fn created_client(entry: &apply::Entry) -> bool {
-    entry.kind == crate::plan::Kind::Client
+    entry.kind() == crate::plan::Kind::Client
         && matches!(entry.outcome, apply::Outcome::Created { .. })
 }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::apply::{Outcome as Applied, Report};
 use crate::deliver::{self, DeliverError, Outcome, Payload, Sink};
 use crate::model::{ApiRef, DesiredApp, DesiredState};
-use crate::plan::Kind;
+use crate::plan::Target;
 use crate::tenant::{Client, Secret};
 use crate::ui::Context;
 
@@ -77,14 +77,12 @@ pub async fn deliver_created(
 ) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
     for entry in &report.entries {
-        let (Kind::Client, Applied::Created { id, .. }) = (&entry.kind, &entry.outcome) else {
-            continue;
-        };
-        let Some(key) = entry.address.strip_prefix("application.") else {
+        let (Target::Client { key }, Applied::Created { id, .. }) = (&entry.target, &entry.outcome)
+        else {
             continue;
         };
         let (Some(app), Some(app_sinks)) = (
-            desired.applications.iter().find(|a| a.key == key),
+            desired.applications.iter().find(|a| a.key == *key),
             sinks.get(key),
         ) else {
             continue;

@@ -198,9 +198,9 @@ async fn ensure(
         let body = json!({
             "name": name,
             "description": "m2mctl runs as this application (made by `m2mctl init --create-deployer`)",
-            "app_type": "non_interactive",
-            "grant_types": ["client_credentials"],
-            "token_endpoint_auth_method": "client_secret_post",
+            "app_type": crate::auth0::APP_TYPE_M2M,
+            "grant_types": [crate::auth0::GRANT_TYPE_CLIENT_CREDENTIALS],
+            "token_endpoint_auth_method": crate::auth0::AUTH_CLIENT_SECRET_POST,
             "client_metadata": { MARKER_KEY: marker },
         });
         let created = client.create_client(&body).await?;

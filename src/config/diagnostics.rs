@@ -180,14 +180,6 @@ impl Error {
             _ => &[],
         }
     }
-
-    /// How many problems the file has (may exceed `problems().len()`).
-    pub fn problem_count(&self) -> usize {
-        match self {
-            Error::Invalid(invalid) => invalid.total,
-            _ => 0,
-        }
-    }
 }
 
 /// ` (first 50 shown)` when problems were left out.

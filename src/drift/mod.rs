@@ -10,6 +10,7 @@ pub mod render;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::auth0::field;
 use crate::model::RemoteState;
 use crate::plan::{Action, Change, Kind, Plan};
 use crate::tenant::logs::{LogEntry, Logs};
@@ -172,7 +173,10 @@ fn touches(entry: &LogEntry, change: &Change, remote: &RemoteState) -> bool {
     }
     let created = entry.response_body();
     let created_id = created
-        .and_then(|b| b.get("client_id").filter(|_| change.kind() == Kind::Client))
+        .and_then(|b| {
+            b.get(field::CLIENT_ID)
+                .filter(|_| change.kind() == Kind::Client)
+        })
         .or_else(|| created.and_then(|b| b.get("id")))
         .and_then(Value::as_str);
     if let (Some(id), Some(created_id)) = (&change.id, created_id)
@@ -191,8 +195,8 @@ fn touches(entry: &LogEntry, change: &Change, remote: &RemoteState) -> bool {
         let named = |b: Option<&Value>| {
             b.is_some_and(|b| {
                 client.is_some()
-                    && b.get("client_id").and_then(Value::as_str) == client.as_deref()
-                    && b.get("audience").and_then(Value::as_str) == audience.as_deref()
+                    && b.get(field::CLIENT_ID).and_then(Value::as_str) == client.as_deref()
+                    && b.get(field::AUDIENCE).and_then(Value::as_str) == audience.as_deref()
             })
         };
         return named(body) || named(created);

@@ -189,7 +189,7 @@ impl Tenant {
         self.grants.find(|g| {
             g.str("client_id") == Some(client_id)
                 && g.str("audience") == Some(audience)
-                && g.str("subject_type").unwrap_or("client") == "client"
+                && crate::auth0::is_client_subject(g.str("subject_type"))
         })
     }
 

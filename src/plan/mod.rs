@@ -2,8 +2,8 @@
 //!
 //! Owns [`diff`] (desired state × remote state → [`Plan`]), the rules of DESIGN.md "What m2mctl
 //! manages" (ownership marker, matching, managed fields, authoritative grants, prune, guards), the
-//! tenant fingerprint of a plan, [`simulate`] and the saved-plan document. Must do no I/O: no
-//! network, no files, no environment, no printing (renderers live in `render`).
+//! tenant fingerprint of a plan and the saved-plan document (`simulate` is test-only). Must do no
+//! I/O: no network, no files, no environment, no printing (renderers live in `render`).
 
 mod apis;
 mod change;
@@ -14,6 +14,7 @@ mod error;
 mod grants;
 pub mod keys;
 mod saved;
+#[cfg(test)]
 mod simulate;
 mod target;
 
@@ -41,7 +42,8 @@ pub use change::{
 pub use endpoints::EndpointScopes;
 pub use error::Error;
 pub use saved::{ObjectRef, SavedPlan, fingerprint};
-pub use simulate::simulate;
+#[cfg(test)]
+pub(crate) use simulate::simulate;
 
 /// Version of the plan document (JSON output and saved plans). Bumped on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;

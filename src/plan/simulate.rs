@@ -1,14 +1,15 @@
 //! The effect of a plan on a tenant state, computed in memory.
 //!
-//! Used by the property test (diff → simulate → diff is empty) and by apply tests. Models what
-//! Auth0 does with each request (metadata merge with `null` deleting a key, grants deleted with
-//! their client), inventing ids for created objects. Must do no I/O.
+//! Test-only: used by the property test (diff → simulate → diff is empty) and by apply tests.
+//! Models what Auth0 does with each request (metadata merge with `null` deleting a key, grants
+//! deleted with their client), inventing ids for created objects. Must do no I/O.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use super::{Action, Change, FieldChange, Kind, METADATA_PREFIX, Plan, string_items};
+use crate::auth0::field;
 use crate::model::{MARKER_KEY, Marker, RemoteApi, RemoteClient, RemoteGrant, RemoteState};
 
 /// The tenant state after applying every change of `plan` to `remote`.
@@ -143,16 +144,16 @@ fn text(v: &Option<Value>) -> Option<String> {
 
 fn set_api(api: &mut RemoteApi, f: &FieldChange) {
     match f.field.as_str() {
-        "identifier" => api.identifier = text(&f.after).unwrap_or_default(),
-        "name" => api.name = text(&f.after).unwrap_or_default(),
-        "scopes" => {
+        field::IDENTIFIER => api.identifier = text(&f.after).unwrap_or_default(),
+        field::NAME => api.name = text(&f.after).unwrap_or_default(),
+        field::SCOPES => {
             api.scopes = f
                 .after
                 .clone()
                 .and_then(|v| serde_json::from_value(v).ok())
                 .unwrap_or_default()
         }
-        "token_lifetime" => {
+        field::TOKEN_LIFETIME => {
             api.token_lifetime = f
                 .after
                 .as_ref()
@@ -172,11 +173,11 @@ fn set_client(client: &mut RemoteClient, f: &FieldChange) {
         return;
     }
     match f.field.as_str() {
-        "name" => client.name = text(&f.after).unwrap_or_default(),
-        "description" => client.description = text(&f.after),
-        "app_type" => client.app_type = text(&f.after),
-        "grant_types" => client.grant_types = string_items(f.after.as_ref()),
-        "token_endpoint_auth_method" => client.token_endpoint_auth_method = text(&f.after),
+        field::NAME => client.name = text(&f.after).unwrap_or_default(),
+        field::DESCRIPTION => client.description = text(&f.after),
+        field::APP_TYPE => client.app_type = text(&f.after),
+        field::GRANT_TYPES => client.grant_types = string_items(f.after.as_ref()),
+        field::TOKEN_ENDPOINT_AUTH_METHOD => client.token_endpoint_auth_method = text(&f.after),
         _ => {}
     }
 }

@@ -34,11 +34,6 @@ pub fn matches(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
-/// The first pattern of `patterns` that matches `text`.
-pub fn first_match<'p>(patterns: impl IntoIterator<Item = &'p str>, text: &str) -> Option<&'p str> {
-    patterns.into_iter().find(|p| matches(p, text))
-}
-
 #[cfg(test)]
 mod tests {
     use super::matches;

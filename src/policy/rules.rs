@@ -69,9 +69,9 @@ impl RequiredAuth {
     /// Auth0's wire name.
     pub fn as_str(self) -> &'static str {
         match self {
-            RequiredAuth::ClientSecretPost => "client_secret_post",
-            RequiredAuth::ClientSecretBasic => "client_secret_basic",
-            RequiredAuth::PrivateKeyJwt => "private_key_jwt",
+            RequiredAuth::ClientSecretPost => crate::auth0::AUTH_CLIENT_SECRET_POST,
+            RequiredAuth::ClientSecretBasic => crate::auth0::AUTH_CLIENT_SECRET_BASIC,
+            RequiredAuth::PrivateKeyJwt => crate::auth0::AUTH_PRIVATE_KEY_JWT,
         }
     }
 }

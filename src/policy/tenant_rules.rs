@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use super::config_rules::{DEFAULT_TOKEN_LIFETIME, allowed_management, is_write_scope};
 use super::glob;
 use super::{PolicySet, Rule, Severity, Violation};
+use crate::auth0;
 use crate::model::{DesiredState, RemoteClient, RemoteState};
 
 /// Checks every rule of every source against the tenant objects the config does not manage.
@@ -39,7 +40,11 @@ pub fn check_tenant(
         .filter(|c| !c.global && !managed(c))
         .collect();
     let mut out = Vec::new();
-    let is_m2m = |c: &RemoteClient| c.grant_types.iter().any(|g| g == "client_credentials");
+    let is_m2m = |c: &RemoteClient| {
+        c.grant_types
+            .iter()
+            .any(|g| g == auth0::GRANT_TYPE_CLIENT_CREDENTIALS)
+    };
     for source in &set.sources {
         let policy = &source.policy;
         for client in &others {
@@ -99,7 +104,7 @@ pub fn check_tenant(
                 let method = client
                     .token_endpoint_auth_method
                     .as_deref()
-                    .unwrap_or("client_secret_post");
+                    .unwrap_or(auth0::AUTH_CLIENT_SECRET_POST);
                 let want = required.value.as_str();
                 if method != want {
                     warn(

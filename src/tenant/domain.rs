@@ -90,7 +90,7 @@ impl TenantUrl {
     /// The Management API audience: `https://{host[:port]}/api/v2/`, https even for a loopback
     /// emulator served over http (that is what the emulator's tokens carry).
     pub fn management_audience(&self) -> String {
-        format!("https://{}/api/v2/", self.authority)
+        crate::auth0::management_identifier(&self.authority)
     }
 
     /// The token issuer written into `iss`: `https://{host[:port]}/` (Auth0), or `http://…/` for a

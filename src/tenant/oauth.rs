@@ -111,7 +111,10 @@ pub(crate) async fn exchange_in(
     audience: &str,
     organization: Option<&str>,
 ) -> Result<TokenResponse> {
-    let mut form = vec![("grant_type", "client_credentials"), ("audience", audience)];
+    let mut form = vec![
+        ("grant_type", crate::auth0::GRANT_TYPE_CLIENT_CREDENTIALS),
+        ("audience", audience),
+    ];
     if let Some(organization) = organization {
         form.push(("organization", organization));
     }

@@ -163,11 +163,6 @@ impl Client {
             .await
     }
 
-    /// All client grants of one client.
-    pub async fn list_grants_of(&self, client_id: &str) -> Result<Vec<RemoteGrant>> {
-        self.read_all(&GRANTS, &[("client_id", client_id)]).await
-    }
-
     pub(super) async fn read_all<T: DeserializeOwned + Keyed>(
         &self,
         c: &Collection,
