@@ -212,15 +212,12 @@ impl AuthMethod {
         }
     }
 
-    /// Parses Auth0's wire name.
+    /// Parses a `token_endpoint_auth_method` as Auth0 sends it: the two secret methods only
+    /// (private-key JWT lives under `client_authentication_methods`).
     pub fn parse(s: &str) -> Option<AuthMethod> {
-        [
-            AuthMethod::ClientSecretPost,
-            AuthMethod::ClientSecretBasic,
-            AuthMethod::PrivateKeyJwt,
-        ]
-        .into_iter()
-        .find(|m| m.as_str() == s)
+        [AuthMethod::ClientSecretPost, AuthMethod::ClientSecretBasic]
+            .into_iter()
+            .find(|m| m.as_str() == s)
     }
 
     /// True for the two secret methods (what `token_endpoint_auth_method` holds).
