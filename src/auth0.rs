@@ -1,6 +1,7 @@
 //! Auth0 facts m2mctl relies on, in one place: which API is the Management API and how to find it
 //! in a tenant that holds other system APIs, what counts as a client grant, the wire names of the
-//! client fields m2mctl manages, the metadata key m2mctl reserves, and how a client authenticates.
+//! fields m2mctl manages ([`field`]), the metadata key m2mctl reserves, how a client authenticates
+//! ([`AuthMethod`], [`ClientAuth`]) and the log types of token exchanges.
 //!
 //! Owns these facts (research/auth0-api.md, shared/auth0-recordings, 2026 tenants). Plan, apply,
 //! token, export, tenant and the emulator ask here instead of repeating a string or a rule. Must do
@@ -60,6 +61,10 @@ pub mod field {
     pub const AUDIENCE: &str = "audience";
     /// Grant scopes (a set of names).
     pub const SCOPE: &str = "scope";
+    /// Grant `organization_usage`: `deny` (Auth0's default when absent), `allow`, `require`.
+    pub const ORGANIZATION_USAGE: &str = "organization_usage";
+    /// Grant `allow_any_organization` (false when absent).
+    pub const ALLOW_ANY_ORGANIZATION: &str = "allow_any_organization";
     /// API identifier.
     pub const IDENTIFIER: &str = "identifier";
     /// API scopes (a set of `{value, description}`).
@@ -84,6 +89,11 @@ pub mod field {
     /// An API's natural key: taken on create, never changed on PATCH.
     pub const API_KEY: &[&str] = &[IDENTIFIER];
 }
+
+/// Tenant log `type` of a successful client-credentials exchange.
+pub const LOG_TOKEN_EXCHANGE_OK: &str = "seccft";
+/// Tenant log `type` of a failed client-credentials exchange.
+pub const LOG_TOKEN_EXCHANGE_FAILED: &str = "feccft";
 
 /// The client fields m2mctl reads (`fields=`; never `client_secret`) with `read:clients`.
 pub const CLIENT_FIELDS: &str = "client_id,name,description,app_type,grant_types,token_endpoint_auth_method,client_metadata,global";

@@ -167,6 +167,9 @@ pub struct DesiredGrant {
     /// Management API grants: the `endpoints:` entries and the scope each brought in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub endpoints: Vec<EndpointScope>,
+    /// `organization_usage` / `allow_any_organization`, where the config sets them.
+    #[serde(default, skip_serializing_if = "GrantOrganization::is_unmanaged")]
+    pub organization: GrantOrganization,
 }
 
 /// The organization settings of a client grant the config manages (Machine-to-Machine access
@@ -179,6 +182,13 @@ pub struct GrantOrganization {
     /// `allow_any_organization`: any organization may be named, not only associated ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_any: Option<bool>,
+}
+
+impl GrantOrganization {
+    /// True when the config sets neither field (the tenant's values are kept).
+    pub fn is_unmanaged(&self) -> bool {
+        self.usage.is_none() && self.allow_any.is_none()
+    }
 }
 
 /// One `endpoints:` entry of a grant, resolved against the Management API spec.

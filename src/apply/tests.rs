@@ -13,8 +13,10 @@ use crate::model::{
 use crate::plan::{self, PlanOptions};
 use crate::tenant::{Credentials, Options, Secret, TenantUrl};
 
+const ORDERS: &str = "https://orders.example.com/";
+
 fn desired(apps: usize) -> DesiredState {
-    let api = "https://orders.example.com/";
+    let api = ORDERS;
     DesiredState {
         project: "exec".into(),
         domain: Domain::Local,
@@ -42,6 +44,7 @@ fn desired(apps: usize) -> DesiredState {
                     api: ApiRef::Identifier(api.into()),
                     scopes: BTreeSet::from(["read:orders".to_string()]),
                     endpoints: Vec::new(),
+                    organization: Default::default(),
                 }],
                 metadata: BTreeMap::from([("team".to_string(), "x".to_string())]),
             })
@@ -207,5 +210,45 @@ async fn nothing_more_is_started_once_the_lease_is_lost() {
     }
     let after = client.read_state().await.unwrap();
     assert!(after.clients.iter().all(|c| c.marker().is_none()));
+    emu.shutdown().await.unwrap();
+}
+
+/// A grant field apply and tenant have never been told about travels in the change's body: on a
+/// create (with the id of the client created in the same run) and on an update of that field
+/// alone. Adding a managed grant field therefore needs nothing in `apply` or `tenant`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_field_unknown_to_apply_is_sent_from_the_change_body() {
+    use crate::plan::{FieldChange, Kind};
+    let (emu, client) = tenant(None, 0).await;
+    let remote = client.read_state().await.unwrap();
+    let mut plan = plan::diff(&desired(1), &remote, &options(&client)).unwrap();
+    let field = "organization_usage";
+    let grant = plan.changes.iter_mut().find(|c| c.kind() == Kind::Grant);
+    let grant = grant.expect("a grant create");
+    grant
+        .fields
+        .push(FieldChange::new(field, None, Some("allow".into())));
+    let target = grant.target.clone();
+    execute(&plan, &client, &Progress::quiet())
+        .await
+        .result()
+        .unwrap();
+    let stored = |state: &crate::model::RemoteState| {
+        let g = state.grants.iter().find(|g| g.audience == ORDERS);
+        g.map(|g| (g.id.clone(), g.organization_usage.clone()))
+    };
+    let state = client.read_state().await.unwrap();
+    let (id, usage) = stored(&state).expect("the grant was created");
+    assert_eq!(usage.as_deref(), Some("allow"));
+    let change = FieldChange::new(field, Some("allow".into()), Some("require".into()));
+    let update = Change::new(Action::Update, target, Some(id.clone()), vec![change]);
+    let again = Plan {
+        changes: vec![update],
+        ..plan
+    };
+    let report = execute(&again, &client, &Progress::quiet()).await;
+    assert_eq!(report.entries[0].outcome, Outcome::Updated);
+    let state = client.read_state().await.unwrap();
+    assert_eq!(stored(&state), Some((id, Some("require".to_string()))));
     emu.shutdown().await.unwrap();
 }

@@ -295,14 +295,14 @@ fn grants(
         granted.insert(api.clone(), api_at.clone());
         let mut scopes = grant_scopes(grant, &api, apis, c);
         let endpoints = super::endpoints::grant_endpoints(grant, &api, c);
-        // Checked now; the diff manages them once grant changes carry them (issue 12).
-        let _organization = super::organizations::grant_organization(grant, &api, c);
+        let organization = super::organizations::grant_organization(grant, &api, c);
         scopes.extend(endpoints.iter().map(|e| e.scope.clone()));
         targets.push((api.clone(), api_at, external));
         grants.push(DesiredGrant {
             api,
             scopes,
             endpoints,
+            organization,
         });
     }
     (grants, targets)

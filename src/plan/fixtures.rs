@@ -56,6 +56,7 @@ pub(crate) fn grant(api: &str, scopes: &[&str]) -> DesiredGrant {
             .map(|s| s.to_string())
             .collect::<BTreeSet<_>>(),
         endpoints: Vec::new(),
+        organization: Default::default(),
     }
 }
 

@@ -1,8 +1,12 @@
 //! The grant part of the diff: one client grant per (application, API, subject type `client`).
 //!
 //! A managed application's declared grants are authoritative: its grants to other APIs are
-//! deleted. Scopes compare as sets. Grants of unmanaged or foreign clients, and `user` grants,
-//! are never touched. Must do no I/O.
+//! deleted. Scopes compare as sets. `organization_usage` and `allow_any_organization` are managed
+//! only where the config sets them (absent: the tenant's value stays), and compare with Auth0's
+//! defaults (`deny`, false) for a grant that does not show them. Grants of unmanaged or foreign
+//! clients, and `user` grants, are never touched. A new managed grant field is added here in
+//! [`Wanted`] (`merge`, `fields`) and `current_fields`: creates, updates and deletes list it like
+//! `scope`, and apply sends it in the change's body without knowing it. Must do no I/O.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,30 +15,63 @@ use serde_json::Value;
 use super::clients::{Matched, sorted};
 use super::{Action, Builder, Change, ClientRef, Error, FieldChange, Target};
 use crate::auth0::{field, is_client_grant};
-use crate::model::{ApiRef, DesiredApp, DesiredGrant, DesiredState, RemoteGrant, RemoteState};
+use crate::model::{
+    ApiRef, DesiredApp, DesiredGrant, DesiredState, GrantOrganization, OrganizationUsage,
+    RemoteGrant, RemoteState,
+};
 
 /// One grant the config wants for one API, its entries for that API merged.
 #[derive(Debug, Default)]
 struct Wanted {
     scopes: BTreeSet<String>,
+    organization: GrantOrganization,
 }
 
 impl Wanted {
     /// Adds one declared entry for the same API.
     fn merge(&mut self, grant: &DesiredGrant) {
         self.scopes.extend(grant.scopes.iter().cloned());
+        let org = grant.organization;
+        self.organization.usage = org.usage.or(self.organization.usage);
+        self.organization.allow_any = org.allow_any.or(self.organization.allow_any);
     }
 
-    /// The managed fields as the config wants them, in display order (sets sorted).
+    /// The managed fields as the config wants them, in display order (sets sorted); the
+    /// organization fields only where the config sets them.
     fn fields(&self) -> Vec<(&'static str, Value)> {
         let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
-        vec![(field::SCOPE, Value::from(scopes))]
+        let mut fields = vec![(field::SCOPE, Value::from(scopes))];
+        if let Some(usage) = self.organization.usage {
+            fields.push((field::ORGANIZATION_USAGE, Value::from(usage.as_str())));
+        }
+        if let Some(any) = self.organization.allow_any {
+            fields.push((field::ALLOW_ANY_ORGANIZATION, Value::from(any)));
+        }
+        fields
     }
 }
 
-/// The managed fields of a grant as read, in the order and form of [`Wanted::fields`].
+/// The managed fields of a grant as read, in the order and form of [`Wanted::fields`]; the
+/// organization fields only where the tenant shows them.
 fn current_fields(grant: &RemoteGrant) -> Vec<(&'static str, Value)> {
-    vec![(field::SCOPE, Value::from(sorted(&grant.scope)))]
+    let mut fields = vec![(field::SCOPE, Value::from(sorted(&grant.scope)))];
+    if let Some(usage) = &grant.organization_usage {
+        fields.push((field::ORGANIZATION_USAGE, Value::from(usage.as_str())));
+    }
+    if let Some(any) = grant.allow_any_organization {
+        fields.push((field::ALLOW_ANY_ORGANIZATION, Value::from(any)));
+    }
+    fields
+}
+
+/// Auth0's value of a grant field the tenant does not show: a grant created without
+/// `organization_usage` denies organizations, one without `allow_any_organization` allows none.
+fn auth0_default(name: &str) -> Option<Value> {
+    match name {
+        field::ORGANIZATION_USAGE => Some(Value::from(OrganizationUsage::Deny.as_str())),
+        field::ALLOW_ANY_ORGANIZATION => Some(Value::from(false)),
+        _ => None,
+    }
 }
 
 /// Adds grant creates, updates and authoritative deletes for every matched application. Every
@@ -79,11 +116,12 @@ pub(super) fn diff_grants(
             };
             let g = have.remove(pos);
             let current: BTreeMap<&str, Value> = current_fields(g).into_iter().collect();
+            let before = |f: &str| current.get(f).cloned().or_else(|| auth0_default(f));
             let fields: Vec<FieldChange> = wanted
                 .fields()
                 .into_iter()
-                .filter(|(f, v)| current.get(f) != Some(v))
-                .map(|(f, v)| FieldChange::new(f, current.get(f).cloned(), Some(v)))
+                .filter(|(f, v)| before(f).as_ref() != Some(v))
+                .map(|(f, v)| FieldChange::new(f, before(f), Some(v)))
                 .collect();
             if !fields.is_empty() {
                 out.push(Change::new(

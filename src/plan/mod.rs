@@ -25,6 +25,8 @@ mod tests;
 #[cfg(test)]
 mod tests_apps;
 #[cfg(test)]
+mod tests_orgs;
+#[cfg(test)]
 mod tests_owner;
 #[cfg(test)]
 mod tests_prop;

@@ -21,6 +21,7 @@ fn app(key: &str, name: &str, grants: &[(ApiRef, &[&str])]) -> DesiredApp {
                 api: api.clone(),
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
                 endpoints: Vec::new(),
+                organization: Default::default(),
             })
             .collect(),
         metadata: BTreeMap::new(),

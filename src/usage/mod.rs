@@ -111,12 +111,12 @@ pub fn report(
             let ok: Vec<&&LogEntry> = in_window
                 .iter()
                 .filter(mine)
-                .filter(|e| e.kind == "seccft")
+                .filter(|e| e.kind == crate::auth0::LOG_TOKEN_EXCHANGE_OK)
                 .collect();
             let failures = in_window
                 .iter()
                 .filter(mine)
-                .filter(|e| e.kind == "feccft")
+                .filter(|e| e.kind == crate::auth0::LOG_TOKEN_EXCHANGE_FAILED)
                 .count();
             let newest = |list: &[&&LogEntry]| list.iter().map(|e| e.date.clone()).max();
             let grants = app
@@ -124,9 +124,10 @@ pub fn report(
                 .iter()
                 .map(|g| {
                     let (api, audience) = match &g.api {
-                        ApiRef::Management => {
-                            ("management".to_string(), management_audience.to_string())
-                        }
+                        ApiRef::Management => (
+                            crate::plan::MANAGEMENT_ADDRESS.to_string(),
+                            management_audience.to_string(),
+                        ),
                         ApiRef::Identifier(id) => (id.clone(), id.clone()),
                     };
                     let hits: Vec<&&LogEntry> = ok

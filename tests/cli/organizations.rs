@@ -1,7 +1,8 @@
 //! Machine-to-Machine access for organizations through the real binary on the embedded local
-//! tenant: an organization created with `m2mctl api`, a grant that requires one, `token
-//! --organization` (by name and by id) minting a token with `org_id` that `--verify` accepts,
-//! and `token` without it refused with Auth0's error and m2mctl's help.
+//! tenant: a config whose grant requires an organization, planned (before/after) and applied,
+//! an organization created and associated with `m2mctl api`, `token --organization` (by name
+//! and by id) minting a token with `org_id` that `--verify` accepts, and `token` without it
+//! refused with Auth0's error and m2mctl's help.
 
 use serde_json::Value;
 
@@ -74,13 +75,31 @@ async fn a_grant_requiring_an_organization_gets_tokens_only_with_one() {
     let applied = t.run(&["apply", "--auto-approve"]).await;
     assert_eq!(applied.code, 0, "{}", text(&applied));
     let grant = t.grant_id().await;
-    t.api(&[
-        "PATCH",
-        &format!("/api/v2/client-grants/{grant}"),
-        "-d",
-        r#"{"organization_usage": "require"}"#,
-    ])
-    .await;
+
+    // The config now requires an organization: the plan shows Auth0's default before it.
+    std::fs::write(
+        t.dir.path().join("m2mctl.yaml"),
+        config("        organization_usage: require\n"),
+    )
+    .expect("config");
+    let plan = t.run(&["plan", "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, 2, "{}", text(&plan));
+    assert!(
+        plan.stdout.contains("organization_usage"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("\"deny\""), "{}", plan.stdout);
+    assert!(plan.stdout.contains("\"require\""), "{}", plan.stdout);
+    let applied = t.run(&["apply", "--auto-approve"]).await;
+    assert_eq!(applied.code, 0, "{}", text(&applied));
+    let stored = t
+        .api(&["GET", &format!("/api/v2/client-grants/{grant}")])
+        .await;
+    assert_eq!(stored["organization_usage"], "require", "{stored}");
+    assert!(stored.get("allow_any_organization").is_none(), "{stored}");
+    let plan = t.run(&["plan", "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, 0, "{}", text(&plan));
     t.api(&[
         "POST",
         &format!("/api/v2/organizations/{acme_id}/client-grants"),

@@ -1,7 +1,9 @@
 //! 2026 tenant shapes through the binary, on an emulator started from a state file written with
 //! the shape: the My Account API listed before the Management API, a user-access grant beside a
 //! client grant of the same (application, API), a private-key-JWT M2M client exported and adopted,
-//! and an SPA carrying grants. Each ends with an empty plan and, where tokens apply, `--verify`.
+//! an SPA carrying grants, and a grant with organization settings (exported, kept when the config
+//! is silent, managed when it sets them). Each ends with an empty plan and, where tokens apply,
+//! `--verify`.
 
 use std::path::PathBuf;
 
@@ -356,4 +358,84 @@ async fn an_spa_carrying_grants_is_never_exported_nor_touched() {
     t.assert_plan_empty().await;
     assert_eq!(t.get(&format!("clients/{spa_id}")).await, spa_before);
     assert_eq!(t.grants_of(spa_id).await, grants_before);
+}
+
+/// An M2M client whose grant to the orders API requires an organization (set in the Dashboard),
+/// as a 2026 tenant serves it.
+fn partner(file: &mut Value) {
+    insert(file, "resource_servers", None, orders_api());
+    insert(
+        file,
+        "clients",
+        None,
+        json!({
+            "tenant": "local", "global": false, "name": "Partner sync",
+            "client_id": "PartnerClient000000000000000000A",
+            "client_secret": "partner-secret-0000000000000000000000000000000000000000000000000",
+            "app_type": "non_interactive", "grant_types": ["client_credentials"],
+            "token_endpoint_auth_method": "client_secret_post", "is_first_party": true
+        }),
+    );
+    insert(
+        file,
+        "client_grants",
+        None,
+        json!({"id": "cgr_partner000000001", "client_id": "PartnerClient000000000000000000A",
+            "audience": ORDERS, "scope": ["read:orders"], "organization_usage": "require",
+            "allow_any_organization": false, "subject_type": "client"}),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grants_with_organization_settings_are_exported_kept_and_managed() {
+    let t = Shaped::start(|file, _| partner(file)).await;
+    let grant = || async { t.get("client-grants/cgr_partner000000001").await };
+    let export = t.run(&["export", "--project", "shapes"]).await;
+    assert_eq!(export.code, 0, "{}", text(&export));
+    let path = t.tenant.dir().join("m2mctl.yaml");
+    let yaml = std::fs::read_to_string(&path).unwrap();
+    assert!(yaml.contains("organization_usage: require"), "{yaml}");
+    assert!(!yaml.contains("allow_any_organization"), "{yaml}");
+    let applied = t.run(&["apply", "--auto-approve"]).await;
+    assert_eq!(applied.code, 0, "{}", text(&applied));
+    t.assert_plan_empty().await;
+    let before = grant().await;
+    assert_eq!(before["organization_usage"], "require", "{before}");
+
+    // Without the keys the config does not manage them: no diff, the tenant's values stay.
+    let unmanaged = yaml.replace("    organization_usage: require\n", "");
+    assert_ne!(unmanaged, yaml);
+    std::fs::write(&path, &unmanaged).unwrap();
+    t.assert_plan_empty().await;
+    let applied = t.run(&["apply", "--auto-approve"]).await;
+    assert_eq!(applied.code, 0, "{}", text(&applied));
+    assert_eq!(grant().await, before);
+
+    // Managed: `allow` with any organization, sent in the grant's PATCH.
+    let managed = yaml.replace(
+        "    organization_usage: require\n",
+        "    organization_usage: allow\n    allow_any_organization: true\n",
+    );
+    std::fs::write(&path, &managed).unwrap();
+    let plan = t.run(&["plan", "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, 2, "{}", text(&plan));
+    assert!(
+        plan.stdout
+            .contains(r#"organization_usage: "require" -> "allow""#),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("allow_any_organization: false -> true"),
+        "{}",
+        plan.stdout
+    );
+    let applied = t.run(&["apply", "--auto-approve"]).await;
+    assert_eq!(applied.code, 0, "{}", text(&applied));
+    let after = grant().await;
+    assert_eq!(after["organization_usage"], "allow", "{after}");
+    assert_eq!(after["allow_any_organization"], true, "{after}");
+    assert_eq!(after["scope"], before["scope"]);
+    t.assert_plan_empty().await;
 }
