@@ -297,7 +297,12 @@ pub async fn create(
     bearer.require(&["create:clients"])?;
     let sent = body::parse(&bytes)?;
     body::check(&sent, CREATE_FIELDS, &["name"], 0)?;
-    let client = defaults::new_client(&ids::client_id(), &ids::client_secret(), &sent);
+    let client = defaults::new_client(
+        &ids::client_id(),
+        &ids::client_secret(),
+        Some(app.signer.signing_keys()),
+        &sent,
+    );
     let response = json_response(StatusCode::CREATED, &View::whole(&client));
     app.update(|tenant| {
         let seq = tenant.next_seq();

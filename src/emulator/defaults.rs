@@ -22,8 +22,14 @@ fn object(value: Value) -> Map<String, Value> {
     }
 }
 
-/// A client created through `POST /clients`: Auth0's defaults, then the sent fields on top.
-pub fn new_client(client_id: &str, secret: &str, body: &Map<String, Value>) -> Map<String, Value> {
+/// A client created through `POST /clients`: Auth0's defaults (with the tenant's `signing_keys`),
+/// then the sent fields on top.
+pub fn new_client(
+    client_id: &str,
+    secret: &str,
+    signing_keys: Option<&Value>,
+    body: &Map<String, Value>,
+) -> Map<String, Value> {
     let mut client = object(json!({
         "tenant": TENANT_NAME,
         "global": false,
@@ -58,6 +64,10 @@ pub fn new_client(client_id: &str, secret: &str, body: &Map<String, Value>) -> M
         _ => object(json!({ "secret_encoded": false, "lifetime_in_seconds": 36000 })),
     };
     client.insert("jwt_configuration".into(), Value::Object(jwt));
+    if let Some(keys) = signing_keys {
+        client.insert("signing_keys".into(), keys.clone());
+    }
+    public_and_third_party_defaults(&mut client, body);
     for (key, value) in body {
         if key != "jwt_configuration" && !value.is_null() {
             client.insert(key.clone(), value.clone());
@@ -66,8 +76,49 @@ pub fn new_client(client_id: &str, secret: &str, body: &Map<String, Value>) -> M
     client
 }
 
+/// Grant types of a public client (SPA, native, `token_endpoint_auth_method: none`): no client
+/// credentials ([TF] TestAccClientSkipPrompt, TestAccClientMobile, TestAccDataClients).
+const PUBLIC_GRANT_TYPES: [&str; 3] = ["authorization_code", "implicit", "refresh_token"];
+
+/// What Auth0 changes in a new client's defaults (before the sent fields go on top) for a SPA or
+/// native app (`token_endpoint_auth_method: none`, no client-credentials grant) and for a
+/// third-party app (OIDC conformant, `third_party_security_mode: permissive`, expiring refresh
+/// tokens, rotating for a public one), as the 2025/26 recordings show.
+fn public_and_third_party_defaults(client: &mut Map<String, Value>, body: &Map<String, Value>) {
+    let sent_str = |k: &str| body.get(k).and_then(Value::as_str);
+    if matches!(sent_str("app_type"), Some("spa" | "native"))
+        && !body.contains_key("token_endpoint_auth_method")
+    {
+        client.insert("token_endpoint_auth_method".into(), "none".into());
+    }
+    let public = client
+        .get("token_endpoint_auth_method")
+        .and_then(Value::as_str)
+        == Some(crate::auth0::AUTH_NONE)
+        || sent_str("token_endpoint_auth_method") == Some(crate::auth0::AUTH_NONE);
+    if public {
+        client.insert("grant_types".into(), json!(PUBLIC_GRANT_TYPES));
+    }
+    if body.get("is_first_party").and_then(Value::as_bool) == Some(false) {
+        client.insert("oidc_conformant".into(), true.into());
+        client.insert("third_party_security_mode".into(), "permissive".into());
+        if let Some(Value::Object(refresh)) = client.get_mut("refresh_token") {
+            refresh.insert("expiration_type".into(), "expiring".into());
+            refresh.insert("infinite_idle_token_lifetime".into(), false.into());
+            if public {
+                refresh.insert("rotation_type".into(), "rotating".into());
+                refresh.insert("infinite_token_lifetime".into(), false.into());
+            }
+        }
+    }
+}
+
 /// The bootstrap M2M app, as the Dashboard's "Create & Authorize a Test Client" makes it.
-pub fn bootstrap_client(client_id: &str, secret: &str) -> Map<String, Value> {
+pub fn bootstrap_client(
+    client_id: &str,
+    secret: &str,
+    signing_keys: Option<&Value>,
+) -> Map<String, Value> {
     let body = object(json!({
         "name": format!("{MANAGEMENT_API_NAME} (Test Application)"),
         "app_type": "non_interactive",
@@ -76,12 +127,16 @@ pub fn bootstrap_client(client_id: &str, secret: &str) -> Map<String, Value> {
         "oidc_conformant": true,
         "jwt_configuration": { "alg": "RS256", "lifetime_in_seconds": 36000 }
     }));
-    new_client(client_id, secret, &body)
+    new_client(client_id, secret, signing_keys, &body)
 }
 
 /// The tenant's global client (`global: true`), present in every real tenant.
-pub fn global_client(client_id: &str, secret: &str) -> Map<String, Value> {
-    object(json!({
+pub fn global_client(
+    client_id: &str,
+    secret: &str,
+    signing_keys: Option<&Value>,
+) -> Map<String, Value> {
+    let mut client = object(json!({
         "tenant": TENANT_NAME,
         "global": true,
         "name": "All Applications",
@@ -96,7 +151,11 @@ pub fn global_client(client_id: &str, secret: &str) -> Map<String, Value> {
         "cross_origin_authentication": false,
         "custom_login_page_on": true,
         "jwt_configuration": { "secret_encoded": false, "lifetime_in_seconds": 36000 }
-    }))
+    }));
+    if let Some(keys) = signing_keys {
+        client.insert("signing_keys".into(), keys.clone());
+    }
+    client
 }
 
 /// Fields every resource server gets when they are not sent.

@@ -12,6 +12,7 @@ use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::certificate::SigningCert;
 use super::error::Error;
 use super::ids;
 use super::store::KeyMaterial;
@@ -61,6 +62,7 @@ const CACHE_CAPACITY: usize = 4096;
 /// Signs and verifies the tenant's tokens.
 pub struct Signer {
     kid: String,
+    signing_keys: serde_json::Value,
     encoding: EncodingKey,
     decoding: DecodingKey,
     jwks: Vec<u8>,
@@ -112,11 +114,15 @@ impl Signer {
         let mut jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256).map_err(bad)?;
         jwk.common.key_id = Some(key.kid.clone());
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        let cert = SigningCert::of(key)?;
+        jwk.common.x509_chain = Some(vec![cert.x5c.clone()]);
+        jwk.common.x509_sha1_fingerprint = Some(cert.x5t.clone());
         let decoding = DecodingKey::from_jwk(&jwk).map_err(bad)?;
         let jwks = serde_json::to_vec(&JwkSet { keys: vec![jwk] }).map_err(|e| Error::Key {
             reason: format!("cannot encode the JWKS: {e}"),
         })?;
         Ok(Signer {
+            signing_keys: cert.signing_keys(),
             kid: key.kid.clone(),
             encoding,
             decoding,
@@ -128,6 +134,11 @@ impl Signer {
     /// The `kid` of the signing key.
     pub fn kid(&self) -> &str {
         &self.kid
+    }
+
+    /// A client's `signing_keys` (the signing key's certificate, see `certificate`).
+    pub fn signing_keys(&self) -> &serde_json::Value {
+        &self.signing_keys
     }
 
     /// `/.well-known/jwks.json`.
@@ -269,5 +280,9 @@ mod tests {
         assert_eq!(jwks["keys"][0]["kid"], signer.kid());
         assert_eq!(jwks["keys"][0]["kty"], "RSA");
         assert_eq!(jwks["keys"][0]["use"], "sig");
+        // x5c holds the signing key's certificate and x5t its SHA-1 thumbprint, as Auth0's JWKS.
+        let cert = SigningCert::of(&process_key().expect("key")).expect("cert");
+        assert_eq!(jwks["keys"][0]["x5c"], serde_json::json!([cert.x5c]));
+        assert_eq!(jwks["keys"][0]["x5t"], cert.x5t);
     }
 }

@@ -7,7 +7,9 @@
 //!
 //! Layout: [`app`] state + routes, [`layer`] rate limit/faults/stats around every Auth0 route,
 //! `clients`/`grants`/`resource_servers`/`organizations`/`oauth` endpoints (`oauth` = parameters
-//! and authorization, `client_auth` who the client is, `mint` the token and its answer), [`discovery`] the OpenID discovery document, [`auth`] bearer checks, [`jwt`] tokens,
+//! and authorization, `client_auth` who the client is, `mint` the token and its answer),
+//! [`discovery`] the OpenID discovery document, [`auth`] bearer checks, [`jwt`] tokens,
+//! [`certificate`] the signing key's X.509 certificate,
 //! [`body`] payload validation, [`list`] pagination, [`store`]/[`table`] data, [`defaults`] Auth0's
 //! defaults, [`persist`] the state file, [`journal`] its journal of writes, [`lockfile`] its lock,
 //! [`server`] sockets, [`tls`] certificates, [`logs`] tenant log entries (`logs_api` serves them,
@@ -17,6 +19,7 @@ pub mod app;
 pub mod assertion;
 pub mod auth;
 pub mod body;
+pub mod certificate;
 mod client_auth;
 mod clients;
 pub mod credentials;

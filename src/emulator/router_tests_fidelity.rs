@@ -1,6 +1,7 @@
 //! Router-level tests of the fidelity fixes found by the replay test (issue 12 item 2): public
 //! clients refused client credentials, third-party clients refused Management API grants, `q` and
-//! `external_client_id` on `GET /clients`, and `per_page=0` where Auth0's document refuses it.
+//! `external_client_id` on `GET /clients`, `per_page=0` where Auth0's document refuses it, SPA,
+//! native and third-party client defaults, and clients' `signing_keys` (the JWKS certificate).
 
 use axum::http::Method;
 use serde_json::{Value, json};
@@ -149,4 +150,163 @@ async fn per_page_zero_is_refused_where_auth0_refuses_it() {
         r.body["message"],
         "Query validation error: 'Value 0 is less than minimum 1' on property per_page."
     );
+}
+
+#[tokio::test]
+async fn public_and_third_party_clients_get_auth0s_defaults() {
+    let t = setup();
+    let web = [
+        "authorization_code",
+        "implicit",
+        "refresh_token",
+        "client_credentials",
+    ];
+    let public = ["authorization_code", "implicit", "refresh_token"];
+    // (sent, token_endpoint_auth_method, grant_types, oidc_conformant, third_party_security_mode,
+    //  refresh_token (rotation_type, expiration_type)); [TF] TestAccClientSkipPrompt,
+    // TestAccClientMobile, TestAccDataClients, TestAccClient_ThirdPartySecurityMode
+    let cases = [
+        (
+            json!({"name": "m2m", "app_type": "non_interactive"}),
+            Value::Null,
+            json!(web),
+            false,
+            Value::Null,
+            ("non-rotating", "non-expiring"),
+        ),
+        (
+            json!({"name": "spa", "app_type": "spa"}),
+            json!("none"),
+            json!(public),
+            false,
+            Value::Null,
+            ("non-rotating", "non-expiring"),
+        ),
+        (
+            json!({"name": "native", "app_type": "native", "token_endpoint_auth_method": "none"}),
+            json!("none"),
+            json!(public),
+            false,
+            Value::Null,
+            ("non-rotating", "non-expiring"),
+        ),
+        (
+            json!({"name": "none", "token_endpoint_auth_method": "none"}),
+            json!("none"),
+            json!(public),
+            false,
+            Value::Null,
+            ("non-rotating", "non-expiring"),
+        ),
+        (
+            json!({"name": "spa+grants", "app_type": "spa", "grant_types": ["authorization_code"]}),
+            json!("none"),
+            json!(["authorization_code"]),
+            false,
+            Value::Null,
+            ("non-rotating", "non-expiring"),
+        ),
+        (
+            json!({"name": "post spa", "app_type": "spa", "token_endpoint_auth_method": "client_secret_post"}),
+            json!("client_secret_post"),
+            json!(web),
+            false,
+            Value::Null,
+            ("non-rotating", "non-expiring"),
+        ),
+        (
+            json!({"name": "3p spa", "app_type": "spa", "is_first_party": false, "token_endpoint_auth_method": "none"}),
+            json!("none"),
+            json!(public),
+            true,
+            json!("permissive"),
+            ("rotating", "expiring"),
+        ),
+        (
+            json!({"name": "3p web", "app_type": "regular_web", "is_first_party": false, "third_party_security_mode": "strict"}),
+            Value::Null,
+            json!(web),
+            true,
+            json!("strict"),
+            ("non-rotating", "expiring"),
+        ),
+    ];
+    for (body, method, grants, oidc, mode, (rotation, expiration)) in cases {
+        let name = body["name"].clone();
+        let r = t.send(Method::POST, "/api/v2/clients", body).await;
+        assert_eq!(r.status, 201, "{name}: {}", r.body);
+        let c = &r.body;
+        let got = (
+            c.get("token_endpoint_auth_method")
+                .cloned()
+                .unwrap_or(Value::Null),
+            c["grant_types"].clone(),
+            c["oidc_conformant"].as_bool(),
+            c.get("third_party_security_mode")
+                .cloned()
+                .unwrap_or(Value::Null),
+            c["refresh_token"]["rotation_type"].as_str(),
+            c["refresh_token"]["expiration_type"].as_str(),
+        );
+        let want = (
+            method,
+            grants,
+            Some(oidc),
+            mode,
+            Some(rotation),
+            Some(expiration),
+        );
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn clients_carry_the_signing_keys_certificate_of_the_jwks() {
+    let t = setup();
+    let r = t
+        .send(Method::POST, "/api/v2/clients", json!({"name": "a"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["client_id"].as_str().expect("id").to_string();
+    let keys = &r.body["signing_keys"];
+    assert_eq!(keys.as_array().map(Vec::len), Some(1), "{keys}");
+    let cert = keys[0]["cert"].as_str().expect("cert");
+    assert!(cert.starts_with("-----BEGIN CERTIFICATE-----\n"), "{cert}");
+    assert!(
+        keys[0]["pkcs7"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("-----BEGIN PKCS7-----\n"))
+    );
+    assert_eq!(keys[0]["subject"], "deprecated");
+    assert!(keys[0].get("key").is_none(), "never the private key");
+    // The same certificate as the JWKS `x5c`.
+    let jwks = t.get("/.well-known/jwks.json").await.body;
+    let x5c = jwks["keys"][0]["x5c"][0].as_str().expect("x5c");
+    let body: String = cert.lines().filter(|l| !l.starts_with("-----")).collect();
+    assert_eq!(body, x5c);
+    assert!(
+        jwks["keys"][0]["x5t"]
+            .as_str()
+            .is_some_and(|s| s.len() == 27)
+    );
+    // The bootstrap and global clients have it too; a token without read:client_keys does not
+    // see it.
+    let all = t.get("/api/v2/clients").await.body;
+    assert!(
+        all.as_array()
+            .expect("list")
+            .iter()
+            .all(|c| c["signing_keys"] == *keys)
+    );
+    let narrow = super::router_tests::mint(&t.app, "read:clients", 60);
+    let r = t
+        .req(
+            Method::GET,
+            &format!("/api/v2/clients/{id}"),
+            Some(&narrow),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.get("signing_keys").is_none(), "{}", r.body);
 }

@@ -63,17 +63,27 @@ impl Tenant {
         let api = defaults::management_api(&ids::resource_server_id(), domain);
         tenant.resource_servers.push(seq, api);
         let seq = tenant.next_seq();
-        let global = defaults::global_client(&ids::client_id(), &ids::client_secret());
+        let keys = tenant.signing_keys();
+        let global =
+            defaults::global_client(&ids::client_id(), &ids::client_secret(), keys.as_ref());
         tenant.clients.push(seq, global);
         let (id, secret) = bootstrap.unwrap_or_else(|| (ids::client_id(), ids::client_secret()));
         tenant.add_bootstrap(&id, &secret);
         tenant
     }
 
+    /// Clients' `signing_keys`: the signing key's certificate (none if the key cannot make one).
+    pub fn signing_keys(&self) -> Option<Value> {
+        super::certificate::SigningCert::of(&self.key)
+            .ok()
+            .map(|c| c.signing_keys())
+    }
+
     fn add_bootstrap(&mut self, id: &str, secret: &str) {
         let seq = self.next_seq();
+        let keys = self.signing_keys();
         self.clients
-            .push(seq, defaults::bootstrap_client(id, secret));
+            .push(seq, defaults::bootstrap_client(id, secret, keys.as_ref()));
         let seq = self.next_seq();
         let grant = defaults::bootstrap_grant(&ids::grant_id(), id, &self.domain);
         self.grants.push(seq, grant);

@@ -212,6 +212,11 @@ async fn recorded_requests_replayed_against_the_emulator_answer_in_the_same_shap
         "differences not in the allowlist:\n{}",
         report.join("\n")
     );
+    if std::env::var_os("REPLAY_ALLOWLIST_USAGE").is_some() {
+        for e in &entries {
+            println!("{:>5}  {} | {}", e.used.get(), e.route, e.diff);
+        }
+    }
     let unused: Vec<String> = entries
         .iter()
         .filter(|e| e.used.get() == 0)
