@@ -21,10 +21,12 @@ mod seed;
 mod desired;
 mod emu;
 mod flows;
+mod latency;
 mod report;
 mod round2;
 mod run;
 mod scenario;
+mod validate;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -44,6 +46,10 @@ struct Args {
     deploy_limited: bool,
     m2mctl_runs: bool,
     round2: Vec<usize>,
+    round2_latency: Vec<usize>,
+    latencies: Vec<u64>,
+    repeat: usize,
+    validate_apps: usize,
     m2mctl: PathBuf,
     a0deploy: Option<PathBuf>,
     keep: Option<PathBuf>,
@@ -51,7 +57,7 @@ struct Args {
 
 const USAGE: &str = "usage: bench [--sizes 100,500,1000] [--deploy-sizes LIST] [--plan-sizes 5000] \
 [--apis 20] [--rate-limit 16] [--burst 50] [--limited-create 1000] [--token-apps 100] \
-[--compare 500] [--deploy-limited true] [--m2mctl-runs true] [--round2 500,2000,5000|none] [--bin M2MCTL] [--deploy-cli A0DEPLOY] [--keep DIR]";
+[--compare 500] [--deploy-limited true] [--m2mctl-runs true] [--round2 500,2000,5000|none] [--round2-latency 500,5000|none] [--latencies 0,50,150] [--repeat 3] [--validate-apps 10000] [--bin M2MCTL] [--deploy-cli A0DEPLOY] [--keep DIR]";
 
 fn list(v: &str) -> Result<Vec<usize>, String> {
     if v.is_empty() || v == "none" {
@@ -83,6 +89,10 @@ fn parse_args() -> Result<Args, String> {
         deploy_limited: true,
         m2mctl_runs: true,
         round2: vec![500, 2000, 5000],
+        round2_latency: vec![500, 5000],
+        latencies: vec![0, 50, 150],
+        repeat: 3,
+        validate_apps: 10_000,
         m2mctl,
         a0deploy: None,
         keep: None,
@@ -109,6 +119,16 @@ fn parse_args() -> Result<Args, String> {
             "--deploy-limited" => a.deploy_limited = v.parse().map_err(|e| bad(format!("{e}")))?,
             "--m2mctl-runs" => a.m2mctl_runs = v.parse().map_err(|e| bad(format!("{e}")))?,
             "--round2" => a.round2 = list(&v).map_err(bad)?,
+            "--round2-latency" => a.round2_latency = list(&v).map_err(bad)?,
+            "--latencies" => {
+                a.latencies = list(&v)
+                    .map_err(bad)?
+                    .into_iter()
+                    .map(|n| n as u64)
+                    .collect()
+            }
+            "--repeat" => a.repeat = v.parse().map_err(|e| bad(format!("{e}")))?,
+            "--validate-apps" => a.validate_apps = v.parse().map_err(|e| bad(format!("{e}")))?,
             "--bin" => a.m2mctl = PathBuf::from(v),
             "--deploy-cli" => a.a0deploy = Some(PathBuf::from(v)),
             "--keep" => a.keep = Some(PathBuf::from(v)),
@@ -181,10 +201,21 @@ async fn bench(a: Args) -> Result<(), String> {
             note(format!("m2mctl token, {} apps", a.token_apps), r);
         }
     }
-    let round2 = if a.round2.is_empty() {
+    let options = round2::Options {
+        local_sizes: a.round2.clone(),
+        latency_sizes: a.round2_latency.clone(),
+        latencies: a.latencies.clone(),
+        repeat: a.repeat,
+        limit,
+        validate_apps: a.validate_apps,
+    };
+    let round2 = if options.local_sizes.is_empty()
+        && options.latency_sizes.is_empty()
+        && options.validate_apps == 0
+    {
         None
     } else {
-        let (rows, failed) = round2::all(&a.m2mctl, &b.dir, &a.round2).await;
+        let (rows, failed) = round2::all(&a.m2mctl, &b.dir, &options).await;
         failures.extend(failed);
         Some(rows)
     };

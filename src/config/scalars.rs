@@ -30,6 +30,14 @@ enum Frame {
 /// Findings for every typed value spelled other than YAML 1.2 allows; empty when all are fine
 /// (or the YAML does not parse: the typed parse reports that).
 pub(crate) fn check(text: &str, source: &str, map: &SpanMap) -> Vec<Finding> {
+    if plainly_strict(text) {
+        return Vec::new();
+    }
+    scan(text, source, map)
+}
+
+/// [`check`] by the YAML events (the text check aside).
+fn scan(text: &str, source: &str, map: &SpanMap) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut options = ParserOptions::default();
@@ -91,6 +99,49 @@ pub(crate) fn check(text: &str, source: &str, map: &SpanMap) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// True when a look at the text alone proves every typed key's value strict, so the event scan
+/// would find nothing: each `KEY:` of a typed key is followed on its line by a strict plain
+/// value (`prune: true`, `{ max_deletes: 5 }`), and any other occurrence of a typed key's name
+/// is not a mapping key (`prune_old:`, `name: version one`). Anything this cannot decide (a
+/// value on the next line, quotes, aliases `*`, explicit keys `?`, escapes `\`) leaves the
+/// answer to the scan; a false `false` costs time, a false `true` would hide a finding.
+fn plainly_strict(text: &str) -> bool {
+    if text.contains(['\\', '*', '?']) {
+        return false;
+    }
+    let bytes = text.as_bytes();
+    let keys = BOOLEAN_KEYS.iter().map(|k| (k, true));
+    let keys = keys.chain(INTEGER_KEYS.iter().map(|k| (k, false)));
+    for (key, boolean) in keys {
+        for (at, _) in text.match_indices(key) {
+            let mut i = at + key.len();
+            if matches!(bytes.get(i), Some(b'"' | b'\'')) {
+                i += 1;
+            }
+            while matches!(bytes.get(i), Some(b' ' | b'\t')) {
+                i += 1;
+            }
+            if bytes.get(i) != Some(&b':') {
+                continue; // not the key `KEY` (a longer name, or text inside a value)
+            }
+            let rest = &text[i + 1..];
+            let end = rest
+                .find(['\n', '\r', ',', '}', ']', '#'])
+                .unwrap_or(rest.len());
+            let value = rest[..end].trim_matches([' ', '\t']);
+            let strict = if boolean {
+                is_bool(value)
+            } else {
+                is_decimal(value)
+            };
+            if !strict {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// A node finished; a finished key is remembered so its value knows where it is.
@@ -261,6 +312,52 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(codes(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_plain_config_skips_the_event_scan() {
+        let text = "version: 1\nsettings: { prune: false, max_deletes: 5 }\napis:\n  - identifier: x\n    external: true\n    token_lifetime: 3600\napplications:\n  - name: version one\n    metadata: {prune_old: yes, versions: '2'}\n";
+        assert!(plainly_strict(text));
+        assert!(scan(text, text, &SpanMap::default()).is_empty());
+    }
+
+    #[test]
+    fn the_text_check_leaves_every_finding_to_the_scan() {
+        let found = [
+            "settings: {prune: yes}",
+            "\"prune\": 'true'",
+            "'prune' : on",
+            "settings:\n  prune:\n    no\n",
+            "? prune\n: yes\n",
+            "\"pr\\u0075ne\": yes",
+            "version: !!str 0x1",
+            "max_deletes: &a 0x10",
+            "token_lifetime: \"3600\" # quoted",
+            "x: 1\nversion: 1_0\n",
+            "a: [{external: off}]",
+        ];
+        for text in found {
+            assert!(!scan(text, text, &SpanMap::default()).is_empty(), "{text}");
+            assert!(!plainly_strict(text), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the text, the text check says "strict" only when the scan finds nothing.
+        #[test]
+        fn the_text_check_never_hides_a_finding(
+            parts in proptest::collection::vec(proptest::sample::select(&[
+                "prune", "external", "version", "max_deletes", "token_lifetime", "metadata",
+                "name", "\"prune\"", "'version'", ": ", ":", " : ", "\n", "\n  ", "\n    ",
+                "{", "}", ", ", "[", "]", "- ", "? ", "*a", "&a ", "yes", "true", "'1'", "0x10",
+                "1_0", "1", "on", "'true'", "\"5\"", "# c", "!!str ", "|\n  ",
+            ][..]), 0..24)
+        ) {
+            let text = parts.concat();
+            if plainly_strict(&text) {
+                proptest::prop_assert!(scan(&text, &text, &SpanMap::default()).is_empty(), "{}", text);
+            }
         }
     }
 

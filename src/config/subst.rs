@@ -13,7 +13,9 @@
 //! back into the original, so diagnostics always point into the file as the user wrote it (a
 //! span inside a rewritten scalar widens to the whole original scalar). Undefined or malformed
 //! references are all collected, each pointing at its own `${...}`. A YAML syntax error stops the
-//! scan without findings: the typed parse reports it. Must not type or validate anything.
+//! scan without findings: the typed parse reports it. The scan ends at the first node after the
+//! last `${` (a large file with its variables at the top costs one short scan, not a whole
+//! extra parse). Must not type or validate anything.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -79,12 +81,18 @@ pub(crate) fn substitute<'a>(
     let mut rewrites: Vec<(Range<usize>, String)> = Vec::new();
     let mut findings = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
+    // No scalar starting after the last `${` can hold a reference: once the scan is past it with
+    // nothing to report, the rest of the file is the typed parse's alone (syntax errors included).
+    let last_reference = source.rfind("${").unwrap_or(0);
     let mut options = ParserOptions::default();
     options.emit_comments = false;
     for event in Parser::new_from_str_with_options(source, options) {
         let Ok((event, span)) = event else {
             return Ok((Cow::Borrowed(source), SpanMap::default()));
         };
+        if findings.is_empty() && span.start.byte_offset().is_some_and(|s| s > last_reference) {
+            break;
+        }
         let is_key = matches!(stack.last(), Some(Frame::Map { expect_key: true }));
         match event {
             Event::MappingStart(..) => stack.push(Frame::Map { expect_key: true }),
@@ -275,6 +283,18 @@ mod tests {
         assert_eq!(map.to_orig(ttl_new..ttl_new + 4), 3..9);
         assert_eq!(map.to_orig(ttl_new..ttl_new), 3..3);
         assert_eq!(map.to_orig(0..1), 0..1);
+    }
+
+    #[test]
+    fn the_scan_ends_after_the_last_reference() {
+        // what follows the last `${` is not scanned: a syntax error there is the typed parse's
+        let src = "a: ${TTL}\nb: \"${HOST}\"\nc: [unclosed\n";
+        let (text, map) = run(src);
+        assert_eq!(text, "a: 3600\nb: \"x.example.com\"\nc: [unclosed\n");
+        let (c, orig) = (text.find("c:").unwrap(), src.find("c:").unwrap());
+        assert_eq!(map.to_orig(c..c + 2), orig..orig + 2);
+        // a reference in the last scalar is still expanded
+        assert_eq!(run("a: 1\nb: ${TTL}\n").0, "a: 1\nb: 3600\n");
     }
 
     #[test]

@@ -154,7 +154,10 @@ pub async fn spawn(config: EmulatorConfig) -> Result<Emulator, Error> {
         addr.ip().to_string()
     };
     let domain = format!("{host}:{}", addr.port());
-    let tls = tls::setup(&config.tls)?;
+    // A `lost` fault drops the connection of one request; on HTTP/2 that would drop every
+    // request multiplexed on it, so with lost faults the emulator speaks HTTP/1.1 only.
+    let http2 = config.faults.as_ref().is_none_or(|f| f.lost <= 0.0);
+    let tls = tls::setup(&config.tls, http2)?;
 
     let (tenant, persister) = match &config.state {
         Some(path) => {

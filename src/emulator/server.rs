@@ -1,5 +1,6 @@
-//! The accept loop: plain TCP or TLS connections served by hyper (HTTP/1.1), a per-connection kill
-//! switch for `lost` faults, and graceful shutdown.
+//! The accept loop: plain TCP or TLS connections served by hyper (HTTP/1.1, and HTTP/2 when TLS
+//! negotiated it through ALPN, see [`tls`](super::tls)), a per-connection kill switch for `lost`
+//! faults, and graceful shutdown.
 //!
 //! Owns sockets and connection lifetimes. Must not look at requests beyond handing each one the
 //! connection's [`ConnKill`].
@@ -9,7 +10,8 @@ use std::time::Duration;
 
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
@@ -81,8 +83,9 @@ where
         req.extensions_mut().insert(tagged.clone());
         req
     });
-    let conn = hyper::server::conn::http1::Builder::new()
-        .serve_connection(io, TowerToHyperService::new(service));
+    // HTTP/1.1 or HTTP/2, told apart by the client's first bytes (the HTTP/2 preface)
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let conn = builder.serve_connection(io, TowerToHyperService::new(service));
     tokio::pin!(conn);
     if *shutdown.borrow() {
         conn.as_mut().graceful_shutdown();

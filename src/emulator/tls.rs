@@ -48,8 +48,9 @@ fn tls_err(reason: impl Into<String>) -> Error {
     }
 }
 
-/// Builds the TLS setup for `mode` (`None` for plain HTTP).
-pub fn setup(mode: &TlsMode) -> Result<Option<TlsSetup>, Error> {
+/// Builds the TLS setup for `mode` (`None` for plain HTTP). With `http2`, ALPN offers `h2` before
+/// `http/1.1` (as Auth0 does); without, HTTP/1.1 only.
+pub fn setup(mode: &TlsMode, http2: bool) -> Result<Option<TlsSetup>, Error> {
     let (certs, key, cert_pem, cert_path) = match mode {
         TlsMode::Off => return Ok(None),
         TlsMode::SelfSigned { cert_out } => {
@@ -96,7 +97,11 @@ pub fn setup(mode: &TlsMode) -> Result<Option<TlsSetup>, Error> {
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .map_err(|e| tls_err(format!("the certificate and key do not work together: {e}")))?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = if http2 {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
     Ok(Some(TlsSetup {
         acceptor: TlsAcceptor::from(Arc::new(config)),
         cert_pem,
