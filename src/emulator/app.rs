@@ -55,8 +55,10 @@ pub struct AppState {
     pub issuer: String,
     /// `https://{domain}/api/v2/`.
     pub audience: String,
-    /// Token bucket, when rate limiting is on.
+    /// The Management API's token bucket (`/api/v2/*`), when rate limiting is on.
     pub limiter: Option<Limiter>,
+    /// The Authentication API's own bucket (`/oauth/token`, JWKS, discovery), same configuration.
+    pub auth_limiter: Option<Limiter>,
     /// Fault injector, when faults are on.
     pub faults: Option<Faults>,
     /// Per-route counters of `/__m2mctl/stats`.
@@ -88,6 +90,7 @@ impl AppState {
             audience: tenant.management_audience(),
             tenant: RwLock::new(tenant),
             signer,
+            auth_limiter: limiter.as_ref().map(Limiter::twin),
             limiter,
             faults,
             stats: Stats::default(),

@@ -1,4 +1,5 @@
-//! The layer around every Auth0 route: rate limit, injected faults, `x-ratelimit-*` headers,
+//! The layer around every Auth0 route: rate limit (separate Management and Authentication API
+//! buckets, OAuth-shaped 429 on `/oauth/token`), injected faults, `x-ratelimit-*` headers,
 //! the JSON content type on every response, and the stats counters.
 //!
 //! Owns the order of those concerns: bucket first (a refused request never reaches a handler), then
@@ -12,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::app::AppState;
-use super::error::{ApiError, JSON_UTF8};
+use super::error::{ApiError, JSON_UTF8, OAuthError};
 use super::server::ConnKill;
 
 static LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
@@ -28,17 +29,38 @@ pub async fn outer(State(app): State<Arc<AppState>>, req: Request, next: Next) -
         .unwrap_or_else(|| req.uri().path().to_string());
     let route = format!("{} {template}", req.method());
     let kill = req.extensions().get::<ConnKill>().cloned();
-    let decision = app.limiter.as_ref().map(|l| l.take());
+    // Auth0 limits the Management API and the Authentication API in separate buckets, and
+    // answers a limited `/oauth/token` in OAuth's shape.
+    let authentication = !req.uri().path().starts_with("/api/v2/");
+    let bucket = if authentication {
+        &app.auth_limiter
+    } else {
+        &app.limiter
+    };
+    let decision = bucket.as_ref().map(|l| l.take());
+    let oauth = req.uri().path() == "/oauth/token";
+    let too_many = || {
+        if oauth {
+            OAuthError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "Global limit has been reached",
+            )
+            .into_response()
+        } else {
+            ApiError::too_many_requests().into_response()
+        }
+    };
 
     let mut response = if decision.is_some_and(|d| !d.allowed) {
-        ApiError::too_many_requests().into_response()
+        too_many()
     } else {
         let draw = app.faults.as_ref().map(|f| f.draw()).unwrap_or_default();
         if let Some(delay) = draw.latency {
             tokio::time::sleep(delay).await;
         }
         match draw.status {
-            Some(429) => ApiError::too_many_requests().into_response(),
+            Some(429) => too_many(),
             Some(code) => {
                 let status =
                     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

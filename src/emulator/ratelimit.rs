@@ -63,6 +63,12 @@ impl Limiter {
         }
     }
 
+    /// A second, full bucket with the same configuration (the Authentication API's, beside the
+    /// Management API's: Auth0 limits them separately).
+    pub fn twin(&self) -> Limiter {
+        Limiter::new(self.config)
+    }
+
     /// Takes one token if there is one.
     pub fn take(&self) -> Decision {
         let now = Instant::now();

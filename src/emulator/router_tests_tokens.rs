@@ -251,3 +251,51 @@ async fn iss_follows_the_scheme_the_emulator_is_served_on() {
         assert_eq!(t.get("/api/v2/clients").await.status, 200, "tls={tls}");
     }
 }
+
+#[tokio::test]
+async fn management_and_authentication_apis_have_separate_buckets() {
+    use super::ratelimit::{Limiter, RateLimit};
+    use super::store::Tenant;
+    let tenant = Tenant::new(
+        "127.0.0.1:1",
+        super::jwt::process_key().expect("key"),
+        Some(("boot".into(), "secret".into())),
+    );
+    // 2 per bucket, refilled once in ~17 minutes: nothing refills during the test.
+    let limiter = Limiter::new(RateLimit::new(0.001, 2).expect("limit"));
+    let app = super::AppState::new(tenant, "https", Some(limiter), None, None).expect("app");
+    let token = super::router_tests::mint(&app, "read:clients", 60);
+    let t = T {
+        router: super::router(app.clone()),
+        app,
+        token,
+    };
+    let form = format!(
+        "grant_type=client_credentials&client_id=boot&client_secret=secret&audience={}",
+        urlenc(API)
+    );
+    // (request, status, x-ratelimit-remaining): the Management API's bucket empties without
+    // touching the Authentication API's, and each answers 429 in its API's shape.
+    let mgmt = || t.get("/api/v2/clients");
+    let auth = || t.form_token(&form, None);
+    let steps = [
+        (mgmt().await, 200, "1"),
+        (mgmt().await, 200, "0"),
+        (mgmt().await, 429, "0"),
+        (auth().await, 200, "1"),
+        (auth().await, 200, "0"),
+        (auth().await, 429, "0"),
+    ];
+    for (n, (r, status, remaining)) in steps.iter().enumerate() {
+        assert_eq!(r.status.as_u16(), *status, "step {n}: {}", r.body);
+        assert_eq!(r.headers["x-ratelimit-limit"], "2", "step {n}");
+        assert_eq!(r.headers["x-ratelimit-remaining"], *remaining, "step {n}");
+        assert!(r.headers.contains_key("x-ratelimit-reset"), "step {n}");
+    }
+    assert_eq!(steps[2].0.body["errorCode"], "too_many_requests");
+    assert_eq!(steps[2].0.body["statusCode"], 429);
+    assert_eq!(
+        steps[5].0.body,
+        json!({"error": "too_many_requests", "error_description": "Global limit has been reached"})
+    );
+}
