@@ -44,16 +44,25 @@ pub fn text(report: &Report, out: &mut impl Write) -> io::Result<()> {
         report.since, report.days
     )?;
     writeln!(out)?;
+    // the first column fits the longest application key and `-> API` line
+    let w = report
+        .applications
+        .iter()
+        .flat_map(|a| {
+            let apis = a.grants.iter().map(|g| g.api.chars().count() + 4);
+            std::iter::once(a.key.chars().count()).chain(apis)
+        })
+        .fold(32, usize::max);
     writeln!(
         out,
-        "  {:<32} {:>7} {:>8}  {:<26} ",
-        "application / API", "tokens", "failures", "last token"
+        "  {:<w$} {:>7} {:>8}  last token",
+        "application / API", "tokens", "failures"
     )?;
     for a in &report.applications {
         let flag = if a.unused { "  UNUSED" } else { "" };
         writeln!(
             out,
-            "  {:<32} {:>7} {:>8}  {:<26}{flag}",
+            "  {:<w$} {:>7} {:>8}  {:<26}{flag}",
             a.key,
             a.tokens,
             a.failures,
@@ -63,19 +72,25 @@ pub fn text(report: &Report, out: &mut impl Write) -> io::Result<()> {
             let flag = if g.unused { "  UNUSED grant" } else { "" };
             writeln!(
                 out,
-                "    -> {:<28} {:>7} {:>8}  {:<26}{flag}",
+                "    -> {:<v$} {:>7} {:>8}  {:<26}{flag}",
                 g.api,
                 g.tokens,
                 "",
-                or_dash(&g.last_token)
+                or_dash(&g.last_token),
+                v = w - 4
             )?;
         }
     }
     writeln!(out)?;
+    let n = report.unused_count();
     writeln!(
         out,
-        "{} without a token in {} days.",
-        crate::config::count_noun(report.unused_count(), "application or grant"),
+        "{n} {} without a token in {} days.",
+        if n == 1 {
+            "application or grant"
+        } else {
+            "applications or grants"
+        },
         report.days
     )?;
     writeln!(out, "Note: {}", retention_note(report))

@@ -11,6 +11,7 @@ mod config;
 mod config_invalid;
 mod deliver;
 mod docs;
+mod docs_parse;
 mod docs_samples;
 mod drift_usage;
 mod emulator_cli;
