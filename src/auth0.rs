@@ -73,6 +73,19 @@ pub mod field {
     pub const TOKEN_LIFETIME: &str = "token_lifetime";
     /// A grant's natural key: Auth0 takes it on create and never changes it on PATCH.
     pub const GRANT_KEY: &[&str] = &[CLIENT_ID, AUDIENCE];
+    /// A credential's type (`public_key`).
+    pub const CREDENTIAL_TYPE: &str = "credential_type";
+    /// A credential's key id: the RFC 7638 thumbprint of its public key.
+    pub const KID: &str = "kid";
+    /// A credential's signing algorithm.
+    pub const ALG: &str = "alg";
+    /// When a credential stops working.
+    pub const EXPIRES_AT: &str = "expires_at";
+    /// A credential's public key PEM (sent on create, never read back, never rendered).
+    pub const PEM: &str = "pem";
+    /// The credentials a client signs private-key JWT assertions with, as a plan shows them
+    /// (`{name, kid}` each; apply sends their ids under `client_authentication_methods`).
+    pub const PRIVATE_KEY_JWT: &str = "client_authentication_methods.private_key_jwt";
     /// An API's natural key: taken on create, never changed on PATCH.
     pub const API_KEY: &[&str] = &[IDENTIFIER];
 }
@@ -168,8 +181,9 @@ pub fn is_client_grant(grant: &RemoteGrant) -> bool {
         && !grant.client_id.is_empty()
 }
 
-// The one enum of a secret-based `token_endpoint_auth_method` (config, desired state, token);
-// its JSON Schema definition keeps the name `AuthMethodConfig`. Doc comments are schema text.
+// The one enum of how an application authenticates (config `authentication.method` and
+// `token_endpoint_auth_method`, desired state, token); its JSON Schema definition keeps the
+// name `AuthMethodConfig`. Doc comments are schema text.
 /// How an application authenticates at `/oauth/token`.
 #[derive(
     Debug,
@@ -193,6 +207,9 @@ pub enum AuthMethod {
     ClientSecretPost,
     /// Secret in an HTTP Basic `Authorization` header.
     ClientSecretBasic,
+    /// A client assertion (RFC 7523) signed with a private key whose public key is registered
+    /// as one of the client's credentials; the client then has no usable secret.
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
@@ -201,14 +218,21 @@ impl AuthMethod {
         match self {
             AuthMethod::ClientSecretPost => AUTH_CLIENT_SECRET_POST,
             AuthMethod::ClientSecretBasic => AUTH_CLIENT_SECRET_BASIC,
+            AuthMethod::PrivateKeyJwt => AUTH_PRIVATE_KEY_JWT,
         }
     }
 
-    /// Parses Auth0's wire name.
+    /// Parses a `token_endpoint_auth_method` as Auth0 sends it: the two secret methods only
+    /// (private-key JWT lives under `client_authentication_methods`).
     pub fn parse(s: &str) -> Option<AuthMethod> {
         [AuthMethod::ClientSecretPost, AuthMethod::ClientSecretBasic]
             .into_iter()
             .find(|m| m.as_str() == s)
+    }
+
+    /// True for the two secret methods (what `token_endpoint_auth_method` holds).
+    pub fn uses_secret(self) -> bool {
+        self != AuthMethod::PrivateKeyJwt
     }
 }
 

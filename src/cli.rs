@@ -18,6 +18,10 @@ pub mod env {
     pub const AUTH0_CLIENT_ID: &str = "AUTH0_CLIENT_ID";
     /// Client secret of that app.
     pub const AUTH0_CLIENT_SECRET: &str = "AUTH0_CLIENT_SECRET";
+    /// PEM file of that app's private key (private-key JWT instead of a secret; the deploy CLI's name).
+    pub const AUTH0_CLIENT_SIGNING_KEY_PATH: &str = "AUTH0_CLIENT_SIGNING_KEY_PATH";
+    /// Algorithm of that key: `RS256` (default), `RS384` or `PS256`.
+    pub const AUTH0_CLIENT_SIGNING_ALGORITHM: &str = "AUTH0_CLIENT_SIGNING_ALGORITHM";
     /// PEM file of an extra CA to trust (for example the emulator's certificate).
     pub const M2MCTL_CA_CERT: &str = "M2MCTL_CA_CERT";
     /// Override of the token cache directory.
@@ -83,6 +87,8 @@ pub enum Command {
     Credentials(CredentialsArgs),
     /// Rotate the client secret of applications, deliver it, and prove it works.
     Rotate(RotateArgs),
+    /// Write a new RSA key pair for a private-key JWT application and print its config entry.
+    Keygen(KeygenArgs),
     /// Write a config for an existing tenant's M2M applications (adoption).
     Export(ExportArgs),
     /// Serve the Auth0-compatible local tenant.
@@ -417,6 +423,47 @@ pub struct RotateArgs {
     /// The tenant connection.
     #[command(flatten)]
     pub tenant: TenantArgs,
+}
+
+/// `keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The application (its key or name in the config) the key pair is for.
+    #[arg(value_name = "APP")]
+    pub app: String,
+    /// The key's name (default: this month, e.g. `2026-11`).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Where to write the public key (default: `keys/APP-NAME.pub.pem` beside the config).
+    #[arg(long, value_name = "PATH")]
+    pub public_key: Option<PathBuf>,
+    /// Where to write the private key, mode 0600 (default: `secrets/APP-NAME.pem` beside the
+    /// config; a `secrets/` directory m2mctl creates gets a `.gitignore` of `*`).
+    #[arg(long, value_name = "PATH")]
+    pub private_key: Option<PathBuf>,
+    /// The `alg` of the printed entry.
+    #[arg(long, value_enum, default_value_t = KeygenAlg::Rs256)]
+    pub alg: KeygenAlg,
+    /// Replace existing key files.
+    #[arg(long)]
+    pub force: bool,
+    /// Config file (the default paths are beside it, and the printed paths relative to it).
+    #[arg(short = 'f', long = "file", default_value = "m2mctl.yaml")]
+    pub file: PathBuf,
+}
+
+/// `keygen --alg`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeygenAlg {
+    /// RS256 (Auth0's default).
+    #[value(name = "RS256")]
+    Rs256,
+    /// RS384.
+    #[value(name = "RS384")]
+    Rs384,
+    /// PS256.
+    #[value(name = "PS256")]
+    Ps256,
 }
 
 /// `export`.

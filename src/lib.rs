@@ -20,6 +20,7 @@
 //! - [`sanitize`]  untrusted text made safe: control characters, markdown/HTML, secrets redacted
 //! - [`apply`]     executes a Plan: ordering, bounded concurrency, idempotent recovery, progress
 //! - [`passthrough`] `m2mctl api`: request parsing, Auth0 pagination, 403 explanations (pure)
+//! - [`keys`]      RSA keys of private-key JWT: PEM kinds, RFC 7638 thumbprints (Auth0's kid), keygen, assertions
 //! - [`token`]     client-credentials exchange, cache, claim checks, output formats
 //! - [`deliver`]   credentials to `.env` files, commands and Kubernetes Secrets (sinks)
 //! - [`rotate`]    secret rotation steps and the proof loop (a token with the new secret)
@@ -41,6 +42,7 @@ pub mod emulator;
 pub mod endpoints;
 pub mod export;
 pub mod fs;
+pub mod keys;
 pub mod model;
 pub mod passthrough;
 pub mod plan;

@@ -56,6 +56,26 @@ pub enum Domain {
     Remote(String),
 }
 
+/// A public key an application's client assertions are signed with (a client credential).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredKey {
+    /// The credential's name (unique within the application).
+    pub name: String,
+    /// RFC 7638 thumbprint of the key: the `kid` Auth0 gives the credential; the match key.
+    pub kid: String,
+    /// Signing algorithm.
+    pub alg: crate::keys::KeyAlg,
+    /// The public key (`-----BEGIN PUBLIC KEY-----`), sent when the credential is created.
+    pub public_pem: String,
+    /// When the credential stops working (RFC 3339), if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// The private key file as the config writes it (relative to the config's directory); read
+    /// only by `token`, never by plan or apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key_file: Option<String>,
+}
+
 /// A scope declared on an API.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ScopeDef {
@@ -90,6 +110,16 @@ pub struct Settings {
     pub prune: bool,
     /// Refuse plans deleting more objects than this without `--allow-mass-delete`.
     pub max_deletes: usize,
+    /// Warn in plans about keys expiring within this many days.
+    #[serde(default = "default_key_expiry_warning_days")]
+    pub key_expiry_warning_days: u32,
+}
+
+/// Default of `settings.key_expiry_warning_days`.
+pub const DEFAULT_KEY_EXPIRY_WARNING_DAYS: u32 = 30;
+
+fn default_key_expiry_warning_days() -> u32 {
+    DEFAULT_KEY_EXPIRY_WARNING_DAYS
 }
 
 impl Default for Settings {
@@ -97,6 +127,7 @@ impl Default for Settings {
         Settings {
             prune: false,
             max_deletes: DEFAULT_MAX_DELETES,
+            key_expiry_warning_days: DEFAULT_KEY_EXPIRY_WARNING_DAYS,
         }
     }
 }
@@ -184,12 +215,34 @@ pub struct DesiredApp {
     pub client_id: Option<String>,
     /// How the app authenticates at `/oauth/token`.
     pub auth_method: AuthMethod,
+    /// Its public keys (`authentication.keys`), for `private_key_jwt`; at most 2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<DesiredKey>,
     /// Intended lifetime of this app's tokens (already folded onto the APIs it is granted).
     pub token_lifetime: Option<u32>,
     /// Authoritative list of grants.
     pub grants: Vec<DesiredGrant>,
     /// Extra `client_metadata` (string values, marker key excluded).
     pub metadata: BTreeMap<String, String>,
+}
+
+/// A client credential as `GET /clients/{id}/credentials` shows it (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteCredential {
+    /// `cred_…`.
+    pub id: String,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// The key's RFC 7638 thumbprint: the match key of a config key.
+    #[serde(default)]
+    pub kid: String,
+    /// `RS256`, `RS384` or `PS256`.
+    #[serde(default)]
+    pub alg: Option<String>,
+    /// When it stops working, if set.
+    #[serde(default)]
+    pub expires_at: Option<String>,
 }
 
 /// Everything m2mctl reads from a tenant for a plan.

@@ -43,6 +43,10 @@ pub struct EnvCredentials {
     pub client_id: Option<String>,
     /// `AUTH0_CLIENT_SECRET`.
     pub client_secret: Option<Secret>,
+    /// `AUTH0_CLIENT_SIGNING_KEY_PATH`: a private key instead of the secret.
+    pub signing_key_path: Option<PathBuf>,
+    /// `AUTH0_CLIENT_SIGNING_ALGORITHM`.
+    pub signing_algorithm: Option<String>,
 }
 
 impl Env {
@@ -59,6 +63,10 @@ impl Env {
                 access_token: var(env::AUTH0_ACCESS_TOKEN).map(Secret::new),
                 client_id: var(env::AUTH0_CLIENT_ID),
                 client_secret: var(env::AUTH0_CLIENT_SECRET).map(Secret::new),
+                signing_key_path: std::env::var_os(env::AUTH0_CLIENT_SIGNING_KEY_PATH)
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from),
+                signing_algorithm: var(env::AUTH0_CLIENT_SIGNING_ALGORITHM),
             },
             cache_dir: std::env::var_os(env::M2MCTL_CACHE_DIR)
                 .filter(|d| !d.is_empty())
@@ -95,11 +103,20 @@ impl Env {
 }
 
 impl EnvCredentials {
-    /// `AUTH0_ACCESS_TOKEN`, else `AUTH0_CLIENT_ID` + `AUTH0_CLIENT_SECRET` (blank values count
-    /// as unset); `domain` only names the tenant in the error.
+    /// `AUTH0_ACCESS_TOKEN`, else `AUTH0_CLIENT_ID` + `AUTH0_CLIENT_SECRET`, else
+    /// `AUTH0_CLIENT_ID` + the private key at `AUTH0_CLIENT_SIGNING_KEY_PATH` (read here, with
+    /// `AUTH0_CLIENT_SIGNING_ALGORITHM`, default RS256); blank values count as unset. `domain`
+    /// only names the tenant in the error.
     pub fn resolve(&self, domain: &str) -> tenant::Result<Credentials> {
         fn set(v: &Option<Secret>) -> Option<&Secret> {
             v.as_ref().filter(|s| !s.is_blank())
+        }
+        let client_id = self.client_id.clone().filter(|v| !v.trim().is_empty());
+        if set(&self.access_token).is_none()
+            && set(&self.client_secret).is_none()
+            && let (Some(client_id), Some(path)) = (client_id, &self.signing_key_path)
+        {
+            return signing_credentials(client_id.trim(), path, self.signing_algorithm.as_deref());
         }
         Credentials::from_values(
             domain,
@@ -115,6 +132,33 @@ impl EnvCredentials {
         self.access_token.as_ref().is_some_and(Secret::is_blank)
             || (self.access_token.is_none() && self.client_id.is_none())
     }
+}
+
+/// Client credentials with the private key at `path` (`AUTH0_CLIENT_SIGNING_KEY_PATH`).
+fn signing_credentials(
+    client_id: &str,
+    path: &std::path::Path,
+    algorithm: Option<&str>,
+) -> tenant::Result<Credentials> {
+    use crate::keys::{KeyAlg, PrivateKey};
+    let shown = path.display();
+    let alg = match algorithm.map(str::trim).filter(|a| !a.is_empty()) {
+        None => KeyAlg::RS256,
+        Some(a) => KeyAlg::parse(a).ok_or_else(|| tenant::Error::SigningKey {
+            reason: format!("`AUTH0_CLIENT_SIGNING_ALGORITHM` is `{a}`, not RS256, RS384 or PS256"),
+        })?,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| tenant::Error::SigningKey {
+        reason: format!("cannot read `{shown}`: {e}"),
+    })?;
+    let key = PrivateKey::from_pem(&Secret::new(text)).map_err(|e| tenant::Error::SigningKey {
+        reason: format!("`{shown}` holds {e}"),
+    })?;
+    Ok(Credentials::SignedAssertion {
+        client_id: client_id.to_string(),
+        key,
+        alg,
+    })
 }
 
 /// Where tokens are cached (m2mctl's own Management API token and `token`'s tokens).
@@ -274,11 +318,57 @@ mod tests {
     }
 
     #[test]
+    fn a_signing_key_replaces_the_secret_and_its_problems_name_the_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let pair = crate::keys::generate().unwrap();
+        let file = dir.path().join("own.pem");
+        std::fs::write(&file, pair.private_pem.expose()).unwrap();
+        let with =
+            |secret: Option<&str>, path: &std::path::Path, alg: Option<&str>| EnvCredentials {
+                client_id: Some("me".into()),
+                client_secret: secret.map(Secret::new),
+                signing_key_path: Some(path.to_path_buf()),
+                signing_algorithm: alg.map(str::to_string),
+                ..EnvCredentials::default()
+            };
+        match with(None, &file, Some("PS256")).resolve("t").unwrap() {
+            Credentials::SignedAssertion {
+                client_id,
+                key,
+                alg,
+            } => {
+                assert_eq!(client_id, "me");
+                assert_eq!(key.kid(), pair.kid);
+                assert_eq!(alg, crate::keys::KeyAlg::PS256);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A secret, when set, still wins (unchanged behaviour).
+        let c = with(Some("s"), &file, None).resolve("t").unwrap();
+        assert!(matches!(c, Credentials::ClientCredentials { .. }));
+        let public = dir.path().join("own.pub.pem");
+        std::fs::write(&public, &pair.public_pem).unwrap();
+        for (path, alg, want) in [
+            (dir.path().join("missing.pem"), None, "cannot read"),
+            (public, None, "a public key, not a private key"),
+            (file, Some("HS256"), "not RS256, RS384 or PS256"),
+        ] {
+            let err = with(None, &path, alg).resolve("t").unwrap_err().to_string();
+            assert!(
+                err.contains("AUTH0_CLIENT_SIGNING") && err.contains(want),
+                "{err}"
+            );
+            assert!(!err.contains("MII"), "{err}");
+        }
+    }
+
+    #[test]
     fn credentials_follow_the_precedence_and_blank_means_unset() {
         let creds = |token: Option<&str>, id: Option<&str>, secret: Option<&str>| EnvCredentials {
             access_token: token.map(Secret::new),
             client_id: id.map(str::to_string),
             client_secret: secret.map(Secret::new),
+            ..EnvCredentials::default()
         };
         let c = creds(Some("tok"), Some("id"), Some("s"))
             .resolve("t")

@@ -34,8 +34,9 @@ pub use error::Error;
 pub use progress::{Mode, Progress};
 pub use report::{Counts, Entry, Outcome, Report};
 
+use crate::auth0::field;
 use crate::model::Marker;
-use crate::plan::{Action, Change, Plan, Target};
+use crate::plan::{Action, Change, ClientRef, Plan, Target};
 use crate::tenant::{self, Client};
 use recover::ClientIndex;
 
@@ -150,7 +151,7 @@ impl Run<'_> {
             (Target::Api { identifier, .. }, _) => {
                 shared.failed_apis.insert(identifier.clone());
             }
-            (Target::Grant { .. }, _) => {}
+            (Target::Grant { .. } | Target::Credential { .. } | Target::SigningKeys { .. }, _) => {}
         }
     }
 
@@ -192,9 +193,114 @@ impl Run<'_> {
             (Target::Grant { .. }, Action::Delete, Some(id)) => {
                 done(self.client.delete_grant(id).await, Outcome::Deleted)
             }
+            (Target::Credential { .. } | Target::SigningKeys { .. }, _, _) => {
+                return self.key_change(c).await;
+            }
             (_, _, None) => Err("the plan gives this change no tenant id".to_string()),
         };
         result.unwrap_or_else(Outcome::Failed)
+    }
+
+    /// The client id of `client_ref`: from the plan, or from this run's create of its application.
+    fn client_id_of(&self, client_ref: &ClientRef) -> Result<String, Outcome> {
+        if let Some(id) = &client_ref.client_id {
+            return Ok(id.clone());
+        }
+        self.shared()
+            .created
+            .get(&client_ref.key)
+            .cloned()
+            .ok_or_else(|| {
+                Outcome::Skipped(format!("application `{}` was not created", client_ref.key))
+            })
+    }
+
+    /// A credential create, update or delete, or a client's list of signing credentials (the
+    /// ids of the keys the plan names, looked up by thumbprint now that they exist).
+    async fn key_change(&self, c: &Change) -> Outcome {
+        let Some(client_ref) = c.target.key_client() else {
+            return Outcome::Failed("not a key change".into());
+        };
+        let client_id = match self.client_id_of(client_ref) {
+            Ok(id) => id,
+            Err(skipped) => return skipped,
+        };
+        let body = c.body().unwrap_or(Value::Null);
+        let result = match (&c.target, c.action, c.id.as_deref()) {
+            (Target::Credential { .. }, Action::Create, _) => {
+                let mut body = body;
+                // The thumbprint is shown in the plan; Auth0 derives the `kid` itself.
+                if let Some(obj) = body.as_object_mut() {
+                    obj.remove(field::KID);
+                }
+                self.client
+                    .create_credential(&client_id, &body)
+                    .await
+                    .map(|cred| Outcome::Created {
+                        id: cred.id,
+                        recovered: false,
+                    })
+                    .map_err(|e| e.to_string())
+            }
+            (Target::Credential { .. }, Action::Delete, Some(id)) => done(
+                self.client.delete_credential(&client_id, id).await,
+                Outcome::Deleted,
+            ),
+            (Target::Credential { .. }, _, Some(id)) => done(
+                self.client.update_credential(&client_id, id, &body).await,
+                Outcome::Updated,
+            ),
+            (Target::SigningKeys { .. }, _, _) => match self.signing_keys_body(c, &client_id).await
+            {
+                Ok(body) => done(
+                    self.client.update_client(&client_id, &body).await,
+                    Outcome::Updated,
+                ),
+                Err(e) => Err(e),
+            },
+            _ => Err("the plan gives this change no tenant id".to_string()),
+        };
+        result.unwrap_or_else(Outcome::Failed)
+    }
+
+    /// `{"client_authentication_methods": {"private_key_jwt": {"credentials": [{"id"}…]}},
+    /// "token_endpoint_auth_method": null}` for the keys the change lists (by thumbprint).
+    async fn signing_keys_body(&self, c: &Change, client_id: &str) -> Result<Value, String> {
+        let registered = self
+            .client
+            .list_credentials(client_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let wanted = c
+            .field(field::PRIVATE_KEY_JWT)
+            .and_then(|f| f.after.as_ref())
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut ids = Vec::with_capacity(wanted.len());
+        for key in &wanted {
+            let kid = key
+                .get(field::KID)
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let name = key
+                .get(field::NAME)
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            match registered.iter().find(|r| r.kid == kid) {
+                Some(r) => ids.push(serde_json::json!({ "id": r.id })),
+                None => {
+                    return Err(format!(
+                        "key `{name}` ({kid}) is not registered (its create failed); the client keeps its current keys"
+                    ));
+                }
+            }
+        }
+        // The two are exclusive: a client signing with keys has no secret method.
+        Ok(serde_json::json!({
+            "client_authentication_methods": { "private_key_jwt": { "credentials": ids } },
+            (field::TOKEN_ENDPOINT_AUTH_METHOD): Value::Null,
+        }))
     }
 
     /// A grant create: the client id from the plan or from this run's create of its application.

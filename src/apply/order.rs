@@ -1,7 +1,9 @@
 //! The order apply runs a plan in: phases, and which changes of a phase depend on earlier ones.
 //!
-//! Owns the phase of each change: APIs (create/update) → clients (create/update/adopt) → grants
-//! (create/update) → grant deletions → client deletions. A phase starts when the previous one has
+//! Owns the phase of each change: APIs (create/update) → clients (create/update/adopt) → keys
+//! (credential creates/updates) → signing-key lists → grants (create/update) → grant deletions →
+//! key deletions → client deletions. A key is registered before a list names it and deleted after
+//! the list stopped naming it, so a client never lacks a working key. A phase starts when the previous one has
 //! finished; the changes inside one phase are independent of each other and run concurrently.
 //! Grants come after clients and APIs because they name both; deletions come last so that a run
 //! cut short never leaves an application without the grants it is about to get. Pure: no I/O.
@@ -15,10 +17,16 @@ pub enum Phase {
     Apis,
     /// Client creates, updates and adoptions (the ownership marker comes with them).
     Clients,
+    /// Credential creates and `expires_at` updates (new keys before any list names them).
+    Keys,
+    /// The clients' lists of signing credentials (`client_authentication_methods`).
+    SigningKeys,
     /// Grant creates and scope updates.
     Grants,
     /// Grant deletions (authoritative grants of managed applications).
     GrantDeletes,
+    /// Credential deletions: after the lists stopped naming them.
+    KeyDeletes,
     /// Client deletions (prune); Auth0 deletes their grants with them.
     ClientDeletes,
     /// API deletions: m2mctl never plans them; kept so that every change has a phase.
@@ -27,11 +35,14 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in execution order.
-    pub const ALL: [Phase; 6] = [
+    pub const ALL: [Phase; 9] = [
         Phase::Apis,
         Phase::Clients,
+        Phase::Keys,
+        Phase::SigningKeys,
         Phase::Grants,
         Phase::GrantDeletes,
+        Phase::KeyDeletes,
         Phase::ClientDeletes,
         Phase::ApiDeletes,
     ];
@@ -45,6 +56,9 @@ impl Phase {
             (Kind::Client, _) => Phase::Clients,
             (Kind::Grant, Action::Delete) => Phase::GrantDeletes,
             (Kind::Grant, _) => Phase::Grants,
+            (Kind::Credential, Action::Delete) => Phase::KeyDeletes,
+            (Kind::Credential, _) => Phase::Keys,
+            (Kind::SigningKeys, _) => Phase::SigningKeys,
         }
     }
 }

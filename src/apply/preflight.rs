@@ -71,6 +71,10 @@ pub fn scopes_for(change: &Change) -> &'static [&'static str] {
         (Kind::Grant, Action::Create) => &["create:client_grants", "read:client_grants"],
         (Kind::Grant, Action::Delete) => &["delete:client_grants"],
         (Kind::Grant, _) => &["update:client_grants"],
+        (Kind::Credential, Action::Create) => &["create:client_credentials"],
+        (Kind::Credential, Action::Delete) => &["delete:client_credentials"],
+        (Kind::Credential, _) => &["update:client_credentials"],
+        (Kind::SigningKeys, _) => &["update:client_credentials", "read:client_credentials"],
     }
 }
 

@@ -64,6 +64,7 @@ fn existing(create: &Change, project: &str, fresh: &RemoteState) -> Option<Strin
                 .find(|c| c.owned_marker().as_ref() == Some(&marker))
                 .map(|c| c.client_id.clone())
         }
+        ChangeTarget::Credential { .. } | ChangeTarget::SigningKeys { .. } => None,
         ChangeTarget::Grant {
             client, audience, ..
         } => {

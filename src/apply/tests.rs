@@ -38,6 +38,7 @@ fn desired(apps: usize) -> DesiredState {
                 description: Some(format!("app number {i}")),
                 client_id: None,
                 auth_method: AuthMethod::ClientSecretPost,
+                keys: Vec::new(),
                 token_lifetime: None,
                 grants: vec![DesiredGrant {
                     api: ApiRef::Identifier(api.into()),

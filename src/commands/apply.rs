@@ -21,7 +21,7 @@ use crate::commands::deliver::{self, Sinks};
 use crate::commands::pipeline::{self, Planned, Switches};
 use crate::commands::{Connection, LOCAL_STATE_FILE, policy_check};
 use crate::model::{DesiredState, Domain};
-use crate::plan::{self, Plan, SavedPlan};
+use crate::plan::{Plan, SavedPlan};
 use crate::render;
 use crate::settings::{ApplySettings, TenantSettings};
 use crate::tenant::Client;
@@ -112,7 +112,9 @@ async fn from_config(run: &Run<'_>) -> miette::Result<Exit> {
             }
             // Another run may have written while this one planned or waited: plan again.
             let fresh = pipeline::read(client).await.map_err(miette::Report::new)?;
-            let now = plan::diff(&loaded.desired, &fresh, &options).map_err(Error::from)?;
+            let now = pipeline::diff(client, &loaded.desired, &fresh, &options)
+                .await
+                .map_err(miette::Report::new)?;
             if now.changes == plan.changes {
                 return execute(&plan, client, lease.as_ref(), after, ctx).await;
             }

@@ -21,6 +21,7 @@ mod emulator;
 mod export;
 mod init;
 mod init_deployer;
+mod keygen;
 mod local_served;
 mod local_tenant;
 pub mod pipeline;
@@ -111,6 +112,7 @@ pub async fn dispatch(command: Command, ctx: &Context) -> miette::Result<Exit> {
             let t = resolve(&args.tenant);
             rotate::run(args, &t, ctx).await
         }
+        Command::Keygen(args) => keygen::run(&args, ctx),
         Command::Export(args) => {
             let t = resolve(&args.tenant);
             within(t.timeout, "export", export::run(args, &t, ctx)).await

@@ -177,6 +177,41 @@ pub async fn read(client: &Client) -> Result<RemoteState, Error> {
     Ok(remote)
 }
 
+/// The credentials of the managed clients whose keys the plan looks at (one list request each,
+/// concurrently; none when no application uses keys).
+pub async fn read_credentials(
+    client: &Client,
+    desired: &crate::model::DesiredState,
+    remote: &crate::model::RemoteState,
+) -> Result<plan::keys::Credentials, Error> {
+    use futures::{StreamExt, TryStreamExt};
+    let ids = plan::keys::clients_to_read(desired, remote)?;
+    let lists: Vec<(String, Vec<crate::model::RemoteCredential>)> = futures::stream::iter(ids)
+        .map(|id| async move {
+            let list = client.list_credentials(&id).await?;
+            Ok::<_, tenant::Error>((id, list))
+        })
+        .buffer_unordered(8)
+        .try_collect()
+        .await?;
+    Ok(lists.into_iter().collect())
+}
+
+/// The plan of `desired` against `remote`: [`plan::diff`], then the keys of the applications
+/// that manage them (their credentials read here, [`plan::keys::diff_keys`]).
+pub async fn diff(
+    client: &Client,
+    desired: &crate::model::DesiredState,
+    remote: &RemoteState,
+    options: &PlanOptions,
+) -> Result<Plan, Error> {
+    let mut plan = plan::diff(desired, remote, options)?;
+    let credentials = read_credentials(client, desired, remote).await?;
+    let now = time::OffsetDateTime::now_utc();
+    plan::keys::diff_keys(&mut plan, desired, remote, &credentials, now)?;
+    Ok(plan)
+}
+
 /// The whole pipeline: load, connect, read, diff. A config error stops before any request; a
 /// failure after connecting closes the connection (flushing the local tenant) before returning.
 pub async fn plan(
@@ -191,7 +226,7 @@ pub async fn plan(
     let options = options(&loaded, &client, switches);
     let diffed = async {
         let remote = read(&client).await?;
-        let plan = plan::diff(&loaded.desired, &remote, &options)?;
+        let plan = diff(&client, &loaded.desired, &remote, &options).await?;
         Ok::<_, Error>((remote, plan))
     }
     .await;

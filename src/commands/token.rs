@@ -136,7 +136,11 @@ pub(super) async fn issue(
     let now = now_unix();
     let domain = cache_domain(&opened.desired, client, config);
     let mut cache = load_cache(cache);
-    let fetch = TenantFetch { client };
+    let config_dir = pipeline::config_dir(&config.file);
+    let fetch = TenantFetch {
+        client,
+        config_dir: &config_dir,
+    };
     let issued = exchange::serve(&fetch, pairs, cache.as_mut(), reuse, &domain, now).await?;
     if let Some(cache) = cache.as_ref().filter(|c| c.is_dirty())
         && let Err(e) = cache.save(now)

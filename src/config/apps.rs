@@ -10,7 +10,7 @@ use std::ops::Range;
 use super::diagnostics::{Finding, did_you_mean, suggest};
 use super::model::{ApiConfig, AppConfig, ConfigFile, GrantConfig};
 use super::validate::Checker;
-use crate::model::{ApiRef, AuthMethod, DesiredApp, DesiredGrant, Domain, MARKER_KEY};
+use crate::model::{ApiRef, DesiredApp, DesiredGrant, Domain, MARKER_KEY};
 use crate::scopes::{MANAGEMENT_API_SCOPES, is_management_scope};
 
 /// Longest description Auth0 accepts.
@@ -45,6 +45,9 @@ pub const MAX_METADATA_KEYS: usize = 9;
 /// Longest metadata key or value Auth0 accepts.
 pub const MAX_METADATA_LEN: usize = 255;
 
+/// A grant's API, the span of its `api:` value, and whether that API is external.
+pub(crate) type Target = (ApiRef, Range<usize>, bool);
+
 /// One checked application and where its grants point.
 pub(crate) struct Resolved<'f> {
     /// The desired application.
@@ -52,7 +55,16 @@ pub(crate) struct Resolved<'f> {
     /// Its entry in the file.
     pub cfg: &'f AppConfig,
     /// Each grant's API with the span of its `api:` value and whether that API is external.
-    pub targets: Vec<(ApiRef, Range<usize>, bool)>,
+    pub targets: Vec<Target>,
+}
+
+/// What earlier applications used: names, keys and pinned client ids, with where.
+#[derive(Default)]
+struct Seen<'f> {
+    names: HashMap<&'f str, Range<usize>>,
+    keys: HashMap<&'f str, Range<usize>>,
+    pins: HashMap<&'f str, Range<usize>>,
+    pinned_names: HashMap<&'f str, Range<usize>>,
 }
 
 /// Checks every application.
@@ -69,179 +81,28 @@ pub(crate) fn check<'f>(
         )),
         Domain::Local => None,
     };
-    let mut names: HashMap<&str, Range<usize>> = HashMap::with_capacity(file.applications.len());
-    let mut keys: HashMap<&str, Range<usize>> = HashMap::with_capacity(file.applications.len());
-    let mut pins: HashMap<&str, Range<usize>> = HashMap::new();
-    let mut pinned_names: HashMap<&str, Range<usize>> = HashMap::new();
+    let mut seen = Seen {
+        names: HashMap::with_capacity(file.applications.len()),
+        keys: HashMap::with_capacity(file.applications.len()),
+        ..Seen::default()
+    };
     let mut out = Vec::with_capacity(file.applications.len());
     for cfg in &file.applications {
-        c.name(&cfg.name, "application");
-        let name = cfg.name.value.as_str();
-        let name_at = c.at(&cfg.name);
-        // Auth0 names are not unique: same-named clients of a tenant may be adopted side by
-        // side (as `m2mctl export` writes them) when every one of them pins its `client_id`.
-        let pinned = cfg.client_id.is_some();
-        let clash = match (names.get(name), pinned_names.get(name)) {
-            (Some(first), _) => Some(first.clone()),
-            (None, Some(first)) if !pinned => Some(first.clone()),
-            _ => None,
-        };
-        let name_dup = clash.is_some();
-        if let Some(first) = clash {
-            c.push(
-                Finding::new(
-                    "config::duplicate_app_name",
-                    format!("application name `{name}` is used twice"),
-                )
-                .label(name_at.clone(), "used again here")
-                .label(first, "first used here")
-                .help("names identify applications in plans and in the Dashboard; rename one (keep its `key` to keep its identity)"),
-            );
-        } else if pinned {
-            pinned_names.entry(name).or_insert_with(|| name_at.clone());
-        } else {
-            names.insert(name, name_at.clone());
-        }
-        let (key, key_at) = match &cfg.key {
-            Some(k) => (k.value.as_str(), c.at(k)),
-            None => (name, name_at),
-        };
-        let defaulted = cfg.key.is_none();
-        if key.trim().is_empty() && !defaulted {
-            c.push(
-                Finding::new("config::empty_key", "application key is empty")
-                    .label(key_at.clone(), "empty key")
-                    .help("remove `key` to default it to the name, or give a stable identifier"),
-            );
-        } else if let Some(bad) = key
-            .chars()
-            .find(|ch| !is_key_char(*ch))
-            // A defaulted key from a name already refused says nothing new.
-            .filter(|_| {
-                !defaulted || !(name.contains(['<', '>']) || name.contains(char::is_control))
-            })
-        {
-            let (what, help) = if defaulted {
-                (
-                    format!(
-                        "application key `{}` (the name, as no `key` is given) contains {}",
-                        escape(key),
-                        shown(bad)
-                    ),
-                    format!(
-                        "keys go into the ownership marker, plans and PR comments: add `key:` with only {KEY_CHARS_TEXT} (e.g. `key: billing-worker`), and keep this name"
-                    ),
-                )
-            } else {
-                (
-                    format!("application key `{}` contains {}", escape(key), shown(bad)),
-                    format!(
-                        "keys go into the ownership marker, plans and PR comments: use only {KEY_CHARS_TEXT}"
-                    ),
-                )
-            };
-            c.push(
-                Finding::new("config::bad_key", what)
-                    .label(key_at.clone(), "not allowed in a key")
-                    .help(help),
-            );
-        } else if project.len() + 1 + key.len() > MAX_METADATA_LEN {
-            c.push(Finding::new("config::long_key", format!("application key `{key}` is too long"))
-                .label(key_at.clone(), "the marker `project:key` exceeds 255 characters")
-                .help("Auth0 metadata values hold at most 255 characters; shorten the key or the project"));
-        }
-        if defaulted && name_dup {
-            // Same name, key defaulted from it: the name finding already says it.
-            keys.entry(key).or_insert(key_at);
-        } else {
-            unique(
-                c,
-                &mut keys,
-                key,
-                key_at,
-                "config::duplicate_app_key",
-                format!("application key `{key}` is used twice"),
-                "keys identify managed applications (`key` defaults to the name); give each application its own key",
-            );
-        }
-        if let Some(d) = &cfg.description {
-            let len = d.value.chars().count();
-            if len > MAX_DESCRIPTION {
-                let at = c.at(d);
-                c.push(
-                    Finding::new(
-                        "config::long_description",
-                        format!("description of `{name}` is {len} characters long"),
-                    )
-                    .label(at, "more than 140 characters")
-                    .help("Auth0 accepts at most 140 characters; shorten it"),
-                );
-            }
-        }
-        if let Some(pin) = &cfg.client_id {
-            let at = c.at(pin);
-            if pin.value.trim().is_empty() {
-                c.push(Finding::new("config::empty_client_id", "`client_id` is empty")
-                    .label(at.clone(), "empty")
-                    .help("remove `client_id` to let m2mctl create the client, or pin an existing client id"));
-            }
-            unique(
-                c,
-                &mut pins,
-                pin.value.as_str(),
-                at,
-                "config::duplicate_client_id",
-                format!("client id `{}` is pinned twice", pin.value),
-                "one Auth0 client can back only one application; remove one of the pins",
-            );
-        }
+        let key = identity(cfg, project, &mut seen, c);
+        description(cfg, c);
+        pin(cfg, &mut seen, c);
         let token_lifetime = cfg.token_lifetime.as_ref().and_then(|l| c.lifetime(l));
         let metadata = metadata(cfg, c);
-        let mut grants = Vec::with_capacity(cfg.grants.len());
-        let mut targets = Vec::with_capacity(cfg.grants.len());
-        let mut granted: HashMap<ApiRef, Range<usize>> = HashMap::new();
-        for grant in &cfg.grants {
-            let api_at = c.at(&grant.api);
-            let Some((api, external)) = resolve(grant, apis, management_url.as_deref(), c) else {
-                continue;
-            };
-            if let Some(first) = granted.get(&api) {
-                c.push(
-                    Finding::new(
-                        "config::duplicate_grant",
-                        format!("`{name}` is granted API `{}` twice", grant.api.value),
-                    )
-                    .label(api_at, "granted again here")
-                    .label(first.clone(), "first granted here")
-                    .help("merge the scopes into one grant"),
-                );
-                continue;
-            }
-            granted.insert(api.clone(), api_at.clone());
-            let mut scopes = grant_scopes(grant, &api, apis, c);
-            let endpoints = super::endpoints::grant_endpoints(grant, &api, c);
-            let organization = super::organizations::grant_organization(grant, &api, c);
-            scopes.extend(endpoints.iter().map(|e| e.scope.clone()));
-            targets.push((api.clone(), api_at, external));
-            grants.push(DesiredGrant {
-                api,
-                scopes,
-                endpoints,
-                organization,
-            });
-        }
-        let auth_method: AuthMethod = cfg
-            .token_endpoint_auth_method
-            .as_ref()
-            .map(|m| m.value)
-            .unwrap_or_default();
+        let (grants, targets) = grants(cfg, apis, management_url.as_deref(), c);
+        let (auth_method, keys) = super::auth::check(cfg, c);
         out.push(Resolved {
             app: DesiredApp {
                 key: key.to_string(),
-                name: name.to_string(),
+                name: cfg.name.value.clone(),
                 description: cfg.description.as_ref().map(|d| d.value.clone()),
                 client_id: cfg.client_id.as_ref().map(|p| p.value.clone()),
                 auth_method,
+                keys,
                 token_lifetime,
                 grants,
                 metadata,
@@ -251,6 +112,200 @@ pub(crate) fn check<'f>(
         });
     }
     out
+}
+
+/// Name and key rules: a usable name, unique unless every same-named application pins its
+/// client; a key of the allowed characters that fits the marker, unique. Returns the key.
+fn identity<'f>(
+    cfg: &'f AppConfig,
+    project: &str,
+    seen: &mut Seen<'f>,
+    c: &mut Checker<'_>,
+) -> &'f str {
+    c.name(&cfg.name, "application");
+    let name = cfg.name.value.as_str();
+    let name_at = c.at(&cfg.name);
+    // Auth0 names are not unique: same-named clients of a tenant may be adopted side by
+    // side (as `m2mctl export` writes them) when every one of them pins its `client_id`.
+    let pinned = cfg.client_id.is_some();
+    let clash = match (seen.names.get(name), seen.pinned_names.get(name)) {
+        (Some(first), _) => Some(first.clone()),
+        (None, Some(first)) if !pinned => Some(first.clone()),
+        _ => None,
+    };
+    let name_dup = clash.is_some();
+    if let Some(first) = clash {
+        c.push(
+            Finding::new(
+                "config::duplicate_app_name",
+                format!("application name `{name}` is used twice"),
+            )
+            .label(name_at.clone(), "used again here")
+            .label(first, "first used here")
+            .help("names identify applications in plans and in the Dashboard; rename one (keep its `key` to keep its identity)"),
+        );
+    } else if pinned {
+        seen.pinned_names
+            .entry(name)
+            .or_insert_with(|| name_at.clone());
+    } else {
+        seen.names.insert(name, name_at.clone());
+    }
+    let (key, key_at) = match &cfg.key {
+        Some(k) => (k.value.as_str(), c.at(k)),
+        None => (name, name_at),
+    };
+    let defaulted = cfg.key.is_none();
+    if key.trim().is_empty() && !defaulted {
+        c.push(
+            Finding::new("config::empty_key", "application key is empty")
+                .label(key_at.clone(), "empty key")
+                .help("remove `key` to default it to the name, or give a stable identifier"),
+        );
+    } else if let Some(bad) = key
+        .chars()
+        .find(|ch| !is_key_char(*ch))
+        // A defaulted key from a name already refused says nothing new.
+        .filter(|_| !defaulted || !(name.contains(['<', '>']) || name.contains(char::is_control)))
+    {
+        let (what, help) = if defaulted {
+            (
+                format!(
+                    "application key `{}` (the name, as no `key` is given) contains {}",
+                    escape(key),
+                    shown(bad)
+                ),
+                format!(
+                    "keys go into the ownership marker, plans and PR comments: add `key:` with only {KEY_CHARS_TEXT} (e.g. `key: billing-worker`), and keep this name"
+                ),
+            )
+        } else {
+            (
+                format!("application key `{}` contains {}", escape(key), shown(bad)),
+                format!(
+                    "keys go into the ownership marker, plans and PR comments: use only {KEY_CHARS_TEXT}"
+                ),
+            )
+        };
+        c.push(
+            Finding::new("config::bad_key", what)
+                .label(key_at.clone(), "not allowed in a key")
+                .help(help),
+        );
+    } else if project.len() + 1 + key.len() > MAX_METADATA_LEN {
+        c.push(
+            Finding::new(
+                "config::long_key",
+                format!("application key `{key}` is too long"),
+            )
+            .label(
+                key_at.clone(),
+                "the marker `project:key` exceeds 255 characters",
+            )
+            .help(
+                "Auth0 metadata values hold at most 255 characters; shorten the key or the project",
+            ),
+        );
+    }
+    if defaulted && name_dup {
+        // Same name, key defaulted from it: the name finding already says it.
+        seen.keys.entry(key).or_insert(key_at);
+    } else {
+        unique(
+            c,
+            &mut seen.keys,
+            key,
+            key_at,
+            "config::duplicate_app_key",
+            format!("application key `{key}` is used twice"),
+            "keys identify managed applications (`key` defaults to the name); give each application its own key",
+        );
+    }
+    key
+}
+
+/// `description`: at most 140 characters.
+fn description(cfg: &AppConfig, c: &mut Checker<'_>) {
+    let name = &cfg.name.value;
+    if let Some(d) = &cfg.description {
+        let len = d.value.chars().count();
+        if len > MAX_DESCRIPTION {
+            let at = c.at(d);
+            c.push(
+                Finding::new(
+                    "config::long_description",
+                    format!("description of `{name}` is {len} characters long"),
+                )
+                .label(at, "more than 140 characters")
+                .help("Auth0 accepts at most 140 characters; shorten it"),
+            );
+        }
+    }
+}
+
+/// `client_id`: not empty, and pinned by one application only.
+fn pin<'f>(cfg: &'f AppConfig, seen: &mut Seen<'f>, c: &mut Checker<'_>) {
+    if let Some(pin) = &cfg.client_id {
+        let at = c.at(pin);
+        if pin.value.trim().is_empty() {
+            c.push(Finding::new("config::empty_client_id", "`client_id` is empty")
+                .label(at.clone(), "empty")
+                .help("remove `client_id` to let m2mctl create the client, or pin an existing client id"));
+        }
+        unique(
+            c,
+            &mut seen.pins,
+            pin.value.as_str(),
+            at,
+            "config::duplicate_client_id",
+            format!("client id `{}` is pinned twice", pin.value),
+            "one Auth0 client can back only one application; remove one of the pins",
+        );
+    }
+}
+
+/// Each grant: its API resolved, not granted twice, its scopes and endpoints checked.
+fn grants(
+    cfg: &AppConfig,
+    apis: &HashMap<&str, &ApiConfig>,
+    management_url: Option<&str>,
+    c: &mut Checker<'_>,
+) -> (Vec<DesiredGrant>, Vec<Target>) {
+    let name = &cfg.name.value;
+    let mut grants = Vec::with_capacity(cfg.grants.len());
+    let mut targets = Vec::with_capacity(cfg.grants.len());
+    let mut granted: HashMap<ApiRef, Range<usize>> = HashMap::new();
+    for grant in &cfg.grants {
+        let api_at = c.at(&grant.api);
+        let Some((api, external)) = resolve(grant, apis, management_url, c) else {
+            continue;
+        };
+        if let Some(first) = granted.get(&api) {
+            c.push(
+                Finding::new(
+                    "config::duplicate_grant",
+                    format!("`{name}` is granted API `{}` twice", grant.api.value),
+                )
+                .label(api_at, "granted again here")
+                .label(first.clone(), "first granted here")
+                .help("merge the scopes into one grant"),
+            );
+            continue;
+        }
+        granted.insert(api.clone(), api_at.clone());
+        let mut scopes = grant_scopes(grant, &api, apis, c);
+        let endpoints = super::endpoints::grant_endpoints(grant, &api, c);
+        let organization = super::organizations::grant_organization(grant, &api, c);
+        scopes.extend(endpoints.iter().map(|e| e.scope.clone()));
+        targets.push((api.clone(), api_at, external));
+        grants.push(DesiredGrant {
+            api,
+            scopes,
+            endpoints,
+            organization,
+        });
+    }
+    (grants, targets)
 }
 
 /// Records `value` as seen, or a duplicate finding pointing at both places (returns true).
@@ -418,7 +473,7 @@ fn metadata(cfg: &AppConfig, c: &mut Checker<'_>) -> BTreeMap<String, String> {
 }
 
 /// The span of a mapping key written before its value (last occurrence before `value_start`).
-fn key_span(source: &str, value_start: usize, key: &str) -> Range<usize> {
+pub(crate) fn key_span(source: &str, value_start: usize, key: &str) -> Range<usize> {
     let before = source.get(..value_start).unwrap_or("");
     match before.rfind(key).filter(|_| !key.is_empty()) {
         Some(pos) => pos..pos + key.len(),

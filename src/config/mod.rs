@@ -2,7 +2,8 @@
 //!
 //! Owns turning `m2mctl.yaml` into a `DesiredState`, or into diagnostics that point at the exact
 //! line and column of the file as written. Must not touch the network or the tenant; the only
-//! I/O is `load` reading the file (and `Vars::from_env_and_args` reading the environment).
+//! I/O is `load` reading the file, the public key files it names (through `KeyFiles`), and
+//! `Vars::from_env_and_args` reading the environment.
 //!
 //! Pipeline (`load_str`), each step collecting every problem it can before stopping:
 //! 1. `subst`: scan the YAML events of the original text, expand `${VAR}` / `${VAR:-default}` /
@@ -22,6 +23,7 @@
 //! on it; a span inside a rewritten scalar widens to the whole original scalar.
 
 mod apps;
+mod auth;
 mod deliver;
 mod diagnostics;
 mod endpoints;
@@ -38,10 +40,12 @@ mod vars;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use auth::KeyFiles;
 pub use diagnostics::{Error, Finding, Invalid, Label, Problem, count_noun, render};
 pub use model::{
-    ApiConfig, AppConfig, ConfigFile, DeliverConfig, GrantConfig, KubernetesSecretConfig,
-    ScopeConfig, SettingsConfig, Sp, TenantConfig, sp, to_yaml,
+    ApiConfig, AppConfig, AuthMethod, AuthenticationConfig, ConfigFile, DeliverConfig, GrantConfig,
+    KeyAlg, KeyConfig, KubernetesSecretConfig, ScopeConfig, SettingsConfig, Sp, TenantConfig, sp,
+    to_yaml,
 };
 pub use schema::{SCHEMA_PATH, schema_json};
 pub use vars::Vars;
@@ -112,6 +116,26 @@ pub fn load(path: &Path, vars: &Vars) -> Result<Loaded, Error> {
     load_str(&name, &source, vars)
 }
 
+/// Public key files beside a config: paths relative to the directory of the config `name`s.
+#[derive(Debug, Clone)]
+pub struct KeyDir(pub std::path::PathBuf);
+
+impl KeyDir {
+    /// The directory of the config file `name` (`.` for a bare file name).
+    pub fn of(name: &str) -> KeyDir {
+        match Path::new(name).parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => KeyDir(dir.to_path_buf()),
+            _ => KeyDir(".".into()),
+        }
+    }
+}
+
+impl KeyFiles for KeyDir {
+    fn read(&self, path: &str) -> std::io::Result<String> {
+        std::fs::read_to_string(self.0.join(path))
+    }
+}
+
 /// Parser limits: room for 100,000 applications; the other budgets (depth, aliases) stay default.
 fn parse_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
@@ -123,8 +147,22 @@ fn parse_options() -> serde_saphyr::Options {
     options
 }
 
-/// Substitutes, parses and validates config text (pure; `name` labels diagnostics).
+/// Substitutes, parses and validates config text; `name` labels diagnostics, and public key
+/// files are read relative to its directory ([`load_with`] takes another reader).
 pub fn load_str(name: &str, source: &str, vars: &Vars) -> Result<Loaded, Error> {
+    let now = time::OffsetDateTime::now_utc();
+    load_with(name, source, vars, &KeyDir::of(name), now)
+}
+
+/// [`load_str`] with the public key files read by `key_files` and keys' `expires_at` checked
+/// against `now` (pure when `key_files` is).
+pub fn load_with(
+    name: &str,
+    source: &str,
+    vars: &Vars,
+    key_files: &dyn KeyFiles,
+    now: time::OffsetDateTime,
+) -> Result<Loaded, Error> {
     let shared: Arc<str> = Arc::from(source);
     let fail = |findings: Vec<Finding>| Error::invalid(name, &shared, findings);
     let blank = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#');
@@ -147,6 +185,8 @@ pub fn load_str(name: &str, source: &str, vars: &Vars) -> Result<Loaded, Error> 
         text: &text,
         source,
         findings: Vec::new(),
+        key_files,
+        now,
     };
     let desired = validate::check(&config, &mut checker);
     if !checker.findings.is_empty() {

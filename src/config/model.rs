@@ -11,7 +11,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use crate::auth0::OrganizationUsage;
-use crate::model::AuthMethod;
+pub use crate::keys::KeyAlg;
+pub use crate::model::AuthMethod;
 
 /// A value with the location it was read from (`Location::UNKNOWN` when built in code).
 pub type Sp<T> = serde_saphyr::Spanned<T>;
@@ -80,6 +81,10 @@ pub struct SettingsConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "super::schema::count")]
     pub max_deletes: Option<Sp<u32>>,
+    /// Warn in plans about keys expiring within this many days (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::schema::count")]
+    pub key_expiry_warning_days: Option<Sp<u32>>,
 }
 
 /// One API (Auth0 resource server).
@@ -147,10 +152,15 @@ pub struct AppConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<String>", length(min = 1))]
     pub client_id: Option<Sp<String>>,
-    /// `client_secret_post` (default) or `client_secret_basic`.
+    /// `client_secret_post` (default) or `client_secret_basic` (`authentication.method` says
+    /// the same and more; give one of them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<AuthMethod>")]
+    #[schemars(schema_with = "super::schema::secret_method")]
     pub token_endpoint_auth_method: Option<Sp<AuthMethod>>,
+    /// How the application authenticates: a secret (default), or `private_key_jwt` with 1 or 2
+    /// public keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<AuthenticationConfig>,
     /// Intended token lifetime in seconds; applies to every API this application is granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "super::schema::lifetime")]
@@ -166,6 +176,48 @@ pub struct AppConfig {
     /// `credentials --deliver` (paths relative to the config file).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deliver: Vec<DeliverConfig>,
+}
+
+/// `authentication:` of an application.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthenticationConfig {
+    /// `client_secret_post` (default), `client_secret_basic` or `private_key_jwt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<AuthMethod>")]
+    pub method: Option<Sp<AuthMethod>>,
+    /// The public keys client assertions are signed with (1 or 2, Auth0's limit; compared with
+    /// the tenant's credentials by thumbprint). Keys may be registered before `method` switches
+    /// to `private_key_jwt`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 2))]
+    pub keys: Vec<KeyConfig>,
+}
+
+/// One key of `authentication.keys`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// The credential's name, e.g. `2026-11` (unique within the application; up to 128 characters).
+    #[schemars(with = "String", length(min = 1, max = 128))]
+    pub name: Sp<String>,
+    /// The public key: a file path relative to the config file, or the inline PEM
+    /// (`-----BEGIN PUBLIC KEY-----`, RSA, at least 2048 bits).
+    #[schemars(with = "String", length(min = 1))]
+    pub public_key: Sp<String>,
+    /// The matching private key file, relative to the config file; read only by `m2mctl token`
+    /// (never by plan or apply). Only with `method: private_key_jwt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>", length(min = 1))]
+    pub private_key_file: Option<Sp<String>>,
+    /// `RS256` (default), `RS384` or `PS256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<KeyAlg>")]
+    pub alg: Option<Sp<KeyAlg>>,
+    /// When Auth0 stops accepting the key (RFC 3339, e.g. `2027-11-30T00:00:00Z`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
+    pub expires_at: Option<Sp<String>>,
 }
 
 /// One delivery sink of an application's credentials.

@@ -55,3 +55,8 @@ pub(crate) fn boolean(_: &mut SchemaGenerator) -> Schema {
 pub(crate) fn project(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "string", "pattern": r"^([A-Za-z0-9._-]|\$\{[^}]*\})+$" })
 }
+
+/// `token_endpoint_auth_method`: the two secret methods.
+pub(crate) fn secret_method(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "enum": ["client_secret_post", "client_secret_basic"] })
+}

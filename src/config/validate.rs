@@ -7,7 +7,10 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use time::OffsetDateTime;
+
 use super::apps;
+use super::auth::KeyFiles;
 use super::deliver;
 use super::diagnostics::Finding;
 use super::lifetimes;
@@ -26,6 +29,10 @@ pub(crate) struct Checker<'a> {
     pub source: &'a str,
     /// Every problem so far.
     pub findings: Vec<Finding>,
+    /// Reads the public key files the config names.
+    pub key_files: &'a dyn KeyFiles,
+    /// The time keys' `expires_at` must be after.
+    pub now: OffsetDateTime,
 }
 
 impl Checker<'_> {
@@ -114,6 +121,9 @@ pub(crate) fn check(file: &ConfigFile, c: &mut Checker<'_>) -> DesiredState {
         max_deletes: settings
             .max_deletes
             .map_or(crate::model::DEFAULT_MAX_DELETES, |m| m.value as usize),
+        key_expiry_warning_days: settings
+            .key_expiry_warning_days
+            .map_or(crate::model::DEFAULT_KEY_EXPIRY_WARNING_DAYS, |d| d.value),
     };
     let apis = apis(&file.apis, c);
     let resolved = apps::check(file, &apis, &project, &domain, c);

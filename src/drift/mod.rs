@@ -143,6 +143,7 @@ fn collection(kind: Kind) -> &'static str {
         Kind::Api => "/api/v2/resource-servers",
         Kind::Client => "/api/v2/clients",
         Kind::Grant => "/api/v2/client-grants",
+        Kind::Credential | Kind::SigningKeys => "/api/v2/clients",
     }
 }
 

@@ -2,7 +2,7 @@
 //! with (private-key JWT): list, get, create, update `expires_at`, delete.
 //!
 //! Owns credential semantics as recorded from Auth0: `cred_` + 22 alphanumerics ids, a `kid`
-//! derived from the key (43 characters; here base64url SHA-256 of the SubjectPublicKeyInfo), only
+//! derived from the key (the RFC 7638 JWK thumbprint, as the recordings show: `crate::keys`), only
 //! `credential_type: public_key`, algorithms RS256/RS384/PS256, at most 2 per client, the PEM never
 //! shown on read, 204 on deleting a missing credential. A credential signs tokens once the client
 //! lists its id under `client_authentication_methods.private_key_jwt.credentials` (see
@@ -17,7 +17,6 @@ use axum::response::Response;
 use base64::Engine;
 use rand::distr::{Alphanumeric, SampleString};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -57,11 +56,6 @@ pub fn timestamp(t: OffsetDateTime) -> String {
         .replace_nanosecond(t.millisecond() as u32 * 1_000_000)
         .unwrap_or(t);
     t.format(&Rfc3339).unwrap_or_default()
-}
-
-/// The key's `kid`: base64url (no padding) of SHA-256 of its DER SubjectPublicKeyInfo.
-pub fn kid_of(spki_der: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(spki_der))
 }
 
 /// The DER of a `-----BEGIN PUBLIC KEY-----` PEM holding an RSA key, or why not.
@@ -177,7 +171,9 @@ pub async fn create(
     let pem = sent.get("pem").and_then(Value::as_str).ok_or_else(|| {
         ApiError::invalid_body("Payload validation error: 'Missing required property: pem'.")
     })?;
-    let der = public_key_der(pem).map_err(ApiError::invalid_body)?;
+    public_key_der(pem).map_err(ApiError::invalid_body)?;
+    let kid = crate::keys::public_kid(pem)
+        .map_err(|e| ApiError::invalid_body(format!("pem is not usable: {e}")))?;
     let alg = match sent.get("alg") {
         None => "RS256",
         Some(Value::String(a)) if ALGORITHMS.contains(&a.as_str()) => a.as_str(),
@@ -196,7 +192,7 @@ pub async fn create(
     let name = sent.get("name").and_then(Value::as_str).unwrap_or_default();
     obj.insert("name".into(), name.into());
     obj.insert("credential_type".into(), "public_key".into());
-    obj.insert("kid".into(), kid_of(&der).into());
+    obj.insert("kid".into(), kid.into());
     obj.insert("alg".into(), alg.into());
     obj.insert("created_at".into(), now.clone().into());
     obj.insert("updated_at".into(), now.into());

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::keys::assign;
 use super::{Export, ExportOptions, Stats, literal};
 use crate::config::model::CONFIG_VERSION;
-use crate::config::{ApiConfig, AppConfig, ConfigFile, GrantConfig, ScopeConfig, TenantConfig, sp};
+use crate::config::{
+    ApiConfig, AppConfig, AuthMethod, ConfigFile, GrantConfig, ScopeConfig, TenantConfig, sp,
+};
 use crate::model::{
     DEFAULT_PROJECT, Domain, MARKER_KEY, OrganizationUsage, RemoteApi, RemoteClient, RemoteGrant,
     RemoteState,
@@ -310,7 +312,8 @@ fn app(
             .filter(|d| !d.is_empty())
             .map(|d| sp(literal(d))),
         client_id: pin.then(|| sp(c.client_id.clone())),
-        token_endpoint_auth_method: basic.then(|| sp(crate::model::AuthMethod::ClientSecretBasic)),
+        token_endpoint_auth_method: basic.then(|| sp(AuthMethod::ClientSecretBasic)),
+        authentication: None,
         token_lifetime: None,
         grants,
         metadata,

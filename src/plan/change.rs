@@ -58,6 +58,10 @@ pub enum Kind {
     Client,
     /// A client grant.
     Grant,
+    /// A client credential (a public key of a private-key JWT application).
+    Credential,
+    /// The credentials a client signs its assertions with (`client_authentication_methods`).
+    SigningKeys,
 }
 
 /// A grant that Auth0 deletes together with its client (shown on the client's delete, never sent).

@@ -200,6 +200,7 @@ pub(super) fn diff_clients(
         let mut want = desired_fields(app, &desired.project);
         if let Some(c) = found.client()
             && let ClientAuth::Methods(_) = auth0::client_auth(c)
+            && app.auth_method.uses_secret()
         {
             // Credentials (private key JWT, mTLS) replace the secret: never switch back to one.
             want.retain(|(field, _)| field != field::TOKEN_ENDPOINT_AUTH_METHOD);
@@ -312,11 +313,14 @@ fn desired_fields(app: &DesiredApp, project: &str) -> Vec<(String, Value)> {
             field::GRANT_TYPES.to_string(),
             Value::from(vec![GRANT_TYPE]),
         ),
-        (
+    ];
+    // A private-key JWT client has no `token_endpoint_auth_method` (its keys are credentials).
+    if app.auth_method.uses_secret() {
+        fields.push((
             field::TOKEN_ENDPOINT_AUTH_METHOD.to_string(),
             Value::from(app.auth_method.as_str()),
-        ),
-    ];
+        ));
+    }
     fields.extend(
         metadata
             .into_iter()

@@ -12,6 +12,34 @@ use thiserror::Error;
     reason = "the #[error] message of each variant names its fields"
 )]
 pub enum Error {
+    /// The config would leave a client with more than 2 credentials during the run.
+    #[error(
+        "application `{key}` would have more than 2 keys: registered {registered}, adding {adding}"
+    )]
+    #[diagnostic(
+        code(m2mctl::plan::too_many_keys),
+        help(
+            "Auth0 allows 2 credentials per client, and apply adds a new key before it removes an old one. Rotate one key at a time: keep the key the service uses now plus the new one, apply, switch the service, then remove the old key and apply again"
+        )
+    )]
+    TooManyKeys {
+        key: String,
+        registered: String,
+        adding: String,
+    },
+
+    /// The client signs with keys and the config asks for a secret.
+    #[error(
+        "application `{key}` authenticates with private-key JWT in the tenant, and the config asks for a client secret"
+    )]
+    #[diagnostic(
+        code(m2mctl::plan::keys_to_secret),
+        help(
+            "m2mctl never removes a client's last key nor switches it back to a secret (the service would lose access): set `authentication.method: private_key_jwt` with the key it uses, or change the client in the Dashboard"
+        )
+    )]
+    KeysToSecret { key: String },
+
     /// A pinned `client_id` that the tenant does not have.
     #[error(
         "application `{key}` pins `client_id: {client_id}`, which does not exist in the tenant"

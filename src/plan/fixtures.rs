@@ -36,6 +36,7 @@ pub(crate) fn app(key: &str) -> DesiredApp {
         description: None,
         client_id: None,
         auth_method: AuthMethod::ClientSecretPost,
+        keys: Vec::new(),
         token_lifetime: None,
         grants: Vec::new(),
         metadata: BTreeMap::new(),
@@ -247,6 +248,20 @@ pub(crate) fn change_of(kind: Kind, action: Action, name: &str, id: Option<&str>
                 management,
             }
         }
+        Kind::Credential => Target::Credential {
+            client: ClientRef {
+                key: name.into(),
+                client_id: None,
+            },
+            name: name.into(),
+            kid: format!("kid-{name}"),
+        },
+        Kind::SigningKeys => Target::SigningKeys {
+            client: ClientRef {
+                key: name.into(),
+                client_id: None,
+            },
+        },
     };
     Change::new(action, target, id.map(str::to_string), Vec::new())
 }

@@ -12,6 +12,7 @@ mod clients;
 mod endpoints;
 mod error;
 mod grants;
+pub mod keys;
 mod saved;
 #[cfg(test)]
 mod simulate;

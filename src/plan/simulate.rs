@@ -131,6 +131,8 @@ impl Sim {
                     write_grant(grant, c.body());
                 }
             }
+            // Credentials are not part of the read state the simulation replays.
+            (Kind::Credential | Kind::SigningKeys, _) => {}
         }
     }
 }

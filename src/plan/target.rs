@@ -45,6 +45,20 @@ pub enum Target {
         /// The application's key in the config (its ownership-marker key).
         key: String,
     },
+    /// A credential (public key) of an application, by name and thumbprint.
+    Credential {
+        /// The application.
+        client: ClientRef,
+        /// The key's name in the config.
+        name: String,
+        /// The key's thumbprint (`kid`).
+        kid: String,
+    },
+    /// The list of credentials an application signs its client assertions with.
+    SigningKeys {
+        /// The application.
+        client: ClientRef,
+    },
     /// A client grant of one application to one API.
     Grant {
         /// The application.
@@ -63,6 +77,8 @@ impl Target {
             Target::Api { .. } => Kind::Api,
             Target::Client { .. } => Kind::Client,
             Target::Grant { .. } => Kind::Grant,
+            Target::Credential { .. } => Kind::Credential,
+            Target::SigningKeys { .. } => Kind::SigningKeys,
         }
     }
 
@@ -79,6 +95,10 @@ impl Target {
                 identifier
             }),
             Target::Client { key } => app_address(key),
+            Target::Credential { client, name, kid } => {
+                format!("key.{} -> {name} ({kid})", client.key)
+            }
+            Target::SigningKeys { client } => format!("signing_keys.{}", client.key),
             Target::Grant {
                 client,
                 audience,
@@ -102,6 +122,14 @@ impl Target {
         }
     }
 
+    /// The application of a credential or signing-key list; `None` otherwise.
+    pub fn key_client(&self) -> Option<&ClientRef> {
+        match self {
+            Target::Credential { client, .. } | Target::SigningKeys { client } => Some(client),
+            _ => None,
+        }
+    }
+
     /// True for a grant of the existing client `client_id` to the Management API: the grant
     /// m2mctl needs when `client_id` is the client it authenticates as.
     pub fn is_management_grant_of(&self, client_id: &str) -> bool {
@@ -119,7 +147,7 @@ pub(super) fn api_address(identifier: &str) -> String {
 }
 
 /// Address of an application: `application.<key>`.
-pub(super) fn app_address(key: &str) -> String {
+pub(crate) fn app_address(key: &str) -> String {
     format!("application.{key}")
 }
 

@@ -115,8 +115,14 @@ pub(crate) enum FieldView {
 }
 
 /// The display view of every field of a change.
+/// A credential's public key (`pem`) is not shown: its name and thumbprint (`kid`) are.
 pub(crate) fn field_views(change: &Change) -> Vec<FieldView> {
-    change.fields.iter().map(view).collect()
+    change
+        .fields
+        .iter()
+        .filter(|f| f.field != crate::auth0::field::PEM)
+        .map(view)
+        .collect()
 }
 
 /// Every string of the view has its control characters escaped ([`control`]): tenant and config

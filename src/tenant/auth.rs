@@ -26,6 +26,15 @@ pub enum Credentials {
         /// Its secret.
         client_secret: Secret,
     },
+    /// Exchange a client assertion signed with the application's private key (private-key JWT).
+    SignedAssertion {
+        /// The M2M application's client id.
+        client_id: String,
+        /// Its private key (`Debug` shows only its thumbprint).
+        key: crate::keys::PrivateKey,
+        /// The key's algorithm.
+        alg: crate::keys::KeyAlg,
+    },
 }
 
 impl Credentials {
@@ -62,7 +71,8 @@ impl Credentials {
     pub fn client_id(&self) -> Option<&str> {
         match self {
             Credentials::AccessToken(_) => None,
-            Credentials::ClientCredentials { client_id, .. } => Some(client_id),
+            Credentials::ClientCredentials { client_id, .. }
+            | Credentials::SignedAssertion { client_id, .. } => Some(client_id),
         }
     }
 }

@@ -11,8 +11,7 @@ use miette::Diagnostic;
 use thiserror::Error;
 
 /// The environment variables that authenticate m2mctl to a remote tenant (for help lines).
-pub(crate) const CREDENTIAL_VARS: &str =
-    "`AUTH0_ACCESS_TOKEN`, or `AUTH0_CLIENT_ID` and `AUTH0_CLIENT_SECRET`";
+pub(crate) const CREDENTIAL_VARS: &str = "`AUTH0_ACCESS_TOKEN`, or `AUTH0_CLIENT_ID` and `AUTH0_CLIENT_SECRET` (or `AUTH0_CLIENT_SIGNING_KEY_PATH`)";
 
 /// Everything that can go wrong talking to a tenant.
 #[derive(Debug, Error, Diagnostic)]
@@ -131,6 +130,19 @@ pub enum Error {
         /// The file.
         path: PathBuf,
         /// Why it failed.
+        reason: String,
+    },
+
+    /// m2mctl's own private key (`AUTH0_CLIENT_SIGNING_KEY_PATH`) cannot be used.
+    #[error("cannot use the private key of `AUTH0_CLIENT_SIGNING_KEY_PATH`: {reason}")]
+    #[diagnostic(
+        code(m2mctl::tenant::signing_key),
+        help(
+            "set `AUTH0_CLIENT_SIGNING_KEY_PATH` to the unencrypted PEM private key (`-----BEGIN PRIVATE KEY-----`) whose public key is registered on the client of `AUTH0_CLIENT_ID`, and `AUTH0_CLIENT_SIGNING_ALGORITHM` to RS256 (default), RS384 or PS256"
+        )
+    )]
+    SigningKey {
+        /// Why (names the file, never its content).
         reason: String,
     },
 

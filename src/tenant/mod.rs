@@ -17,6 +17,7 @@
 
 mod auth;
 mod backoff;
+mod credentials;
 pub mod decode;
 mod domain;
 mod error;
@@ -97,16 +98,14 @@ impl Client {
             n => n,
         };
         let http = Http::new(base, ca, Governor::new(options.max_rps, concurrency))?;
-        let (http, token, cached) = match &credentials {
-            Credentials::AccessToken(token) => (Arc::new(http), token.clone(), false),
-            Credentials::ClientCredentials {
-                client_id,
-                client_secret,
-            } => {
+        let (http, token, cached) = match own_token::proof_of(&credentials) {
+            Err(token) => (Arc::new(http), token, false),
+            Ok((client_id, proof)) => {
                 let own = OwnToken {
-                    client_id: client_id.clone(),
-                    client_secret: client_secret.clone(),
+                    client_id,
+                    proof,
                     audience: http.base.management_audience(),
+                    issuer: http.base.issuer(),
                     domain: http.base.authority().to_string(),
                     cache_dir: options.token_cache.clone(),
                 };

@@ -63,17 +63,43 @@ struct RawKeys {
     token_endpoint_auth_method: Option<String>,
 }
 
+/// How a client proves who it is at `/oauth/token`.
+#[derive(Debug, Clone, Copy)]
+pub enum Proof<'a> {
+    /// Its secret, in the form body (`client_secret_post`).
+    SecretPost(&'a Secret),
+    /// Its secret, in an HTTP Basic header (`client_secret_basic`).
+    SecretBasic(&'a Secret),
+    /// A client assertion signed for this request (`private_key_jwt`, RFC 7523).
+    Assertion(&'a Secret),
+}
+
+impl<'a> Proof<'a> {
+    /// A secret sent the way `method` says (a `private_key_jwt` client has no secret to send:
+    /// it goes in the body, and the tenant refuses it).
+    pub fn secret(secret: &'a Secret, method: AuthMethod) -> Proof<'a> {
+        match method {
+            AuthMethod::ClientSecretBasic => Proof::SecretBasic(secret),
+            AuthMethod::ClientSecretPost | AuthMethod::PrivateKeyJwt => Proof::SecretPost(secret),
+        }
+    }
+}
+
+/// `client_assertion_type` of a private-key JWT assertion.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
 /// `POST /oauth/token` with `grant_type=client_credentials` (form-encoded, as Auth0's SDKs send).
 ///
-/// Retried like a safe request: repeating it after a lost response only mints another token.
+/// With a secret, retried like a safe request: repeating it after a lost response only mints
+/// another token. An assertion's `jti` is good for one use, so it is retried only when the
+/// request certainly did not run (429, connection refused), like a create.
 pub(crate) async fn exchange(
     http: &Http,
     client_id: &str,
-    secret: &Secret,
+    proof: Proof<'_>,
     audience: &str,
-    method: AuthMethod,
 ) -> Result<TokenResponse> {
-    exchange_in(http, client_id, secret, audience, method, None).await
+    exchange_in(http, client_id, proof, audience, None).await
 }
 
 /// [`exchange`] in the name of `organization` (an `org_…` id or an organization name: Auth0's
@@ -81,9 +107,8 @@ pub(crate) async fn exchange(
 pub(crate) async fn exchange_in(
     http: &Http,
     client_id: &str,
-    secret: &Secret,
+    proof: Proof<'_>,
     audience: &str,
-    method: AuthMethod,
     organization: Option<&str>,
 ) -> Result<TokenResponse> {
     let mut form = vec![
@@ -93,13 +118,19 @@ pub(crate) async fn exchange_in(
     if let Some(organization) = organization {
         form.push(("organization", organization));
     }
-    let auth = match method {
-        AuthMethod::ClientSecretPost => {
+    let auth = match proof {
+        Proof::SecretPost(secret) => {
             form.push(("client_id", client_id));
             form.push(("client_secret", secret.expose()));
             Auth::None
         }
-        AuthMethod::ClientSecretBasic => Auth::Basic(client_id, secret),
+        Proof::SecretBasic(secret) => Auth::Basic(client_id, secret),
+        Proof::Assertion(assertion) => {
+            form.push(("client_id", client_id));
+            form.push(("client_assertion_type", JWT_BEARER));
+            form.push(("client_assertion", assertion.expose()));
+            Auth::None
+        }
     };
     let req = Request {
         method: Method::POST,
@@ -108,7 +139,10 @@ pub(crate) async fn exchange_in(
         query: Vec::new(),
         body: Body::Form(form),
         auth,
-        retry: Retry::Safe,
+        retry: match proof {
+            Proof::Assertion(_) => Retry::Create,
+            Proof::SecretPost(_) | Proof::SecretBasic(_) => Retry::Safe,
+        },
         bucket: Bucket::Authentication,
     };
     let reply = http.send(req).await?;
@@ -165,7 +199,35 @@ impl Client {
         audience: &str,
         method: AuthMethod,
     ) -> Result<TokenResponse> {
-        exchange(&self.http, client_id, secret, audience, method).await
+        exchange(
+            &self.http,
+            client_id,
+            Proof::secret(secret, method),
+            audience,
+        )
+        .await
+    }
+
+    /// A client-credentials token for `client_id` and `audience`, proven by a client assertion.
+    pub async fn oauth_token_assertion(
+        &self,
+        client_id: &str,
+        assertion: &Secret,
+        audience: &str,
+    ) -> Result<TokenResponse> {
+        exchange(&self.http, client_id, Proof::Assertion(assertion), audience).await
+    }
+
+    /// [`Client::oauth_token_assertion`] in the name of `organization` (id or name), when given.
+    pub async fn oauth_token_assertion_in(
+        &self,
+        client_id: &str,
+        assertion: &Secret,
+        audience: &str,
+        organization: Option<&str>,
+    ) -> Result<TokenResponse> {
+        let proof = Proof::Assertion(assertion);
+        exchange_in(&self.http, client_id, proof, audience, organization).await
     }
 
     /// [`Client::oauth_token`] in the name of `organization` (id or name), when given.
@@ -177,15 +239,8 @@ impl Client {
         method: AuthMethod,
         organization: Option<&str>,
     ) -> Result<TokenResponse> {
-        exchange_in(
-            &self.http,
-            client_id,
-            secret,
-            audience,
-            method,
-            organization,
-        )
-        .await
+        let proof = Proof::secret(secret, method);
+        exchange_in(&self.http, client_id, proof, audience, organization).await
     }
 
     /// A client's secret and auth method (`GET /clients/{id}?fields=client_secret,…`).

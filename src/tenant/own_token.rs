@@ -10,24 +10,54 @@
 
 use std::path::PathBuf;
 
-use crate::model::AuthMethod;
 use crate::token::cache::{Cache, Entry, Key};
 use crate::token::now_unix;
 
-use super::error::Result;
+use super::auth::Credentials;
+use super::error::{Error, Result};
 use super::http::Http;
 use super::oauth::{self, TokenResponse};
 use super::secret::Secret;
+use crate::keys::{KeyAlg, PrivateKey};
+
+/// What proves m2mctl's own client at `/oauth/token`.
+#[derive(Debug, Clone)]
+pub(crate) enum OwnProof {
+    /// Its secret (`AUTH0_CLIENT_SECRET`).
+    Secret(Secret),
+    /// Its private key (`AUTH0_CLIENT_SIGNING_KEY_PATH`): a fresh client assertion per exchange.
+    Key(PrivateKey, KeyAlg),
+}
+
+/// The client id and proof of client credentials, or the ready-made token.
+pub(crate) fn proof_of(
+    credentials: &Credentials,
+) -> std::result::Result<(String, OwnProof), Secret> {
+    match credentials {
+        Credentials::AccessToken(token) => Err(token.clone()),
+        Credentials::ClientCredentials {
+            client_id,
+            client_secret,
+        } => Ok((client_id.clone(), OwnProof::Secret(client_secret.clone()))),
+        Credentials::SignedAssertion {
+            client_id,
+            key,
+            alg,
+        } => Ok((client_id.clone(), OwnProof::Key(key.clone(), *alg))),
+    }
+}
 
 /// How to get (and get again) m2mctl's own token.
 #[derive(Debug, Clone)]
 pub(crate) struct OwnToken {
     /// The M2M application m2mctl authenticates as.
     pub client_id: String,
-    /// Its secret.
-    pub client_secret: Secret,
+    /// Its secret or private key.
+    pub proof: OwnProof,
     /// The Management API audience.
     pub audience: String,
+    /// The tenant's issuer (`https://{domain}/`): the `aud` of a client assertion.
+    pub issuer: String,
     /// The tenant domain of the cache key (`host[:port]`).
     pub domain: String,
     /// The token cache directory; `None` with `--no-cache`.
@@ -54,14 +84,19 @@ impl OwnToken {
 
     /// Exchanges the credentials for a new token and caches it.
     pub async fn fresh(&self, http: &Http) -> Result<Secret> {
-        let response = oauth::exchange(
-            http,
-            &self.client_id,
-            &self.client_secret,
-            &self.audience,
-            AuthMethod::ClientSecretPost,
-        )
-        .await?;
+        let assertion;
+        let proof = match &self.proof {
+            OwnProof::Secret(secret) => oauth::Proof::SecretPost(secret),
+            OwnProof::Key(key, alg) => {
+                assertion = key
+                    .assertion(*alg, &self.client_id, &self.issuer, now_unix())
+                    .map_err(|e| Error::SigningKey {
+                        reason: e.to_string(),
+                    })?;
+                oauth::Proof::Assertion(&assertion)
+            }
+        };
+        let response = oauth::exchange(http, &self.client_id, proof, &self.audience).await?;
         self.store(&response);
         Ok(response.access_token)
     }

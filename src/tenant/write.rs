@@ -31,7 +31,7 @@ pub(crate) fn encode(segment: &str) -> String {
 }
 
 impl Client {
-    async fn write<T: serde::de::DeserializeOwned>(
+    pub(super) async fn write<T: serde::de::DeserializeOwned>(
         &self,
         method: Method,
         template: &'static str,
@@ -57,7 +57,7 @@ impl Client {
     }
 
     /// Sends a DELETE; 404 counts as done (Auth0 itself answers 204 for a missing object).
-    async fn delete(&self, template: &'static str, path: String) -> Result<()> {
+    pub(super) async fn delete(&self, template: &'static str, path: String) -> Result<()> {
         let reply = self
             .http
             .send(Request::management(Method::DELETE, template, path))

@@ -105,17 +105,48 @@ pub enum TokenError {
         app: String,
     },
 
-    /// The tenant returned a client without a secret (e.g. a private-key JWT client).
+    /// The tenant returned a client without a secret.
     #[error("the tenant returned no client secret for `{app}`")]
     #[diagnostic(
         code(m2mctl::token::no_secret),
         help(
-            "m2mctl only exchanges client secrets; check the client's authentication method in the tenant"
+            "if the client authenticates with a private key, say so in the config: `authentication: {{ method: private_key_jwt, keys: [...] }}`"
         )
     )]
     NoSecret {
         /// The application's key.
         app: String,
+    },
+
+    /// A `private_key_jwt` application has no key with a `private_key_file`.
+    #[error(
+        "`{app}` signs its tokens with a private key, and none of its keys has `private_key_file`"
+    )]
+    #[diagnostic(
+        code(m2mctl::token::no_private_key),
+        help(
+            "add `private_key_file: PATH` (relative to the config file) to the key whose private half you hold, under `applications[].authentication.keys`"
+        )
+    )]
+    NoPrivateKey {
+        /// The application's key.
+        app: String,
+    },
+
+    /// The private key file cannot be read or used.
+    #[error("cannot use private key `{path}` of `{app}` (key `{key}`): {reason}")]
+    #[diagnostic(code(m2mctl::token::private_key), help("{help}"))]
+    PrivateKey {
+        /// The application's key.
+        app: String,
+        /// The key's name in the config.
+        key: String,
+        /// The file as resolved.
+        path: String,
+        /// Why (never the key).
+        reason: String,
+        /// What to do.
+        help: String,
     },
 
     /// Two outputs would get the same environment variable name (should not happen; see envname).

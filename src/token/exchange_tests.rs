@@ -57,6 +57,7 @@ fn pair(client: &str, audience: &str, scopes: &str) -> Pair {
         scopes: scope_set(scopes),
         tenant_scopes: scope_set(scopes),
         lifetime: None,
+        signing: None,
         organization: None,
     }
 }

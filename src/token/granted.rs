@@ -74,6 +74,7 @@ mod tests {
             scopes: scope_set(declared),
             tenant_scopes: scope_set(granted),
             lifetime: None,
+            signing: None,
             organization: None,
         }
     }

@@ -50,8 +50,41 @@ pub struct Pair {
     pub tenant_scopes: BTreeSet<String>,
     /// The declared token lifetime of the API, when the config sets one.
     pub lifetime: Option<u32>,
+    /// For a `private_key_jwt` application: the key its client assertions are signed with.
+    pub signing: Option<Signing>,
     /// The organization (id or name) to ask the token in the name of (`--organization`).
     pub organization: Option<String>,
+}
+
+/// The key a `private_key_jwt` application signs client assertions with: the last key of its
+/// `authentication.keys` that has a `private_key_file` (the newest, during a rotation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signing {
+    /// The key's `name` in the config.
+    pub name: String,
+    /// `private_key_file` as the config writes it (relative to the config's directory).
+    pub file: String,
+    /// The key's algorithm.
+    pub alg: crate::keys::KeyAlg,
+    /// The thumbprint of its public key in the config: the private key must match it.
+    pub kid: String,
+}
+
+impl Signing {
+    /// The signing key of an application (`None` when no key has a `private_key_file`).
+    pub fn of(app: &crate::model::DesiredApp) -> Option<Signing> {
+        let key = app
+            .keys
+            .iter()
+            .rev()
+            .find(|k| k.private_key_file.is_some())?;
+        Some(Signing {
+            name: key.name.clone(),
+            file: key.private_key_file.clone()?,
+            alg: key.alg,
+            kid: key.kid.clone(),
+        })
+    }
 }
 
 impl Pair {

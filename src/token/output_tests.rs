@@ -17,6 +17,7 @@ fn issued(app: &str, api: ApiRef, audience: &str, token: &str, source: Source) -
             scopes: scope_set("read:orders"),
             tenant_scopes: scope_set("read:orders"),
             lifetime: None,
+            signing: None,
             organization: None,
         },
         access_token: Secret::new(token),

@@ -10,7 +10,7 @@ use crate::auth0;
 use crate::model::{ApiRef, DesiredApp, DesiredState, RemoteClient, RemoteGrant, RemoteState};
 
 use super::error::unknown_app_help;
-use super::{MANAGEMENT, Pair, TokenError, api_label};
+use super::{MANAGEMENT, Pair, Signing, TokenError, api_label};
 
 /// A managed application and the tenant client that is it.
 #[derive(Debug, Clone, Copy)]
@@ -127,6 +127,7 @@ pub fn select_pairs(
                 scopes: grant.scopes.clone(),
                 tenant_scopes: remote_grant.scope.iter().cloned().collect(),
                 lifetime,
+                signing: Signing::of(app),
                 organization: None,
             });
         }

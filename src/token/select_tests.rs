@@ -13,6 +13,7 @@ fn app(key: &str, name: &str, grants: &[(ApiRef, &[&str])]) -> DesiredApp {
         description: None,
         client_id: None,
         auth_method: AuthMethod::ClientSecretPost,
+        keys: Vec::new(),
         token_lifetime: None,
         grants: grants
             .iter()

@@ -28,6 +28,7 @@ mod export_roundtrip;
 mod export_seed;
 mod hostile;
 mod init;
+mod keys;
 mod local_service;
 mod local_tenant;
 mod logs;

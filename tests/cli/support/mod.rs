@@ -311,6 +311,8 @@ pub async fn run_binary(dir: &Path, args: &[&str], envs: &[(String, String)]) ->
             "AUTH0_ACCESS_TOKEN",
             "AUTH0_CLIENT_ID",
             "AUTH0_CLIENT_SECRET",
+            "AUTH0_CLIENT_SIGNING_KEY_PATH",
+            "AUTH0_CLIENT_SIGNING_ALGORITHM",
             "M2MCTL_CA_CERT",
         ] {
             cmd.env_remove(key);
