@@ -125,6 +125,18 @@ async fn keygen_writes_a_pair_and_token_signs_with_it() {
     let issued: Value = serde_json::from_str(&token.stdout).unwrap();
     assert_eq!(issued[0]["app"], "ledger", "{issued}");
     assert_no_material(&token, &private_a);
+    // With every log on, a fresh exchange shows neither the signed assertion nor the token.
+    let logged = t
+        .m2mctl(&["token", "ledger", "--no-cache", "-vvv", "--format", "json"])
+        .await;
+    assert_eq!(logged.code, 0, "{}", logged.stderr);
+    assert!(logged.stderr.contains("/oauth/token"), "{}", logged.stderr);
+    assert!(
+        !logged.stderr.contains("eyJ"),
+        "a JWT in the logs: {}",
+        logged.stderr
+    );
+    assert_no_material(&logged, &private_a);
     // keygen names the thumbprint the tenant gives the key as its kid.
     assert!(
         gen_a.stderr.contains(&format!("thumbprint (kid) {kid}")),
