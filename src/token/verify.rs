@@ -1,9 +1,11 @@
 //! `--verify`: checks a token against the config and the tenant, as a list of differences.
 //!
-//! Owns the checks: RS256 signature by a key of the tenant's JWKS, `iss`, `aud`, `azp`, `sub`,
-//! `gty`, scope set equal to the declared one, `exp - iat` equal to the declared lifetime, not
-//! expired, `org_id` (or `org_name`) naming the organization asked for; and the tenant grant's scopes against the declared ones. Pure functions: no I/O. A
-//! difference names claims and scopes, never the token.
+//! Owns the checks: RS256 signature by a key of the tenant's JWKS, `iss`, `aud`, `azp` and `gty`
+//! (or `client_id` in the RFC 9068 profile), `sub`, scope set equal to the declared one,
+//! `exp - iat` equal to the declared lifetime, not expired, `org_id` (or `org_name`) naming the
+//! organization asked for; and the tenant grant's scopes against the declared ones. Pure
+//! functions: no I/O. A difference names claims and scopes, never the token. Tokens of HS256 APIs
+//! (signed with the API's secret, which m2mctl does not hold) fail the signature check by name.
 
 use std::collections::BTreeSet;
 
@@ -41,8 +43,10 @@ pub struct Claims {
     pub aud: Option<serde_json::Value>,
     /// Authorized party: the client id.
     pub azp: Option<String>,
-    /// Grant type, `client-credentials`.
+    /// Grant type, `client-credentials` (Auth0 dialect; absent in the RFC 9068 profile).
     pub gty: Option<String>,
+    /// The client id, in an API's `rfc9068_profile` dialect (instead of `azp` and `gty`).
+    pub client_id: Option<String>,
     /// Space-separated scopes.
     pub scope: Option<String>,
     /// Issued at.
@@ -187,14 +191,24 @@ pub fn check_claims(claims: &Claims, expected: &Expected, now: i64) -> Vec<Diffe
             .unwrap_or_else(|| "(absent)".to_string());
         out.push(diff("aud", expected.audience, actual));
     }
-    if claims.azp.as_deref() != Some(expected.client_id) {
+    // An API whose `token_dialect` is `rfc9068_profile*` gets `client_id` (RFC 9068 §2.2) in place
+    // of Auth0's `azp` and `gty`; either form names the client, never a mix of both.
+    if claims.client_id.is_some() && claims.azp.is_none() && claims.gty.is_none() {
+        if claims.client_id.as_deref() != Some(expected.client_id) {
+            out.push(diff(
+                "client_id",
+                expected.client_id,
+                shown(&claims.client_id),
+            ));
+        }
+    } else if claims.azp.as_deref() != Some(expected.client_id) {
         out.push(diff("azp", expected.client_id, shown(&claims.azp)));
     }
     let sub = format!("{}@clients", expected.client_id);
     if claims.sub.as_deref() != Some(sub.as_str()) {
         out.push(diff("sub", sub, shown(&claims.sub)));
     }
-    if claims.gty.as_deref() != Some("client-credentials") {
+    if claims.client_id.is_none() && claims.gty.as_deref() != Some("client-credentials") {
         out.push(diff("gty", "client-credentials", shown(&claims.gty)));
     }
     let scopes = scope_set(claims.scope.as_deref().unwrap_or(""));

@@ -13,6 +13,7 @@ fn good() -> Claims {
         aud: Some(serde_json::json!("https://api/")),
         azp: Some("cid".into()),
         gty: Some("client-credentials".into()),
+        client_id: None,
         scope: Some("write:x read:x".into()),
         iat: Some(1_000),
         exp: Some(4_600),
@@ -33,8 +34,35 @@ fn claim_checks_table() {
         organization: None,
     };
     type Edit = fn(&mut Claims);
-    let cases: [(&str, Edit, &[&str]); 10] = [
+    let cases: [(&str, Edit, &[&str]); 14] = [
         ("matching", |_| {}, &[]),
+        (
+            "RFC 9068 profile: client_id instead of azp and gty",
+            |c| {
+                c.azp = None;
+                c.gty = None;
+                c.client_id = Some("cid".into());
+            },
+            &[],
+        ),
+        (
+            "RFC 9068 profile of another client",
+            |c| {
+                c.azp = None;
+                c.gty = None;
+                c.client_id = Some("x".into());
+            },
+            &["client_id"],
+        ),
+        (
+            "client_id beside a wrong azp is still checked as azp",
+            |c| {
+                c.azp = Some("x".into());
+                c.client_id = Some("cid".into());
+            },
+            &["azp"],
+        ),
+        ("neither azp nor client_id", |c| c.azp = None, &["azp"]),
         (
             "aud as list",
             |c| c.aud = Some(serde_json::json!(["https://api/", "x"])),
