@@ -55,6 +55,8 @@ mod router_tests_fidelity;
 #[cfg(test)]
 mod router_tests_grants;
 #[cfg(test)]
+mod router_tests_order;
+#[cfg(test)]
 mod router_tests_organizations;
 #[cfg(test)]
 mod router_tests_tokens;
