@@ -300,7 +300,7 @@ pub async fn create(
     let client = defaults::new_client(
         &ids::client_id(),
         &ids::client_secret(),
-        Some(app.signer.signing_keys()),
+        Some(app.signer().signing_keys()),
         &sent,
     );
     let response = json_response(StatusCode::CREATED, &View::whole(&client));
