@@ -49,3 +49,4 @@ mod support;
 mod tenant;
 mod tenant_faults;
 mod token;
+mod token_hs256;
