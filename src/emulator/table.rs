@@ -163,11 +163,6 @@ impl Table {
             self.index.insert(id.to_string(), i);
         }
     }
-
-    /// Position of the first record whose seq is >= `seq` (checkpoint cursors).
-    pub fn position_from_seq(&self, seq: u64) -> usize {
-        self.items.partition_point(|r| r.seq < seq)
-    }
 }
 
 #[cfg(test)]
@@ -195,8 +190,6 @@ mod tests {
         assert_eq!(t.remove_where(|r| r.str("id") == Some("a")), 1);
         assert_eq!(t.get("d").map(|r| r.seq), Some(4));
         assert_eq!(t.len(), 2);
-        assert_eq!(t.position_from_seq(4), 1);
-        assert_eq!(t.position_from_seq(99), 2);
     }
 
     #[test]

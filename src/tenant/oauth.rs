@@ -208,17 +208,8 @@ impl Client {
         .await
     }
 
-    /// A client-credentials token for `client_id` and `audience`, proven by a client assertion.
-    pub async fn oauth_token_assertion(
-        &self,
-        client_id: &str,
-        assertion: &Secret,
-        audience: &str,
-    ) -> Result<TokenResponse> {
-        exchange(&self.http, client_id, Proof::Assertion(assertion), audience).await
-    }
-
-    /// [`Client::oauth_token_assertion`] in the name of `organization` (id or name), when given.
+    /// A client-credentials token for `client_id` and `audience`, proven by a client assertion,
+    /// in the name of `organization` (id or name), when given.
     pub async fn oauth_token_assertion_in(
         &self,
         client_id: &str,
