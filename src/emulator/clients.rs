@@ -205,7 +205,7 @@ pub async fn list(
     let view = list::viewer(fields.as_ref(), hidden, only);
     let filter_ref: Option<&dyn Fn(&Record) -> bool> = if filtered { Some(&filter) } else { None };
     Ok(list::respond(
-        tenant.clients.all(),
+        &tenant.clients,
         filter_ref,
         page,
         "clients",

@@ -29,6 +29,7 @@ mod export_seed;
 mod hostile;
 mod init;
 mod keys;
+mod keys_plans;
 mod local_service;
 mod local_tenant;
 mod logs;
