@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use super::assertion::Replay;
 use super::error::{ApiError, Error, bytes_response, no_content};
 use super::faults::Faults;
-use super::jwt::{self, Signer};
+use super::jwt::Signer;
 use super::layer;
 use super::persist::Persister;
 use super::propagation::Propagation;
@@ -109,12 +109,13 @@ impl AppState {
 
     /// An in-memory tenant at `domain` (router-level tests; `https` issuer): no limits, no faults,
     /// no file.
+    #[cfg(test)]
     pub fn in_memory(
         domain: &str,
         bootstrap: Option<(String, String)>,
     ) -> Result<Arc<AppState>, Error> {
-        let mut tenant = Tenant::new(domain, jwt::process_key()?, bootstrap);
-        super::signing_keys::ensure_ring(&mut tenant, jwt::process_next_key)?;
+        let mut tenant = Tenant::new(domain, super::jwt::process_key()?, bootstrap);
+        super::signing_keys::ensure_ring(&mut tenant, super::jwt::process_next_key)?;
         AppState::new(tenant, "https", None, None, None)
     }
 

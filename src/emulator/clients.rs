@@ -23,7 +23,7 @@ use super::list::{self, Fields, Page, QueryParams, View};
 use super::table::Record;
 
 /// Auth0's `app_type` values.
-pub const APP_TYPES: &[&str] = &[
+pub(super) const APP_TYPES: &[&str] = &[
     "native",
     "spa",
     "regular_web",
@@ -153,7 +153,7 @@ fn not_found() -> ApiError {
 }
 
 /// `GET /api/v2/clients`.
-pub async fn list(
+pub(super) async fn list(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     RawQuery(raw): RawQuery,
@@ -270,7 +270,7 @@ impl<'q> ClientSearch<'q> {
 }
 
 /// `GET /api/v2/clients/{id}`.
-pub async fn get_one(
+pub(super) async fn get_one(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,
@@ -291,7 +291,7 @@ pub async fn get_one(
 }
 
 /// `POST /api/v2/clients` (201 with the secret).
-pub async fn create(
+pub(super) async fn create(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     bytes: Bytes,
@@ -299,23 +299,37 @@ pub async fn create(
     bearer.require(&["create:clients"])?;
     let sent = body::parse(&bytes)?;
     body::check(&sent, CREATE_FIELDS, &["name"], 0)?;
-    let client = defaults::new_client(
-        &ids::client_id(),
+    let client_id = ids::client_id();
+    let mut client = defaults::new_client(
+        &client_id,
         &ids::client_secret(),
         Some(app.signer().signing_keys()),
         &sent,
     );
+    // Public keys sent inline become the client's credentials, in the same request (as Auth0).
+    let inline = super::credentials::inline(&sent, &client_id)?;
+    let credentials = match inline {
+        Some((stored, methods)) => {
+            client.insert("client_authentication_methods".into(), methods);
+            stored
+        }
+        None => Vec::new(),
+    };
     let response = json_response(StatusCode::CREATED, &View::whole(&client));
     app.update(|tenant| {
         let seq = tenant.next_seq();
         tenant.clients.push(seq, client);
+        for credential in credentials {
+            let seq = tenant.next_seq();
+            tenant.credentials.push(seq, credential);
+        }
         Ok(Edit::Changed(response))
     })
     .await
 }
 
 /// `PATCH /api/v2/clients/{id}`.
-pub async fn patch(
+pub(super) async fn patch(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,
@@ -365,7 +379,7 @@ pub async fn patch(
 }
 
 /// `DELETE /api/v2/clients/{id}` (204, also for unknown ids; its grants go too).
-pub async fn delete(
+pub(super) async fn delete(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,
@@ -383,7 +397,7 @@ pub async fn delete(
 }
 
 /// `POST /api/v2/clients/{id}/rotate-secret` (200 with the new secret).
-pub async fn rotate_secret(
+pub(super) async fn rotate_secret(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,

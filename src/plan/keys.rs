@@ -49,8 +49,13 @@ pub fn clients_to_read(desired: &DesiredState, remote: &RemoteState) -> Result<V
         .collect())
 }
 
-/// The credential ids a client lists for private-key JWT.
+/// The credential ids a client lists for private-key JWT, as a set.
 fn listed(client: &RemoteClient) -> BTreeSet<String> {
+    listed_ids(client).into_iter().collect()
+}
+
+/// The credential ids a client lists for private-key JWT, in its order.
+pub fn listed_ids(client: &RemoteClient) -> Vec<String> {
     client
         .client_authentication_methods
         .as_ref()

@@ -163,3 +163,53 @@ async fn a_saved_plan_is_refused_when_the_apps_keys_changed_since() {
     let _ = c;
     t.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_key_application_is_created_with_its_keys_in_one_request() {
+    let t = Tenant::start().await;
+    let (a, b) = (keygen(&t, "a").await, keygen(&t, "b").await);
+    apply_kit::write_config(&t, &config("", &[&a, &b]));
+    t.reset_stats().await;
+    applied(&t, &["apply", "--auto-approve"]).await;
+    // One POST /clients carries both keys: no credential creates, no list read, no PATCH.
+    let writes = apply_kit::plan_writes(&t).await;
+    assert_eq!(
+        writes,
+        [
+            ("POST /api/v2/client-grants 201".to_string(), 1),
+            ("POST /api/v2/clients 201".to_string(), 1),
+            ("POST /api/v2/resource-servers 201".to_string(), 1),
+        ],
+        "{writes:?}"
+    );
+    assert_eq!(t.count("GET /api/v2/clients/{id}/credentials 200").await, 0);
+    let client = ledger(&t).await;
+    assert_eq!(names(&credentials(&t, &client).await), ["a", "b"]);
+    let raw = apply_kit::raw_client(&t, &client).await;
+    assert!(
+        !raw.contains("BEGIN PUBLIC KEY"),
+        "the PEM is shown on read: {raw}"
+    );
+    // Both keys are listed for signing, the plan is in line, and the key signs tokens.
+    let again = t.m2mctl(&["plan", "--detailed-exitcode"]).await;
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    let with_private = |run: &Run| {
+        run.stdout
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| format!("        {l}\n"))
+            .collect::<String>()
+    };
+    let auth = format!(
+        "    authentication:\n      method: private_key_jwt\n      keys:\n{}",
+        with_private(&b)
+    );
+    let text = apply_kit::config("keys", &[App::new("ledger", "Ledger")])
+        .replace("    key: ledger\n", &format!("    key: ledger\n{auth}"));
+    apply_kit::write_config(&t, &text);
+    let token = t
+        .m2mctl(&["token", "ledger", "--verify", "--no-cache"])
+        .await;
+    assert_eq!(token.code, 0, "{}", token.stderr);
+    t.shutdown().await;
+}

@@ -5,7 +5,7 @@
 
 use jsonwebtoken::jwk::JwkSet;
 use m2mctl::emulator::{self, Emulator, EmulatorConfig};
-use m2mctl::token::verify::check_signature;
+use m2mctl::token::verify::{Signer, check_signature};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -150,7 +150,7 @@ async fn signing_keys_rotate_and_revoke_in_auth0_shapes_and_tokens_keep_verifyin
     assert_eq!(jwks.keys.len(), 3, "current, new next, previous");
     for token in [&first, &second] {
         assert_eq!(
-            check_signature(token, &jwks),
+            check_signature(token, Signer::Jwks(&jwks)),
             None,
             "m2mctl's --verify check"
         );
@@ -176,10 +176,10 @@ async fn signing_keys_rotate_and_revoke_in_auth0_shapes_and_tokens_keep_verifyin
         "a revoked key leaves the JWKS"
     );
     assert!(
-        check_signature(&first, &jwks).is_some(),
+        check_signature(&first, Signer::Jwks(&jwks)).is_some(),
         "its tokens no longer verify"
     );
-    assert_eq!(check_signature(&second, &jwks), None);
+    assert_eq!(check_signature(&second, Signer::Jwks(&jwks)), None);
     let (status, _) = c.call(Method::GET, "/api/v2/clients", &first).await;
     assert_eq!(status, 401, "nor does the Management API take them");
 }
