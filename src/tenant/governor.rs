@@ -23,8 +23,11 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Default bound on concurrent requests.
 pub const DEFAULT_CONCURRENCY: usize = 8;
-/// Reads (GET) may have this many times as many requests in flight as the concurrency bound.
-pub const READ_FACTOR: usize = 4;
+/// Reads (GET) may have this many times as many requests in flight as the concurrency bound:
+/// 64 at the default of 8, so the 100 remaining pages of a 5,000-app tenant (50 of clients, 50
+/// of grants) take 2 round trips after the first pages, not 4. With a rate limit known, the
+/// tenant's bucket (less the reserve) bounds them first: 45 in flight at Auth0's burst of 50.
+pub const READ_FACTOR: usize = 8;
 /// Share of the tenant's bucket kept free for others and for estimation errors.
 const RESERVE_SHARE: f64 = 0.10;
 /// The reserve is never smaller than this many tokens (unless the bucket itself is smaller).

@@ -236,3 +236,43 @@ fn rate_headers_parse_table() {
         }
     }
 }
+
+/// In flight at most: reads (GET) `READ_FACTOR` × the concurrency bound, writes the bound.
+/// Deterministic without a clock: with no limit known, a start that may proceed completes on
+/// its first poll, and one over the bound stays pending until a ticket ends.
+#[test]
+fn in_flight_bounds_table() {
+    use futures::FutureExt;
+    // (concurrency, read, bound)
+    let cases = [
+        (DEFAULT_CONCURRENCY, true, 64),
+        (DEFAULT_CONCURRENCY, false, 8),
+        (1, true, READ_FACTOR),
+        (1, false, 1),
+        (0, false, 1),
+    ];
+    for (concurrency, read, bound) in cases {
+        let g = Governor::new(None, concurrency);
+        let mut tickets: Vec<Ticket<'_>> = (0..bound)
+            .map(|i| {
+                g.start(Bucket::Management, read)
+                    .now_or_never()
+                    .unwrap_or_else(|| panic!("{concurrency} {read}: start {i} waited"))
+            })
+            .collect();
+        let mut over = Box::pin(g.start(Bucket::Management, read));
+        assert!(
+            over.as_mut().now_or_never().is_none(),
+            "{concurrency} {read}: more than {bound} in flight"
+        );
+        // the other kind has its own bound
+        let other = g.start(Bucket::Management, !read).now_or_never();
+        assert!(other.is_some(), "{concurrency} {read}: the other kind waited");
+        drop(other);
+        tickets.pop().expect("one").finish(None, false);
+        assert!(
+            over.now_or_never().is_some(),
+            "{concurrency} {read}: a finished ticket frees its place"
+        );
+    }
+}
