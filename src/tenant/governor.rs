@@ -7,11 +7,16 @@
 //! tenant's own token bucket, learnt from `x-ratelimit-limit/remaining` headers.
 //!
 //! The tenant model mirrors the server's bucket: after each response, the tokens available are
-//! `remaining` minus the other requests still in flight; between responses the bucket refills at
-//! an estimated rate. The refill rate is not in any header, so it is measured: over at least one
-//! second while the bucket is below full, `rate = (remaining_now − remaining_then + responses) / Δt`
+//! `remaining` minus the requests started after that one (the server takes tokens in the order
+//! requests start; responses may come back in another, and an older answer never overrides a
+//! newer one); between responses the bucket refills at an estimated rate. The refill rate is not
+//! in any header, so it is measured: over at least one second of starts while the bucket is
+//! below full, `rate = (remaining_now − remaining_then + requests started between) / Δt`
 //! (smoothed). Traffic from other clients of the tenant shows up as a lower measured rate, so the
-//! governor yields to them. A request starts only while at least a reserve of 10% of the bucket
+//! governor yields to them. Until a rate is measured, a bucket is assumed to refill in
+//! [`Bucket::prior_refill`] (3 s for the Management API: Auth0's Enterprise production limit,
+//! burst 50 at 16/s, is 3.1 s; a read that empties the burst then paces at about the true rate
+//! from the first second instead of a third of it). A request starts only while at least a reserve of 10% of the bucket
 //! (at least 2 tokens) would stay unused, so bursts and estimation errors hit the reserve, not a
 //! 429. The pure [`Model`] takes time as an argument and is unit-tested; [`Governor`] sleeps.
 //! Must not send requests or interpret response bodies.
@@ -32,6 +37,10 @@ pub const READ_FACTOR: usize = 8;
 const RESERVE_SHARE: f64 = 0.10;
 /// The reserve is never smaller than this many tokens (unless the bucket itself is smaller).
 const RESERVE_MIN: f64 = 2.0;
+/// … nor larger than this share of the bucket: Auth0 Free's bucket of 2 keeps 0.4, so a request
+/// starts with 1.4 tokens believed there, and the bucket is not held full (where its refill is
+/// lost and cannot be measured) before every request.
+const RESERVE_SMALL_SHARE: f64 = 0.2;
 /// Shortest interval used for one refill-rate sample.
 const SAMPLE_WINDOW: Duration = Duration::from_secs(1);
 
@@ -42,6 +51,22 @@ pub enum Bucket {
     Management = 0,
     /// Authentication API (`/oauth/token`, `/.well-known/jwks.json`).
     Authentication = 1,
+}
+
+impl Bucket {
+    /// Seconds an empty bucket is assumed to take to fill until its rate is measured. Auth0's
+    /// published Management API limits fill in 1 to 5 s (Free: burst 2 at 2/s; Enterprise
+    /// production: 50 at 16/s; non-production: 10 at 2/s), so 3 s errs by at most the reserve:
+    /// a guess too fast overdraws the bucket only until the next response reports `remaining`,
+    /// and the reserve covers that (see the table test of published limits). The Authentication
+    /// API's buckets range from 1 s (`/oauth/token` at 30/s) to 60 s (300 a minute), so it keeps
+    /// the cautious 10 s.
+    pub fn prior_refill(self) -> f64 {
+        match self {
+            Bucket::Management => 3.0,
+            Bucket::Authentication => 10.0,
+        }
+    }
 }
 
 /// The three `x-ratelimit-*` headers of one response.
@@ -75,30 +100,48 @@ impl RateHeaders {
 }
 
 /// The server's bucket as this process sees it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct TenantBucket {
+    /// [`Bucket::prior_refill`] of this bucket.
+    prior_refill: f64,
     limit: Option<f64>,
     available: f64,
     updated: Option<Instant>,
     rate: Option<f64>,
-    /// (time, remaining, served) at the start of the current rate sample.
+    /// (start, remaining, sequence number) of the request opening the current rate sample.
     anchor: Option<(Instant, f64, u64)>,
-    /// Responses that consumed a token (429s do not).
-    served: u64,
+    /// Requests started so far: the sequence number of the latest.
+    started: u64,
+    /// Sequence number of the request whose `remaining` set `available` last.
+    synced: u64,
     in_flight: u32,
 }
 
 impl TenantBucket {
+    fn new(kind: Bucket) -> TenantBucket {
+        TenantBucket {
+            prior_refill: kind.prior_refill(),
+            limit: None,
+            available: 0.0,
+            updated: None,
+            rate: None,
+            anchor: None,
+            started: 0,
+            synced: 0,
+            in_flight: 0,
+        }
+    }
+
     fn reserve(&self, limit: f64) -> f64 {
         (limit * RESERVE_SHARE)
-            .max(RESERVE_MIN)
+            .max(RESERVE_MIN.min(limit * RESERVE_SMALL_SHARE))
             .min(limit - 1.0)
             .max(0.0)
     }
 
-    /// Refill rate to assume: measured, else a prior of a tenth of the bucket per second.
+    /// Refill rate to assume: measured, else a full bucket per [`Bucket::prior_refill`].
     fn rate_or_prior(&self, limit: f64) -> f64 {
-        self.rate.unwrap_or((limit / 10.0).max(0.5))
+        self.rate.unwrap_or((limit / self.prior_refill).max(0.5))
     }
 
     fn refill(&mut self, now: Instant) {
@@ -128,12 +171,16 @@ impl Model {
                 .and_then(|r| Duration::try_from_secs_f64(1.0 / r).ok()),
             next_slot: None,
             paused_until: None,
-            buckets: Default::default(),
+            buckets: [
+                TenantBucket::new(Bucket::Management),
+                TenantBucket::new(Bucket::Authentication),
+            ],
         }
     }
 
-    /// Starts a request now (`Ok`) or says how long to wait before asking again.
-    pub fn try_start(&mut self, bucket: Bucket, now: Instant) -> Result<(), Duration> {
+    /// Starts a request now (`Ok`, to be handed back to [`Model::finish`]) or says how long to
+    /// wait before asking again.
+    pub fn try_start(&mut self, bucket: Bucket, now: Instant) -> Result<Start, Duration> {
         if let Some(until) = self.paused_until.filter(|u| *u > now) {
             return Err(until - now);
         }
@@ -153,18 +200,30 @@ impl Model {
             b.available -= 1.0;
         }
         b.in_flight += 1;
+        b.started += 1;
+        let start = Start {
+            seq: b.started,
+            at: now,
+        };
         if let Some(interval) = self.interval {
             let base = self.next_slot.map_or(now, |s| s.max(now));
             self.next_slot = Some(base + interval);
         }
-        Ok(())
+        Ok(start)
     }
 
-    /// Records the end of a started request, with its rate-limit headers if it had any.
+    /// Records the end of request `start`, with its rate-limit headers if it had any.
+    ///
+    /// The server took this request's token in the order requests were started, so `remaining`
+    /// is the bucket less every request started after this one (answered or not), refilled
+    /// since about half way through this request's round trip. Answers arrive in another order
+    /// (a page of clients takes longer than a page of grants): an answer older than the one
+    /// the model last synced to is old news and changes nothing but the count in flight.
     pub fn finish(
         &mut self,
         bucket: Bucket,
         now: Instant,
+        start: Start,
         headers: Option<RateHeaders>,
         throttled: bool,
     ) {
@@ -172,27 +231,30 @@ impl Model {
         b.in_flight = b.in_flight.saturating_sub(1);
         let Some(h) = headers else { return };
         b.limit = Some(h.limit);
-        if !throttled {
-            b.served += 1;
+        if start.seq <= b.synced {
+            return;
         }
-        b.available = (h.remaining - f64::from(b.in_flight)).max(0.0);
-        b.updated = Some(now);
+        b.synced = start.seq;
+        let later = b.started.saturating_sub(start.seq) as f64;
+        b.available = (h.remaining - later).max(0.0);
+        b.updated = Some(start.at + now.saturating_duration_since(start.at) / 2);
         if throttled || h.remaining >= h.limit - 1.0 {
             // a full bucket hides the refill; a 429 says nothing about it
             b.anchor = None;
             return;
         }
         match b.anchor {
-            None => b.anchor = Some((now, h.remaining, b.served)),
-            Some((at, remaining, served)) => {
-                let dt = now.saturating_duration_since(at);
+            None => b.anchor = Some((start.at, h.remaining, start.seq)),
+            Some((at, remaining, seq)) => {
+                // start times are the server's clock shifted by the way there
+                let dt = start.at.saturating_duration_since(at);
                 if dt >= SAMPLE_WINDOW {
-                    let consumed = (b.served - served) as f64;
+                    let consumed = (start.seq - seq) as f64;
                     let sample = (h.remaining - remaining + consumed) / dt.as_secs_f64();
                     if sample > 0.0 {
                         b.rate = Some(b.rate.map_or(sample, |r| 0.7 * r + 0.3 * sample));
                     }
-                    b.anchor = Some((now, h.remaining, b.served));
+                    b.anchor = Some((start.at, h.remaining, start.seq));
                 }
             }
         }
@@ -210,6 +272,40 @@ impl Model {
     pub fn rate(&self, bucket: Bucket) -> Option<f64> {
         self.buckets[bucket as usize].rate
     }
+
+    /// What the model believes about a bucket (for `-vvv` logs).
+    pub fn view(&self, bucket: Bucket) -> View {
+        let b = &self.buckets[bucket as usize];
+        View {
+            limit: b.limit,
+            available: b.available,
+            rate: b.limit.map(|limit| b.rate_or_prior(limit)),
+            measured: b.rate.is_some(),
+            in_flight: b.in_flight,
+        }
+    }
+}
+
+/// A started request: its place in the order of starts and when it started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Start {
+    seq: u64,
+    at: Instant,
+}
+
+/// The model's picture of one bucket, as logged at `-vvv`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct View {
+    /// Bucket size, once a response said it.
+    pub limit: Option<f64>,
+    /// Tokens believed available at the last update.
+    pub available: f64,
+    /// Refill rate assumed (measured or the prior), once the limit is known.
+    pub rate: Option<f64>,
+    /// Whether `rate` was measured.
+    pub measured: bool,
+    /// Requests started and not finished.
+    pub in_flight: u32,
 }
 
 /// The async governor: a semaphore for concurrency plus the [`Model`] behind a mutex.
@@ -226,6 +322,7 @@ pub struct Governor {
 pub struct Ticket<'a> {
     governor: &'a Governor,
     bucket: Bucket,
+    start: Start,
     _permit: Option<SemaphorePermit<'a>>,
     finished: bool,
 }
@@ -257,15 +354,32 @@ impl Governor {
         };
         // the semaphore is never closed, so `ok()` only guards against a future refactor
         let permit = permits.acquire().await.ok();
-        loop {
-            match self.with_model(|m| m.try_start(bucket, Instant::now())) {
-                Ok(()) => break,
-                Err(wait) => tokio::time::sleep(wait).await,
+        let start = loop {
+            let (decision, view) = self.with_model(|m| {
+                let decision = m.try_start(bucket, Instant::now());
+                (decision, m.view(bucket))
+            });
+            match decision {
+                Ok(start) => break start,
+                Err(wait) => {
+                    tracing::trace!(
+                        ?bucket,
+                        wait_ms = wait.as_millis() as u64,
+                        available = view.available,
+                        limit = view.limit,
+                        rate = view.rate,
+                        measured = view.measured,
+                        in_flight = view.in_flight,
+                        "governor: waiting"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
             }
-        }
+        };
         Ticket {
             governor: self,
             bucket,
+            start,
             _permit: permit,
             finished: false,
         }
@@ -286,18 +400,24 @@ impl Ticket<'_> {
     /// Ends the request with the headers of its response.
     pub fn finish(mut self, headers: Option<RateHeaders>, throttled: bool) {
         self.finished = true;
-        let bucket = self.bucket;
-        self.governor
-            .with_model(|m| m.finish(bucket, Instant::now(), headers, throttled));
+        let (bucket, start) = (self.bucket, self.start);
+        let (before, after) = self.governor.with_model(|m| {
+            let before = m.rate(bucket);
+            m.finish(bucket, Instant::now(), start, headers, throttled);
+            (before, m.rate(bucket))
+        });
+        if after != before {
+            tracing::trace!(?bucket, rate = after, "governor: refill rate measured");
+        }
     }
 }
 
 impl Drop for Ticket<'_> {
     fn drop(&mut self) {
         if !self.finished {
-            let bucket = self.bucket;
+            let (bucket, start) = (self.bucket, self.start);
             self.governor
-                .with_model(|m| m.finish(bucket, Instant::now(), None, false));
+                .with_model(|m| m.finish(bucket, Instant::now(), start, None, false));
         }
     }
 }

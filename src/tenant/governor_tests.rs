@@ -4,18 +4,21 @@ use super::*;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// A server bucket refilling continuously, like Auth0's per-second limits.
+/// A server bucket refilling continuously, like Auth0's per-second limits; `others` is the
+/// share of the refill other clients of the tenant take.
 struct Server {
     tokens: f64,
     burst: f64,
     rps: f64,
+    others: f64,
     at: f64,
 }
 
 impl Server {
     /// Processes one request at `t`: (status 429?, remaining).
     fn hit(&mut self, t: f64) -> (bool, f64) {
-        self.tokens = (self.tokens + (t - self.at) * self.rps).min(self.burst);
+        let refill = (t - self.at) * (self.rps - self.others);
+        self.tokens = (self.tokens + refill).min(self.burst);
         self.at = t;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -33,15 +36,67 @@ struct Outcome {
     rate: Option<f64>,
 }
 
-/// Runs `total` requests through `concurrency` workers with `latency` round trips.
-fn simulate(total: u32, rps: f64, burst: f64, max_rps: Option<f64>, latency: f64) -> Outcome {
+/// One simulated run: `total` requests through `workers` tasks against a bucket of `burst`
+/// refilling at `rps`, every response `latency` seconds after its start.
+#[derive(Clone, Copy)]
+struct Sim {
+    total: u32,
+    rps: f64,
+    burst: f64,
+    max_rps: Option<f64>,
+    latency: f64,
+    workers: u32,
+    /// Requests sent first, alone; the rest start once they are answered (a read's first pages).
+    first: u32,
+    /// Where in the round trip the server takes its token (0: on arrival with the latency added
+    /// after, as the emulator's fault does; 0.5: half way, as a distant tenant).
+    server_at: f64,
+    /// Refill taken by other clients of the tenant, per second.
+    others: f64,
+    /// Responses come back up to this much later than `latency` (large pages, multiplexing),
+    /// the later the more tokens the bucket had left: the answers that say "plenty left"
+    /// arrive after those that say "empty", the opposite of the order the server took tokens.
+    spread: f64,
+}
+
+impl Sim {
+    fn new(total: u32, rps: f64, burst: f64, latency: f64) -> Sim {
+        Sim {
+            total,
+            rps,
+            burst,
+            max_rps: None,
+            latency,
+            workers: DEFAULT_CONCURRENCY as u32,
+            first: 0,
+            server_at: 0.5,
+            others: 0.0,
+            spread: 0.0,
+        }
+    }
+
+    /// The least time the bucket allows: what the burst does not cover at the refill rate,
+    /// plus the last response's way back.
+    fn bound(&self) -> f64 {
+        (f64::from(self.total) - self.burst).max(0.0) / (self.rps - self.others)
+            + self.latency * (1.0 - self.server_at)
+    }
+
+    fn run(&self) -> Outcome {
+        simulate(self)
+    }
+}
+
+/// A discrete-event run of [`Sim`]: the governor's [`Model`] against a [`Server`].
+fn simulate(sim: &Sim) -> Outcome {
     let t0 = Instant::now();
     let at = |s: f64| t0 + Duration::from_secs_f64(s);
-    let mut model = Model::new(max_rps);
+    let mut model = Model::new(sim.max_rps);
     let mut server = Server {
-        tokens: burst,
-        burst,
-        rps,
+        tokens: sim.burst,
+        burst: sim.burst,
+        rps: sim.rps,
+        others: sim.others,
         at: 0.0,
     };
     // events: (time in ns, seq, worker, phase) phase 0 = ready, 1 = response
@@ -58,15 +113,27 @@ fn simulate(total: u32, rps: f64, burst: f64, max_rps: Option<f64>, latency: f64
             (extra.1 * 1000.0) as u64,
         )));
     };
-    for w in 0..DEFAULT_CONCURRENCY as u32 {
+    let initial = if sim.first > 0 {
+        sim.first
+    } else {
+        sim.workers
+    };
+    for w in 0..initial.min(sim.workers) {
         push(&mut events, 0.0, w, 0, (false, 0.0));
     }
     let (mut done, mut throttled, mut starts, mut end) = (0u32, 0u32, Vec::new(), 0.0);
     let mut started = 0u32;
+    let mut released = sim.first == 0;
+    let mut parked = Vec::new();
+    let mut tickets: Vec<Option<Start>> = vec![None; sim.workers as usize];
     while let Some(Reverse((ns, _, w, phase, was_429, rem_milli))) = events.pop() {
         let t = ns as f64 / 1e9;
         if phase == 0 {
-            if started >= total {
+            if !released && started >= sim.first {
+                parked.push(w); // until the first requests are answered
+                continue;
+            }
+            if started >= sim.total {
                 continue;
             }
             match model.try_start(Bucket::Management, at(t)) {
@@ -77,20 +144,24 @@ fn simulate(total: u32, rps: f64, burst: f64, max_rps: Option<f64>, latency: f64
                     0,
                     (false, 0.0),
                 ),
-                Ok(()) => {
+                Ok(start) => {
+                    tickets[w as usize] = Some(start);
                     started += 1;
                     starts.push(t);
-                    let reply = server.hit(t + latency / 2.0);
-                    push(&mut events, t + latency, w, 1, reply);
+                    let reply = server.hit(t + sim.latency * sim.server_at);
+                    // the worst order: the fuller the bucket was, the later the answer
+                    let late = sim.spread * reply.1 / sim.burst;
+                    push(&mut events, t + sim.latency + late, w, 1, reply);
                 }
             }
         } else {
             let remaining = rem_milli as f64 / 1000.0;
             let headers = RateHeaders {
-                limit: burst,
+                limit: sim.burst,
                 remaining,
             };
-            model.finish(Bucket::Management, at(t), Some(headers), was_429);
+            let start = tickets[w as usize].take().expect("a started request");
+            model.finish(Bucket::Management, at(t), start, Some(headers), was_429);
             if was_429 {
                 throttled += 1;
                 started -= 1; // retried
@@ -99,7 +170,13 @@ fn simulate(total: u32, rps: f64, burst: f64, max_rps: Option<f64>, latency: f64
                 done += 1;
                 end = t;
             }
-            if done < total {
+            if !released && done >= sim.first {
+                released = true;
+                for w in parked.drain(..).chain(sim.first..sim.workers) {
+                    push(&mut events, t, w, 0, (false, 0.0));
+                }
+            }
+            if done < sim.total {
                 push(&mut events, t, w, 0, (false, 0.0));
             }
         }
@@ -115,7 +192,7 @@ fn simulate(total: u32, rps: f64, burst: f64, max_rps: Option<f64>, latency: f64
 #[test]
 fn long_run_reaches_the_refill_rate_without_429s() {
     // Auth0 enterprise production numbers: burst 50, 16 rps; 1,000 writes
-    let out = simulate(1000, 16.0, 50.0, None, 0.004);
+    let out = Sim::new(1000, 16.0, 50.0, 0.004).run();
     let floor = 1000.0 / 16.0;
     assert!(
         out.seconds <= 1.10 * floor,
@@ -134,14 +211,18 @@ fn long_run_reaches_the_refill_rate_without_429s() {
 
 #[test]
 fn slow_responses_and_a_small_bucket_still_avoid_429s() {
-    let out = simulate(200, 2.0, 10.0, None, 0.150);
+    let out = Sim::new(200, 2.0, 10.0, 0.150).run();
     assert!(out.seconds <= 1.15 * 200.0 / 2.0, "{}", out.seconds);
     assert!(out.throttled <= 1, "{}", out.throttled);
 }
 
 #[test]
 fn max_rps_is_never_exceeded_in_any_one_second_window() {
-    let out = simulate(300, 1000.0, 1000.0, Some(10.0), 0.002);
+    let out = Sim {
+        max_rps: Some(10.0),
+        ..Sim::new(300, 1000.0, 1000.0, 0.002)
+    }
+    .run();
     for (i, start) in out.starts.iter().enumerate() {
         let in_window = out.starts[i..]
             .iter()
@@ -185,16 +266,17 @@ fn pause_holds_every_bucket_until_the_deadline() {
 fn low_remaining_spaces_requests_until_the_bucket_refills() {
     let mut m = Model::new(None);
     let now = Instant::now();
-    m.try_start(Bucket::Management, now).unwrap();
+    let start = m.try_start(Bucket::Management, now).unwrap();
     m.finish(
         Bucket::Management,
         now,
+        start,
         RateHeaders::parse(Some("50"), Some("3")),
         false,
     );
-    // 3 left, reserve 5: must wait, using the prior rate (5/s) -> (6 - 3) / 5 s
+    // 3 left, reserve 5: must wait, using the prior rate (a bucket of 50 in 3 s) -> (6 - 3) / (50 / 3) s
     let wait = m.try_start(Bucket::Management, now).unwrap_err();
-    assert!((wait.as_secs_f64() - 0.6).abs() < 0.01, "{wait:?}");
+    assert!((wait.as_secs_f64() - 0.18).abs() < 0.01, "{wait:?}");
     assert!(m.try_start(Bucket::Management, now + wait).is_ok());
 }
 
@@ -228,9 +310,9 @@ fn rate_headers_parse_table() {
     for (limit, remaining) in [("1e300", "0"), ("0.5", "0"), ("18446744073709551615", "0")] {
         let mut m = Model::new(None);
         let now = Instant::now();
-        m.try_start(Bucket::Management, now).expect("first request");
+        let start = m.try_start(Bucket::Management, now).expect("first request");
         let headers = RateHeaders::parse(Some(limit), Some(remaining));
-        m.finish(Bucket::Management, now, headers, false);
+        m.finish(Bucket::Management, now, start, headers, false);
         if let Err(wait) = m.try_start(Bucket::Management, now) {
             assert!(wait <= Duration::from_secs(10), "{limit}: {wait:?}");
         }
@@ -267,7 +349,10 @@ fn in_flight_bounds_table() {
         );
         // the other kind has its own bound
         let other = g.start(Bucket::Management, !read).now_or_never();
-        assert!(other.is_some(), "{concurrency} {read}: the other kind waited");
+        assert!(
+            other.is_some(),
+            "{concurrency} {read}: the other kind waited"
+        );
         drop(other);
         tickets.pop().expect("one").finish(None, false);
         assert!(
@@ -275,4 +360,117 @@ fn in_flight_bounds_table() {
             "{concurrency} {read}: a finished ticket frees its place"
         );
     }
+}
+
+/// Auth0's published Management API limits (research/auth0-api.md §7.2), each read wide (64 in
+/// flight, 3 first pages) and written (8 in flight), near and far: never a 429 storm, and the
+/// wall time within a factor of the least the bucket allows.
+#[test]
+fn published_limits_table() {
+    let read = |total, rps, burst, latency| Sim {
+        workers: 64,
+        first: 3,
+        ..Sim::new(total, rps, burst, latency)
+    };
+    // (case, sim, most 429s, most wall ÷ bound)
+    let cases = [
+        (
+            "enterprise prod, read 5,000 apps, +150 ms, token taken on arrival",
+            Sim {
+                server_at: 0.0,
+                ..read(103, 16.0, 50.0, 0.150)
+            },
+            0,
+            1.2,
+        ),
+        (
+            "enterprise prod, read 5,000 apps, +150 ms",
+            read(103, 16.0, 50.0, 0.150),
+            0,
+            1.2,
+        ),
+        (
+            "enterprise prod, read 5,000 apps, +300 ms",
+            read(103, 16.0, 50.0, 0.300),
+            0,
+            1.3,
+        ),
+        (
+            "enterprise prod, read 5,000 apps, +4 ms",
+            read(103, 16.0, 50.0, 0.004),
+            0,
+            1.2,
+        ),
+        (
+            "enterprise prod, read, +150 ms, answers out of order",
+            Sim {
+                spread: 0.3,
+                server_at: 0.0,
+                ..read(103, 16.0, 50.0, 0.150)
+            },
+            0,
+            1.3,
+        ),
+        (
+            "enterprise prod, write 1,000, +150 ms",
+            Sim::new(1000, 16.0, 50.0, 0.150),
+            0,
+            1.05,
+        ),
+        (
+            "enterprise prod, write, +150 ms, answers out of order",
+            Sim {
+                spread: 0.1,
+                server_at: 0.0,
+                ..Sim::new(500, 16.0, 50.0, 0.150)
+            },
+            0,
+            1.05,
+        ),
+        (
+            "enterprise non-prod, read, +150 ms",
+            read(103, 2.0, 10.0, 0.150),
+            0,
+            1.1,
+        ),
+        (
+            "enterprise non-prod, write 200, +4 ms",
+            Sim::new(200, 2.0, 10.0, 0.004),
+            0,
+            1.05,
+        ),
+        // the first pages go out together before any header tells the limit: the third is a 429
+        ("free, read, +150 ms", read(53, 2.0, 2.0, 0.150), 1, 1.5),
+        (
+            "essentials read clients, read, +150 ms",
+            read(53, 100.0 / 60.0, 5.0, 0.150),
+            0,
+            1.1,
+        ),
+        (
+            "others take half the refill, read, +150 ms",
+            Sim {
+                others: 8.0,
+                ..read(303, 16.0, 50.0, 0.150)
+            },
+            0,
+            1.1,
+        ),
+    ];
+    let mut failed = Vec::new();
+    for (case, sim, most_429s, most_ratio) in cases {
+        let out = sim.run();
+        let ratio = out.seconds / sim.bound();
+        let line = format!(
+            "{case}: {:.2} s vs bound {:.2} s = {ratio:.2}×, {} 429s",
+            out.seconds,
+            sim.bound(),
+            out.throttled
+        );
+        eprintln!("{line}");
+        if out.throttled > most_429s || ratio > most_ratio {
+            failed.push(line);
+        }
+    }
+    assert!(failed.is_empty(), "{failed:#?}");
 }
