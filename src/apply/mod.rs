@@ -14,6 +14,7 @@
 //! read its fields by wire name (ask the plan's typed API), prompt, or print to stdout.
 
 mod error;
+mod inline;
 pub mod lease;
 pub mod order;
 pub mod preflight;
@@ -62,6 +63,7 @@ pub async fn execute_while(
         project: &plan.project,
         index: ClientIndex::default(),
         shared: Mutex::new(Shared::default()),
+        inline: inline::inline_keys(plan),
     };
     let mut outcomes: Vec<Option<Outcome>> = vec![None; plan.changes.len()];
     for (phase, members) in order::phases(plan) {
@@ -118,6 +120,8 @@ struct Shared {
     failed_apps: BTreeSet<String>,
     /// Identifiers of APIs whose create failed.
     failed_apis: BTreeSet<String>,
+    /// Application key → (`kid` → credential id) of applications created with their keys inline.
+    inline_ids: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// One apply in progress.
@@ -127,6 +131,8 @@ struct Run<'a> {
     project: &'a str,
     index: ClientIndex,
     shared: Mutex<Shared>,
+    /// Application key → the keys its create sends inline ([`inline`]).
+    inline: BTreeMap<String, Vec<Value>>,
 }
 
 impl Run<'_> {
@@ -175,7 +181,17 @@ impl Run<'_> {
                     key: key.clone(),
                 }
                 .encode();
-                created(recover::create_client(self.client, &self.index, &marker, &body).await)
+                let mut body = body;
+                let keys = self.inline.get(key);
+                if let Some(keys) = keys {
+                    inline::with_keys(&mut body, keys);
+                }
+                let result = recover::create_client(self.client, &self.index, &marker, &body).await;
+                if let (Ok(made), Some(_)) = (&result, keys) {
+                    let ids = made.credentials.clone();
+                    self.shared().inline_ids.insert(key.clone(), ids);
+                }
+                created(result)
             }
             (Target::Client { .. }, Action::Update, Some(id)) => {
                 done(self.client.update_client(id, &body).await, Outcome::Updated)
@@ -225,6 +241,30 @@ impl Run<'_> {
             Ok(id) => id,
             Err(skipped) => return skipped,
         };
+        if client_ref.client_id.is_none() && self.inline.contains_key(&client_ref.key) {
+            // Sent with the client's create: done there, or the key was not registered.
+            let wanted: Vec<String> = c
+                .field(field::PRIVATE_KEY_JWT)
+                .and_then(|f| f.after.as_ref())
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|k| k.get(field::KID)?.as_str().map(str::to_string))
+                .collect();
+            let shared = self.shared();
+            let ids = shared.inline_ids.get(&client_ref.key);
+            match inline::outcome(&c.target, ids, &wanted) {
+                Some(Ok(Some(id))) => {
+                    return Outcome::Created {
+                        id,
+                        recovered: false,
+                    };
+                }
+                Some(Ok(None)) => return Outcome::Updated,
+                Some(Err(e)) => return Outcome::Failed(e),
+                None => {}
+            }
+        }
         let body = c.body().unwrap_or(Value::Null);
         let result = match (&c.target, c.action, c.id.as_deref()) {
             (Target::Credential { .. }, Action::Create, _) => {

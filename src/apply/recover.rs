@@ -8,6 +8,7 @@
 //! happen and is sent again (at most [`MAX_CREATES`] times). Updates and deletes need none of
 //! this: the tenant client retries them safely. Must not decide what to create.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -28,6 +29,8 @@ pub struct Created {
     pub id: String,
     /// Found by a lookup after a lost response or a 409, not from the create's response.
     pub recovered: bool,
+    /// For a client: `kid` → id of the credentials it lists (keys sent with its create).
+    pub credentials: BTreeMap<String, String>,
 }
 
 /// A list of all clients, refreshed at most once for any number of concurrent recoveries.
@@ -76,7 +79,12 @@ pub async fn create_client(
     loop {
         attempt += 1;
         let err = match client.create_client(body).await {
-            Ok(c) => return Ok(fresh(c.client_id)),
+            Ok(c) => {
+                return Ok(Created {
+                    credentials: super::inline::registered(&c),
+                    ..fresh(c.client_id)
+                });
+            }
             Err(err) => err,
         };
         // A lost response means the write already happened: a list started from now on sees it.
@@ -93,13 +101,21 @@ pub async fn create_client(
                 && c.unownable().is_none()
         });
         if let Some(existing) = found {
-            let patch = differing(body, &to_value(existing), &[]);
+            // Keys sent with the create came with it (the PEMs are never read back to compare).
+            let patch = differing(
+                body,
+                &to_value(existing),
+                &["client_authentication_methods"],
+            );
             if !patch.is_empty() {
                 client
                     .update_client(&existing.client_id, &Value::Object(patch))
                     .await?;
             }
-            return Ok(recovered(existing.client_id.clone()));
+            return Ok(Created {
+                credentials: super::inline::registered(existing),
+                ..recovered(existing.client_id.clone())
+            });
         }
         if attempt >= MAX_CREATES {
             return Err(err);
@@ -172,6 +188,7 @@ fn fresh(id: String) -> Created {
     Created {
         id,
         recovered: false,
+        credentials: BTreeMap::new(),
     }
 }
 
@@ -179,6 +196,7 @@ fn recovered(id: String) -> Created {
     Created {
         id,
         recovered: true,
+        credentials: BTreeMap::new(),
     }
 }
 

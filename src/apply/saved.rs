@@ -14,9 +14,15 @@ use crate::plan::Target as ChangeTarget;
 use crate::plan::{self, Action, Change, Plan, SavedPlan};
 use crate::tenant::TenantUrl;
 
-/// Refuses a saved plan whose touched objects changed since it was made.
-pub fn check_fresh(saved: &SavedPlan, fresh: &RemoteState, path: &str) -> Result<(), Error> {
-    let now = plan::fingerprint(&saved.plan.touched, fresh);
+/// Refuses a saved plan whose touched objects changed since it was made. `credentials` holds the
+/// credential lists, read again, of the clients [`plan::keys::clients_in_fingerprint`] names.
+pub fn check_fresh(
+    saved: &SavedPlan,
+    fresh: &RemoteState,
+    credentials: &plan::keys::Credentials,
+    path: &str,
+) -> Result<(), Error> {
+    let now = plan::fingerprint(&saved.plan.touched, fresh, credentials);
     if now == saved.fingerprint {
         Ok(())
     } else {
@@ -165,7 +171,7 @@ mod tests {
         };
         let plan = plan::diff(&desired, remote, &PlanOptions::default()).unwrap();
         let plan = plan::Plan {
-            fingerprint: plan::fingerprint(&touched, remote),
+            fingerprint: plan::fingerprint(&touched, remote, &Default::default()),
             touched,
             ..plan
         };
@@ -183,21 +189,22 @@ mod tests {
             id: "a".into(),
         }];
         let s = saved(Domain::Local, touched, &remote);
-        assert!(check_fresh(&s, &remote, "p.json").is_ok());
+        let none = plan::keys::Credentials::new();
+        assert!(check_fresh(&s, &remote, &none, "p.json").is_ok());
         // an object the plan does not touch may change
         let mut other = remote.clone();
         other.clients[1].name = "renamed".into();
-        assert!(check_fresh(&s, &other, "p.json").is_ok());
+        assert!(check_fresh(&s, &other, &none, "p.json").is_ok());
         let mut changed = remote.clone();
         changed.clients[0].name = "renamed".into();
-        let err = check_fresh(&s, &changed, "p.json").unwrap_err();
+        let err = check_fresh(&s, &changed, &none, "p.json").unwrap_err();
         assert_eq!(
             err.to_string(),
             "the tenant changed since this plan was made; run plan again"
         );
         let mut gone = remote.clone();
         gone.clients.remove(0);
-        assert!(check_fresh(&s, &gone, "p.json").is_err());
+        assert!(check_fresh(&s, &gone, &none, "p.json").is_err());
     }
 
     #[test]

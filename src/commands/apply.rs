@@ -203,7 +203,16 @@ async fn from_saved(path: &Path, run: &Run<'_>) -> miette::Result<Exit> {
     let after = (&saved.desired, &sinks);
     let check = || async {
         let fresh = pipeline::read(client).await.map_err(miette::Report::new)?;
-        saved::check_fresh(&saved, &fresh, &shown)?;
+        // The key lists the plan's fingerprint covers, of the clients that still exist (a
+        // vanished one hashes as absent, so the plan is stale).
+        let ids = crate::plan::keys::clients_in_fingerprint(&saved.plan.touched)
+            .into_iter()
+            .filter(|id| fresh.clients.iter().any(|c| &c.client_id == id))
+            .collect();
+        let credentials = pipeline::read_credentials_of(client, ids)
+            .await
+            .map_err(miette::Report::new)?;
+        saved::check_fresh(&saved, &fresh, &credentials, &shown)?;
         saved::check_creates(plan, &fresh, &shown)?;
         Ok::<_, miette::Report>(())
     };

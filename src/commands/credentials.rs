@@ -1,10 +1,12 @@
 //! `m2mctl credentials`: client id and client secret of managed applications, for bootstrapping
-//! services.
+//! services; for an application that signs with keys (private-key JWT), its client id, method and
+//! keys (names and kids) instead, never its unused secret.
 //!
-//! Owns the plumbing: one read of the tenant, one secret read per application (concurrent, paced
-//! by the tenant client), stdout. On a terminal it warns on stderr before secrets follow. With
-//! `--deliver` the secrets go to each application's sinks instead, and nothing to stdout. Must
-//! not print a secret anywhere but stdout.
+//! Owns the plumbing: one read of the tenant, one secret read per application (one credentials
+//! read for a key application; concurrent, paced by the tenant client), stdout. On a terminal it
+//! warns on stderr before secrets follow. With `--deliver` the credentials go to each
+//! application's sinks instead, and nothing to stdout. Must not print a secret anywhere but
+//! stdout.
 
 use std::io::Write;
 
@@ -16,7 +18,9 @@ use crate::model::ApiRef;
 use crate::settings::TenantSettings;
 use crate::token::exchange::CONCURRENCY;
 use crate::token::output::{self, Credential};
-use crate::token::{MANAGEMENT, TokenError, remote, select, service_env};
+use crate::token::{MANAGEMENT, TokenError, select, service_env};
+
+use super::deliver::{Proof, proof_of};
 use crate::ui::Context;
 
 /// Runs `m2mctl credentials`.
@@ -41,20 +45,20 @@ async fn print_credentials(
     if args.deliver {
         apps = with_sinks(apps, &opened.sinks, !args.apps.is_empty())?;
     }
-    let keys: Vec<_> = stream::iter(&apps)
-        .map(|a| remote::client_keys(client, &a.app.key, &a.client.client_id))
+    let proofs: Vec<Proof> = stream::iter(&apps)
+        .map(|a| proof_of(client, a.app, a.client))
         .buffered(CONCURRENCY)
         .try_collect()
         .await?;
     if args.deliver {
         let mut outcomes = Vec::new();
-        for (a, k) in apps.iter().zip(&keys) {
+        for (a, proof) in apps.iter().zip(&proofs) {
             let sinks = opened.sinks.get(&a.app.key).map_or(&[][..], Vec::as_slice);
             outcomes.extend(super::deliver::deliver_app(
                 client,
                 a.app,
                 &a.client.client_id,
-                &k.client_secret,
+                proof.auth(),
                 sinks,
                 ctx,
             ));
@@ -67,12 +71,19 @@ async fn print_credentials(
     }
     let creds: Vec<Credential> = apps
         .iter()
-        .zip(&keys)
-        .map(|(a, k)| Credential {
+        .zip(&proofs)
+        .map(|(a, proof)| Credential {
             app: &a.app.key,
             name: &a.app.name,
             client_id: &a.client.client_id,
-            client_secret: k.client_secret.expose(),
+            client_secret: match proof {
+                Proof::Secret(s) => Some(s.expose()),
+                Proof::Keys(_) => None,
+            },
+            keys: match proof {
+                Proof::Secret(_) => None,
+                Proof::Keys(k) => Some(k),
+            },
         })
         .collect();
     let text = match args.format {
@@ -97,8 +108,9 @@ async fn print_credentials(
             )
         }
     };
-    if ctx.stdout_tty {
-        let apps = crate::config::count_noun(creds.len(), "application");
+    let with_secret = creds.iter().filter(|c| c.client_secret.is_some()).count();
+    if ctx.stdout_tty && with_secret > 0 {
+        let apps = crate::config::count_noun(with_secret, "application");
         eprintln!(
             "warning: client secrets of {apps} follow; clear the terminal and its scrollback afterwards"
         );

@@ -9,11 +9,53 @@
 use std::collections::BTreeMap;
 
 use crate::apply::{Outcome as Applied, Report};
-use crate::deliver::{self, DeliverError, Outcome, Payload, Sink};
-use crate::model::{ApiRef, DesiredApp, DesiredState};
+use crate::deliver::{self, Auth, DeliverError, Outcome, Payload, Sink};
+use crate::model::{ApiRef, DesiredApp, DesiredState, RemoteClient};
 use crate::plan::Target;
 use crate::tenant::{Client, Secret};
+use crate::token::TokenError;
+use crate::token::key_auth::{self, KeyAuth};
 use crate::ui::Context;
+
+/// How an application proves itself, as the tenant has it.
+#[derive(Debug, Clone)]
+pub(super) enum Proof {
+    /// Its client secret.
+    Secret(Secret),
+    /// It signs with keys: its method and keys (its unused secret is never read).
+    Keys(KeyAuth),
+}
+
+impl Proof {
+    /// What the sinks receive.
+    pub(super) fn auth(&self) -> Auth<'_> {
+        match self {
+            Proof::Secret(s) => Auth::Secret(s),
+            Proof::Keys(k) => Auth::Keys(k),
+        }
+    }
+}
+
+/// The proof of `app` (the tenant's client `remote`): for a client that signs with keys its
+/// credentials (one list request, `read:client_credentials`), else its secret (one read,
+/// `read:client_keys`).
+pub(super) async fn proof_of(
+    client: &Client,
+    app: &DesiredApp,
+    remote: &RemoteClient,
+) -> Result<Proof, TokenError> {
+    if key_auth::signs_with_keys(remote) {
+        let credentials = client
+            .list_credentials(&remote.client_id)
+            .await
+            .map_err(|e| TokenError::Tenant(Box::new(e)))?;
+        if let Some(keys) = key_auth::key_auth(remote, &credentials, app) {
+            return Ok(Proof::Keys(keys));
+        }
+    }
+    let keys = crate::token::remote::client_keys(client, &app.key, &remote.client_id).await?;
+    Ok(Proof::Secret(keys.client_secret))
+}
 
 /// Every application's sinks, by key.
 pub(super) type Sinks = BTreeMap<String, Vec<Sink>>;
@@ -43,7 +85,7 @@ pub(super) fn deliver_app(
     client: &Client,
     app: &DesiredApp,
     client_id: &str,
-    secret: &Secret,
+    auth: Auth<'_>,
     sinks: &[Sink],
     ctx: &Context,
 ) -> Vec<Outcome> {
@@ -52,7 +94,7 @@ pub(super) fn deliver_app(
         app: &app.key,
         name: &app.name,
         client_id,
-        client_secret: secret,
+        auth,
         domain: &domain,
         token_url: format!("{}/oauth/token", client.tenant().origin()),
         audience: first_audience(app, client),
@@ -87,15 +129,23 @@ pub(super) async fn deliver_created(
         ) else {
             continue;
         };
-        match crate::token::remote::client_keys(client, key, id).await {
-            Ok(keys) => outcomes.extend(deliver_app(
-                client,
-                app,
-                id,
-                &keys.client_secret,
-                app_sinks,
-                ctx,
-            )),
+        // A key application whose list of signing keys this apply set signs with its configured
+        // keys (no request); otherwise its secret is what works.
+        let listed = report.entries.iter().any(|e| {
+            matches!(&e.target, Target::SigningKeys { client } if client.key == *key)
+                && matches!(e.outcome, Applied::Created { .. } | Applied::Updated)
+        });
+        let proof = if listed {
+            Ok(Proof::Keys(key_auth::configured(app)))
+        } else {
+            crate::token::remote::client_keys(client, key, id)
+                .await
+                .map(|k| Proof::Secret(k.client_secret))
+        };
+        match proof {
+            Ok(proof) => {
+                outcomes.extend(deliver_app(client, app, id, proof.auth(), app_sinks, ctx))
+            }
             Err(e) => {
                 for sink in app_sinks {
                     let o = Outcome {

@@ -184,8 +184,16 @@ pub async fn read_credentials(
     desired: &crate::model::DesiredState,
     remote: &crate::model::RemoteState,
 ) -> Result<plan::keys::Credentials, Error> {
-    use futures::{StreamExt, TryStreamExt};
     let ids = plan::keys::clients_to_read(desired, remote)?;
+    read_credentials_of(client, ids).await
+}
+
+/// The credentials of the clients `ids` (one list request each, 8 at a time).
+pub async fn read_credentials_of(
+    client: &Client,
+    ids: Vec<String>,
+) -> Result<plan::keys::Credentials, Error> {
+    use futures::{StreamExt, TryStreamExt};
     let lists: Vec<(String, Vec<crate::model::RemoteCredential>)> = futures::stream::iter(ids)
         .map(|id| async move {
             let list = client.list_credentials(&id).await?;
@@ -208,7 +216,7 @@ pub async fn diff(
     let mut plan = plan::diff(desired, remote, options)?;
     let credentials = read_credentials(client, desired, remote).await?;
     let now = time::OffsetDateTime::now_utc();
-    plan::keys::diff_keys(&mut plan, desired, remote, &credentials, now)?;
+    plan::keys::diff_keys(&mut plan, desired, remote, &credentials, options, now)?;
     Ok(plan)
 }
 

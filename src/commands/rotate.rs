@@ -87,7 +87,14 @@ async fn rotate_all(args: &RotateArgs, ctx: &Context, opened: &Opened) -> miette
                 "warning: {key} has no `deliver:` sinks; `m2mctl credentials {key}` prints the new secret"
             );
         }
-        outcomes.extend(deliver::deliver_app(client, a.app, id, &secret, sinks, ctx));
+        outcomes.extend(deliver::deliver_app(
+            client,
+            a.app,
+            id,
+            crate::deliver::Auth::Secret(&secret),
+            sinks,
+            ctx,
+        ));
         let method = a
             .client
             .token_endpoint_auth_method

@@ -224,8 +224,10 @@ async fn serve_and_print(
     }
 
     let jwks = client.jwks().await?;
+    let hs256 = hs256_secrets(client, &issued).await?;
     let issuer = client.tenant().issuer();
-    let differences = verify::check_issued(&issued, &jwks, &issuer, now);
+    let differences = verify::check_issued(&issued, &jwks, &hs256, &issuer, now);
+    drop(hs256);
     let tokens = count_noun(issued.len(), "token");
     if differences.is_empty() {
         if !ctx.quiet {
@@ -241,6 +243,33 @@ async fn serve_and_print(
     let found = count_noun(differences.len(), "difference");
     eprintln!("error: verified {tokens}: {found} from the config");
     Ok(Exit::Failure)
+}
+
+/// The APIs of the HS256 tokens among `issued` that the tenant says sign with HS256, with their
+/// `signing_secret` when it shows one: one `GET /resource-servers/{id}` per such API, none when
+/// every token is RS256. The secrets live only for the check: never printed, logged or cached.
+async fn hs256_secrets(
+    client: &tenant::Client,
+    issued: &[crate::token::Issued],
+) -> Result<std::collections::BTreeMap<String, Option<tenant::Secret>>, TokenError> {
+    let mut apis: Vec<&str> = issued
+        .iter()
+        .filter(|i| verify::is_hs256(i.access_token.expose()))
+        .map(|i| i.pair.audience.as_str())
+        .collect();
+    apis.sort_unstable();
+    apis.dedup();
+    let mut out = std::collections::BTreeMap::new();
+    for api in apis {
+        let signing = client
+            .api_signing(api)
+            .await
+            .map_err(|e| TokenError::Tenant(Box::new(e)))?;
+        if let Some(signing) = signing.filter(|s| s.signing_alg.as_deref() == Some("HS256")) {
+            out.insert(api.to_string(), signing.signing_secret);
+        }
+    }
+    Ok(out)
 }
 
 /// The tenant lines of `--format env`: domain, issuer and token URL of the connected tenant.

@@ -23,7 +23,7 @@ use std::ops::Range;
 use serde_saphyr::granit_parser::{Event, Options as ParserOptions, Parser, ScalarStyle};
 
 use super::diagnostics::{Finding, suggest};
-use super::vars::{VarIssueKind, Vars, expand};
+use super::vars::{VarIssue, VarIssueKind, Vars, expand};
 
 /// One rewritten region: `orig` in the file became `new` in the substituted text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +78,26 @@ pub(crate) fn substitute<'a>(
     if !source.contains("${") {
         return Ok((Cow::Borrowed(source), SpanMap::default()));
     }
-    let mut rewrites: Vec<(Range<usize>, String)> = Vec::new();
+    let Some((rewrites, findings)) = scan(source, vars) else {
+        return Ok((Cow::Borrowed(source), SpanMap::default()));
+    };
+    if !findings.is_empty() {
+        return Err(findings);
+    }
+    if rewrites.is_empty() {
+        return Ok((Cow::Borrowed(source), SpanMap::default()));
+    }
+    let (text, map) = rewrite(source, rewrites);
+    Ok((Cow::Owned(text), map))
+}
+
+/// A region of the original text and what replaces it.
+type Rewrite = (Range<usize>, String);
+
+/// Walks the YAML events of `source` up to the last reference: the rewrites of its scalar values
+/// in order, and the findings of every bad reference. `None` on a YAML syntax error.
+fn scan(source: &str, vars: &Vars) -> Option<(Vec<Rewrite>, Vec<Finding>)> {
+    let mut rewrites: Vec<Rewrite> = Vec::new();
     let mut findings = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     // No scalar starting after the last `${` can hold a reference: once the scan is past it with
@@ -87,9 +106,7 @@ pub(crate) fn substitute<'a>(
     let mut options = ParserOptions::default();
     options.emit_comments = false;
     for event in Parser::new_from_str_with_options(source, options) {
-        let Ok((event, span)) = event else {
-            return Ok((Cow::Borrowed(source), SpanMap::default()));
-        };
+        let (event, span) = event.ok()?;
         if findings.is_empty() && span.start.byte_offset().is_some_and(|s| s > last_reference) {
             break;
         }
@@ -111,51 +128,85 @@ pub(crate) fn substitute<'a>(
                 if is_key || !source.get(start..end).is_some_and(|r| r.contains('$')) {
                     continue;
                 }
-                let raw = &source[start..end];
-                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
-                let result = if block {
-                    let indent = " ".repeat(span.start.col());
-                    expand(raw, vars, Some(&indent))
-                } else {
-                    expand(&value, vars, None)
+                let scalar = Scalar {
+                    at: start..end,
+                    col: span.start.col(),
+                    value: &value,
+                    style,
                 };
-                match result {
+                match scalar.expand(source, vars) {
                     Ok(None) => {}
-                    Ok(Some(expanded)) if block => rewrites.push((start..end, expanded)),
-                    Ok(Some(expanded)) => {
-                        let plain = style == ScalarStyle::Plain && plain_safe(&expanded);
-                        let text = if plain {
-                            expanded
-                        } else {
-                            double_quoted(&expanded)
-                        };
-                        rewrites.push((start..end, text));
-                    }
-                    Err(issues) => {
-                        let mut cursor = 0;
-                        for issue in issues {
-                            let at = match raw[cursor..].find(&issue.text) {
-                                Some(pos) => {
-                                    let s = start + cursor + pos;
-                                    cursor += pos + issue.text.len();
-                                    s..s + issue.text.len()
-                                }
-                                None => start..end,
-                            };
-                            findings.push(var_finding(issue.kind, &issue.text, at, vars));
-                        }
-                    }
+                    Ok(Some(text)) => rewrites.push((start..end, text)),
+                    Err(found) => findings.extend(found),
                 }
             }
             _ => {}
         }
     }
-    if !findings.is_empty() {
-        return Err(findings);
+    Some((rewrites, findings))
+}
+
+/// A scalar value whose text holds a `$`.
+struct Scalar<'e> {
+    /// Where it is in the original text.
+    at: Range<usize>,
+    /// The column it starts at (the indentation of a block scalar's lines).
+    col: usize,
+    /// Its value as YAML reads it.
+    value: &'e str,
+    /// How it is written.
+    style: ScalarStyle,
+}
+
+impl Scalar<'_> {
+    /// The text that replaces the scalar (`None`: no reference, unchanged), or one finding per
+    /// bad reference.
+    fn expand(&self, source: &str, vars: &Vars) -> Result<Option<String>, Vec<Finding>> {
+        let raw = &source[self.at.clone()];
+        let block = matches!(self.style, ScalarStyle::Literal | ScalarStyle::Folded);
+        let result = if block {
+            let indent = " ".repeat(self.col);
+            expand(raw, vars, Some(&indent))
+        } else {
+            expand(self.value, vars, None)
+        };
+        match result {
+            Ok(None) => Ok(None),
+            Ok(Some(expanded)) if block => Ok(Some(expanded)),
+            Ok(Some(expanded)) => {
+                let plain = self.style == ScalarStyle::Plain && plain_safe(&expanded);
+                Ok(Some(if plain {
+                    expanded
+                } else {
+                    double_quoted(&expanded)
+                }))
+            }
+            Err(issues) => Err(self.locate(issues, raw, vars)),
+        }
     }
-    if rewrites.is_empty() {
-        return Ok((Cow::Borrowed(source), SpanMap::default()));
+
+    /// One finding per bad reference of `raw` (the scalar's text), each at its own `${...}`
+    /// (found in order, so a reference written twice gets two spans).
+    fn locate(&self, issues: Vec<VarIssue>, raw: &str, vars: &Vars) -> Vec<Finding> {
+        let mut findings = Vec::with_capacity(issues.len());
+        let mut cursor = 0;
+        for issue in issues {
+            let at = match raw[cursor..].find(&issue.text) {
+                Some(pos) => {
+                    let s = self.at.start + cursor + pos;
+                    cursor += pos + issue.text.len();
+                    s..s + issue.text.len()
+                }
+                None => self.at.clone(),
+            };
+            findings.push(var_finding(issue.kind, &issue.text, at, vars));
+        }
+        findings
     }
+}
+
+/// `source` with `rewrites` (in order, not overlapping) applied, and the map of its spans back.
+fn rewrite(source: &str, rewrites: Vec<Rewrite>) -> (String, SpanMap) {
     let mut text = String::with_capacity(source.len() + 64);
     let mut edits = Vec::with_capacity(rewrites.len());
     let mut last = 0;
@@ -170,7 +221,7 @@ pub(crate) fn substitute<'a>(
         last = orig.end;
     }
     text.push_str(&source[last..]);
-    Ok((Cow::Owned(text), SpanMap { edits }))
+    (text, SpanMap { edits })
 }
 
 /// A node finished: in a mapping, the next node is a key again (or a value after a key).

@@ -13,7 +13,7 @@ pub mod sinks;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use render::Payload;
+pub use render::{Auth, Payload};
 
 use crate::config::{ConfigFile, DeliverConfig};
 
@@ -187,7 +187,7 @@ pub fn deliver_one(payload: &Payload, sink: &Sink) -> Result<(), DeliverError> {
             argv,
             cwd,
             &render::payload_json(payload),
-            payload.client_secret.expose(),
+            payload.auth.secret().map_or("", |s| s.expose()),
             sinks::COMMAND_TIMEOUT,
         ),
         Sink::KubernetesSecret {

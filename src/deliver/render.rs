@@ -2,7 +2,8 @@
 //! a command reads on stdin, and the Kubernetes Secret manifest.
 //!
 //! Pure: every function returns a `String` (or entries) and does no I/O. These are the only
-//! renderers in m2mctl that put a client secret into text; their output goes to a sink only.
+//! renderers in m2mctl that put a client secret into text; their output goes to a sink only. An
+//! application that signs with keys gets its method and key id instead, never a secret.
 
 use serde::Serialize;
 use serde_json::json;
@@ -10,6 +11,34 @@ use serde_json::json;
 use crate::tenant::Secret;
 use crate::token::TokenError;
 use crate::token::envname;
+use crate::token::key_auth::KeyAuth;
+
+/// How the application proves itself at `/oauth/token`.
+#[derive(Debug, Clone, Copy)]
+pub enum Auth<'a> {
+    /// Its client secret.
+    Secret(&'a Secret),
+    /// Client assertions signed with its private key: the method and the key id are delivered,
+    /// no secret (the private key stays where the service keeps it).
+    Keys(&'a KeyAuth),
+}
+
+impl Auth<'_> {
+    /// The secret to deliver, if the application uses one.
+    pub fn secret(&self) -> Option<&Secret> {
+        match self {
+            Auth::Secret(s) => Some(s),
+            Auth::Keys(_) => None,
+        }
+    }
+
+    fn keys(&self) -> Option<&KeyAuth> {
+        match self {
+            Auth::Secret(_) => None,
+            Auth::Keys(k) => Some(k),
+        }
+    }
+}
 
 /// The tenant-wide variable every `.env` delivery writes.
 pub const DOMAIN_VAR: &str = "AUTH0_DOMAIN";
@@ -23,8 +52,8 @@ pub struct Payload<'a> {
     pub name: &'a str,
     /// Its client id.
     pub client_id: &'a str,
-    /// Its client secret.
-    pub client_secret: &'a Secret,
+    /// Its secret, or its method and key id when it signs with keys.
+    pub auth: Auth<'a>,
     /// The tenant's domain (`host[:port]`), what `AUTH0_DOMAIN` holds.
     pub domain: &'a str,
     /// `https://{domain}/oauth/token`.
@@ -38,7 +67,12 @@ struct Json<'a> {
     app: &'a str,
     name: &'a str,
     client_id: &'a str,
-    client_secret: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_method: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_id: Option<&'a str>,
     domain: &'a str,
     token_url: &'a str,
     audience: Option<&'a str>,
@@ -50,7 +84,9 @@ pub fn payload_json(p: &Payload) -> String {
         app: p.app,
         name: p.name,
         client_id: p.client_id,
-        client_secret: p.client_secret.expose(),
+        client_secret: p.auth.secret().map(Secret::expose),
+        auth_method: p.auth.keys().map(|k| k.method.as_str()),
+        key_id: p.auth.keys().and_then(|k| k.key_id.as_deref()),
         domain: p.domain,
         token_url: &p.token_url,
         audience: p.audience.as_deref(),
@@ -61,7 +97,8 @@ pub fn payload_json(p: &Payload) -> String {
 }
 
 /// `(name, value)` of a `.env` delivery: `AUTH0_DOMAIN`, then `M2M_<APP>_CLIENT_ID`,
-/// `_CLIENT_SECRET` (the names of `credentials --format env`), `_TOKEN_URL` and `_AUDIENCE`.
+/// `_CLIENT_SECRET` (the names of `credentials --format env`; `_AUTH_METHOD` and `_KEY_ID`
+/// instead for an application that signs with keys), `_TOKEN_URL` and `_AUDIENCE`.
 pub fn env_entries(p: &Payload) -> Result<Vec<(String, String)>, TokenError> {
     let name = |suffix: &str| -> Result<String, TokenError> {
         let names = envname::app_names(&[p.app], suffix)?;
@@ -70,9 +107,17 @@ pub fn env_entries(p: &Payload) -> Result<Vec<(String, String)>, TokenError> {
     let mut out = vec![
         (DOMAIN_VAR.to_string(), p.domain.to_string()),
         (name("CLIENT_ID")?, p.client_id.to_string()),
-        (name("CLIENT_SECRET")?, p.client_secret.expose().to_string()),
-        (name("TOKEN_URL")?, p.token_url.clone()),
     ];
+    match p.auth {
+        Auth::Secret(secret) => out.push((name("CLIENT_SECRET")?, secret.expose().to_string())),
+        Auth::Keys(keys) => {
+            out.push((name("AUTH_METHOD")?, keys.method.clone()));
+            if let Some(kid) = &keys.key_id {
+                out.push((name("KEY_ID")?, kid.clone()));
+            }
+        }
+    }
+    out.push((name("TOKEN_URL")?, p.token_url.clone()));
     if let Some(audience) = &p.audience {
         out.push((name("AUDIENCE")?, audience.clone()));
     }
@@ -146,16 +191,27 @@ pub fn merge_dotenv(existing: &str, entries: &[(String, String)]) -> String {
 }
 
 /// A `v1` Secret manifest with the credentials in `stringData` (keys `AUTH0_DOMAIN`,
-/// `AUTH0_CLIENT_ID`, `AUTH0_CLIENT_SECRET`, `AUTH0_TOKEN_URL`, `AUTH0_AUDIENCE`: one Secret per
-/// application, ready for `envFrom`).
+/// `AUTH0_CLIENT_ID`, `AUTH0_CLIENT_SECRET` (or `AUTH0_CLIENT_AUTH_METHOD` and
+/// `AUTH0_CLIENT_KEY_ID` for an application that signs with keys), `AUTH0_TOKEN_URL`,
+/// `AUTH0_AUDIENCE`: one Secret per application, ready for `envFrom`).
 pub fn kubernetes_secret(p: &Payload, namespace: &str, name: &str) -> String {
     let mut data = serde_json::Map::new();
     data.insert("AUTH0_DOMAIN".into(), p.domain.into());
     data.insert("AUTH0_CLIENT_ID".into(), p.client_id.into());
-    data.insert(
-        "AUTH0_CLIENT_SECRET".into(),
-        p.client_secret.expose().into(),
-    );
+    match p.auth {
+        Auth::Secret(secret) => {
+            data.insert("AUTH0_CLIENT_SECRET".into(), secret.expose().into());
+        }
+        Auth::Keys(keys) => {
+            data.insert(
+                "AUTH0_CLIENT_AUTH_METHOD".into(),
+                keys.method.clone().into(),
+            );
+            if let Some(kid) = &keys.key_id {
+                data.insert("AUTH0_CLIENT_KEY_ID".into(), kid.clone().into());
+            }
+        }
+    }
     data.insert("AUTH0_TOKEN_URL".into(), p.token_url.clone().into());
     if let Some(audience) = &p.audience {
         data.insert("AUTH0_AUDIENCE".into(), audience.clone().into());
@@ -174,8 +230,13 @@ pub fn kubernetes_secret(p: &Payload, namespace: &str, name: &str) -> String {
     });
     let body = serde_saphyr::to_string(&manifest)
         .unwrap_or_else(|_| serde_json::to_string_pretty(&manifest).unwrap_or_default());
+    let holds = if p.auth.secret().is_some() {
+        "holds a client secret; do not commit"
+    } else {
+        "holds no secret (the application signs with its private key)"
+    };
     format!(
-        "# Written by m2mctl for application `{}`: holds a client secret; do not commit.\n{body}",
+        "# Written by m2mctl for application `{}`: {holds}.\n{body}",
         p.app
     )
 }

@@ -5,7 +5,7 @@ fn payload(secret: &Secret) -> Payload<'_> {
         app: "ledger-sync",
         name: "Ledger sync",
         client_id: "abc123",
-        client_secret: secret,
+        auth: Auth::Secret(secret),
         domain: "example.eu.auth0.com",
         token_url: "https://example.eu.auth0.com/oauth/token".into(),
         audience: Some("https://ledger.example.com/".into()),

@@ -13,7 +13,7 @@ fn payload(secret: &Secret) -> Payload<'_> {
         app: "svc",
         name: "Service",
         client_id: "cid",
-        client_secret: secret,
+        auth: Auth::Secret(secret),
         domain: "tenant.example.com",
         token_url: "https://tenant.example.com/oauth/token".into(),
         audience: Some("https://api.example.com/".into()),

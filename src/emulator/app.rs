@@ -17,7 +17,7 @@ use super::jwt::{self, Signer};
 use super::layer;
 use super::persist::Persister;
 use super::propagation::Propagation;
-use super::ratelimit::Limiter;
+use super::ratelimit::{AUTHENTICATION_LIMIT, Limiter, MANAGEMENT_LIMIT};
 use super::stats::Stats;
 use super::store::Tenant;
 use super::{
@@ -55,10 +55,12 @@ pub struct AppState {
     pub issuer: String,
     /// `https://{domain}/api/v2/`.
     pub audience: String,
-    /// The Management API's token bucket (`/api/v2/*`), when rate limiting is on.
-    pub limiter: Option<Limiter>,
-    /// The Authentication API's own bucket (`/oauth/token`, JWKS, discovery), same configuration.
-    pub auth_limiter: Option<Limiter>,
+    /// The Management API's token bucket (`/api/v2/*`): enforced with `--rate-limit`, otherwise
+    /// Auth0's advertised size, never refusing.
+    pub limiter: Limiter,
+    /// The Authentication API's own bucket (`/oauth/token`, JWKS, discovery): the same
+    /// configuration when enforced, otherwise Auth0's advertised size for that API.
+    pub auth_limiter: Limiter,
     /// Fault injector, when faults are on.
     pub faults: Option<Faults>,
     /// Per-route counters of `/__m2mctl/stats`.
@@ -90,8 +92,10 @@ impl AppState {
             audience: tenant.management_audience(),
             tenant: RwLock::new(tenant),
             signer,
-            auth_limiter: limiter.as_ref().map(Limiter::twin),
-            limiter,
+            auth_limiter: limiter
+                .as_ref()
+                .map_or_else(|| Limiter::unlimited(AUTHENTICATION_LIMIT), Limiter::twin),
+            limiter: limiter.unwrap_or_else(|| Limiter::unlimited(MANAGEMENT_LIMIT)),
             faults,
             stats: Stats::default(),
             base_url: std::sync::OnceLock::new(),

@@ -205,7 +205,7 @@ pub async fn list(
     let view = list::viewer(fields.as_ref(), hidden, only);
     let filter_ref: Option<&dyn Fn(&Record) -> bool> = if filtered { Some(&filter) } else { None };
     Ok(list::respond(
-        tenant.clients.all(),
+        &tenant.clients,
         filter_ref,
         page,
         "clients",
@@ -297,16 +297,30 @@ pub async fn create(
     bearer.require(&["create:clients"])?;
     let sent = body::parse(&bytes)?;
     body::check(&sent, CREATE_FIELDS, &["name"], 0)?;
-    let client = defaults::new_client(
-        &ids::client_id(),
+    let client_id = ids::client_id();
+    let mut client = defaults::new_client(
+        &client_id,
         &ids::client_secret(),
         Some(app.signer.signing_keys()),
         &sent,
     );
+    // Public keys sent inline become the client's credentials, in the same request (as Auth0).
+    let inline = super::credentials::inline(&sent, &client_id)?;
+    let credentials = match inline {
+        Some((stored, methods)) => {
+            client.insert("client_authentication_methods".into(), methods);
+            stored
+        }
+        None => Vec::new(),
+    };
     let response = json_response(StatusCode::CREATED, &View::whole(&client));
     app.update(|tenant| {
         let seq = tenant.next_seq();
         tenant.clients.push(seq, client);
+        for credential in credentials {
+            let seq = tenant.next_seq();
+            tenant.credentials.push(seq, credential);
+        }
         Ok(Edit::Changed(response))
     })
     .await

@@ -140,6 +140,73 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     bearer.require(&["create:client_credentials"])?;
     let sent = body::parse(&bytes)?;
+    let (answer, obj) = new_credential(&sent, &id)?;
+    app.update(|tenant| {
+        tenant.clients.get(&id).ok_or_else(inexistent_client)?;
+        if of_client(tenant.credentials.all(), &id).count() >= MAX_PER_CLIENT {
+            return Err(too_many());
+        }
+        let seq = tenant.next_seq();
+        tenant.credentials.push(seq, obj);
+        Ok(Edit::Changed(json_response(StatusCode::CREATED, &answer)))
+    })
+    .await
+}
+
+/// A JSON object: a stored record or an answer.
+type Object = Map<String, Value>;
+
+fn too_many() -> ApiError {
+    ApiError::bad_request(
+        "too_many_credentials",
+        format!("A client can have at most {MAX_PER_CLIENT} credentials"),
+    )
+}
+
+/// The credentials sent inline in `POST /clients`
+/// (`client_authentication_methods.private_key_jwt.credentials` with PEMs, as Auth0 accepts
+/// them): each checked like a `POST …/credentials` body. Returns the records to store and the
+/// client's `client_authentication_methods` as answered (the credentials as shown, with ids);
+/// `None` when the body lists none with a PEM.
+pub fn inline(
+    sent: &Map<String, Value>,
+    client_id: &str,
+) -> Result<Option<(Vec<Object>, Value)>, ApiError> {
+    let Some(items) = sent
+        .get("client_authentication_methods")
+        .and_then(|m| m.pointer("/private_key_jwt/credentials"))
+        .and_then(Value::as_array)
+        .filter(|items| items.iter().any(|c| c.get("pem").is_some()))
+    else {
+        return Ok(None);
+    };
+    if items.len() > MAX_PER_CLIENT {
+        return Err(too_many());
+    }
+    let mut stored = Vec::new();
+    let mut shown = Vec::new();
+    for item in items {
+        let Value::Object(item) = item else {
+            return Err(ApiError::invalid_body(
+                "Payload validation error: 'Expected type object' on property client_authentication_methods.private_key_jwt.credentials.",
+            ));
+        };
+        let (answer, obj) = new_credential(item, client_id)?;
+        shown.push(Value::Object(answer));
+        stored.push(obj);
+    }
+    let mut methods = sent
+        .get("client_authentication_methods")
+        .cloned()
+        .unwrap_or_default();
+    if let Some(list) = methods.pointer_mut("/private_key_jwt/credentials") {
+        *list = Value::Array(shown);
+    }
+    Ok(Some((stored, methods)))
+}
+
+/// A credential from a create body: `(as answered, as stored with its client id and PEM)`.
+fn new_credential(sent: &Map<String, Value>, id: &str) -> Result<(Object, Object), ApiError> {
     if let Some(k) = sent.keys().find(|k| {
         ![
             "credential_type",
@@ -200,21 +267,9 @@ pub async fn create(
         obj.insert("expires_at".into(), e);
     }
     let answer = obj.clone();
-    obj.insert("client_id".into(), id.clone().into());
+    obj.insert("client_id".into(), id.into());
     obj.insert("pem".into(), pem.into());
-    app.update(|tenant| {
-        tenant.clients.get(&id).ok_or_else(inexistent_client)?;
-        if of_client(tenant.credentials.all(), &id).count() >= MAX_PER_CLIENT {
-            return Err(ApiError::bad_request(
-                "too_many_credentials",
-                format!("A client can have at most {MAX_PER_CLIENT} credentials"),
-            ));
-        }
-        let seq = tenant.next_seq();
-        tenant.credentials.push(seq, obj);
-        Ok(Edit::Changed(json_response(StatusCode::CREATED, &answer)))
-    })
-    .await
+    Ok((answer, obj))
 }
 
 /// `PATCH /api/v2/clients/{id}/credentials/{credential_id}`: only `expires_at`.

@@ -123,7 +123,7 @@ pub async fn list(
     let filter_ref: Option<&dyn Fn(&Record) -> bool> = if filtered { Some(&filter) } else { None };
     let tenant = app.read();
     Ok(list::respond(
-        tenant.grants.all(),
+        &tenant.grants,
         filter_ref,
         page,
         "client_grants",

@@ -1,5 +1,6 @@
 //! The layer around every Auth0 route: rate limit (separate Management and Authentication API
-//! buckets, OAuth-shaped 429 on `/oauth/token`), injected faults, `x-ratelimit-*` headers,
+//! buckets, OAuth-shaped 429 on `/oauth/token`), injected faults, `x-ratelimit-*` headers on every
+//! answer (limited or not, as Auth0 sends them),
 //! the JSON content type on every response, and the stats counters.
 //!
 //! Owns the order of those concerns: bucket first (a refused request never reaches a handler), then
@@ -37,7 +38,7 @@ pub async fn outer(State(app): State<Arc<AppState>>, req: Request, next: Next) -
     } else {
         &app.limiter
     };
-    let decision = bucket.as_ref().map(|l| l.take());
+    let decision = bucket.take();
     let oauth = req.uri().path() == "/oauth/token";
     let too_many = || {
         if oauth {
@@ -52,7 +53,7 @@ pub async fn outer(State(app): State<Arc<AppState>>, req: Request, next: Next) -
         }
     };
 
-    let mut response = if decision.is_some_and(|d| !d.allowed) {
+    let mut response = if !decision.allowed {
         too_many()
     } else {
         let draw = app.faults.as_ref().map(|f| f.draw()).unwrap_or_default();
@@ -84,11 +85,9 @@ pub async fn outer(State(app): State<Arc<AppState>>, req: Request, next: Next) -
     };
 
     let headers = response.headers_mut();
-    if let Some(d) = decision {
-        headers.insert(LIMIT.clone(), HeaderValue::from(d.limit));
-        headers.insert(REMAINING.clone(), HeaderValue::from(d.remaining));
-        headers.insert(RESET.clone(), HeaderValue::from(d.reset));
-    }
+    headers.insert(LIMIT.clone(), HeaderValue::from(decision.limit));
+    headers.insert(REMAINING.clone(), HeaderValue::from(decision.remaining));
+    headers.insert(RESET.clone(), HeaderValue::from(decision.reset));
     if !headers.contains_key(header::CONTENT_TYPE) {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
     }

@@ -14,7 +14,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::error::{ApiError, bytes_response, json_response};
-use super::table::Record;
+use super::table::{Place, Record, Table};
 
 /// Parsed query string (repeated keys kept).
 #[derive(Debug, Default)]
@@ -98,7 +98,7 @@ impl QueryParams {
 }
 
 /// Which page to return.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs, reason = "each variant's doc names its fields")]
 pub enum Page {
     /// `page`/`per_page`, with or without totals.
@@ -107,8 +107,8 @@ pub enum Page {
         per_page: usize,
         totals: bool,
     },
-    /// `from`/`take`: start at creation sequence `from`.
-    Checkpoint { from: u64, take: usize },
+    /// `from`/`take`: start at the place `from` in the table's order.
+    Checkpoint { from: Place, take: usize },
 }
 
 impl Page {
@@ -125,7 +125,11 @@ impl Page {
             let take = q.int("take", 1, 100)?.unwrap_or(50) as usize;
             let from = match q.get("from") {
                 Some(cursor) if !cursor.is_empty() => decode_cursor(cursor)?,
-                _ => 0,
+                _ => Place {
+                    flagged: false,
+                    seq: 0,
+                    id: String::new(),
+                },
             };
             return Ok(Page::Checkpoint { from, take });
         }
@@ -137,16 +141,30 @@ impl Page {
     }
 }
 
-fn encode_cursor(seq: u64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("seq:{seq}"))
+/// A cursor names the place of the next record: `at:{flagged}:{seq}:{id}`, base64url.
+fn encode_cursor(place: &Place) -> String {
+    let flagged = u8::from(place.flagged);
+    URL_SAFE_NO_PAD.encode(format!("at:{flagged}:{}:{}", place.seq, place.id))
 }
 
-fn decode_cursor(cursor: &str) -> Result<u64, ApiError> {
-    URL_SAFE_NO_PAD
+fn decode_cursor(cursor: &str) -> Result<Place, ApiError> {
+    let text = URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("seq:").and_then(|n| n.parse().ok()))
+        .and_then(|b| String::from_utf8(b).ok());
+    text.as_deref()
+        .and_then(|s| s.strip_prefix("at:"))
+        .and_then(|s| {
+            let mut parts = s.splitn(3, ':');
+            let flagged = match parts.next()? {
+                "0" => false,
+                "1" => true,
+                _ => return None,
+            };
+            let seq = parts.next()?.parse().ok()?;
+            let id = parts.next()?.to_string();
+            Some(Place { flagged, seq, id })
+        })
         .ok_or_else(|| ApiError::invalid_query("'Invalid value for from' on property from."))
 }
 
@@ -246,14 +264,15 @@ pub fn one(view: View<'_>) -> Response {
     json_response(StatusCode::OK, &view)
 }
 
-/// The list response for `page` over `all` (optionally filtered), in the shape Auth0 uses.
+/// The list response for `page` over `table` (optionally filtered), in the shape Auth0 uses.
 pub fn respond<'a>(
-    all: &'a [Record],
+    table: &'a Table,
     filter: Option<&dyn Fn(&Record) -> bool>,
     page: Page,
     collection: &str,
     view: impl Fn(&'a Record) -> View<'a>,
 ) -> Response {
+    let all = table.all();
     let matches = |r: &Record| filter.is_none_or(|f| f(r));
     let result = match page {
         Page::Offset {
@@ -298,10 +317,10 @@ pub fn respond<'a>(
             }
         }
         Page::Checkpoint { from, take } => {
-            let begin = all.partition_point(|r| r.seq < from);
+            let begin = table.position(&from);
             let mut matching = all[begin..].iter().filter(|r| matches(r));
             let items: Vec<&Record> = matching.by_ref().take(take).collect();
-            let next = matching.next().map(|r| encode_cursor(r.seq));
+            let next = matching.next().map(|r| encode_cursor(&table.place(r)));
             let items_ser = Items(&items, &view);
             let mut out = Vec::with_capacity(256 * items.len() + 64);
             let mut ser = serde_json::Serializer::new(&mut out);

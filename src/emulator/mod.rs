@@ -55,6 +55,8 @@ mod router_tests_fidelity;
 #[cfg(test)]
 mod router_tests_grants;
 #[cfg(test)]
+mod router_tests_order;
+#[cfg(test)]
 mod router_tests_organizations;
 #[cfg(test)]
 mod router_tests_tokens;
@@ -91,7 +93,8 @@ pub struct EmulatorConfig {
     pub tls: TlsMode,
     /// Fixed bootstrap client id and secret (random ones otherwise, made once per state).
     pub bootstrap: Option<(String, String)>,
-    /// Token bucket; `None` = no limit and no `x-ratelimit-*` headers.
+    /// Token bucket; `None` = no limit (the `x-ratelimit-*` headers still name Auth0's bucket
+    /// sizes, 50 for the Management API and 100 for the Authentication API).
     pub rate_limit: Option<RateLimit>,
     /// Injected faults.
     pub faults: Option<FaultSpec>,

@@ -197,7 +197,7 @@ pub async fn list(
     let page = Page::from_query(&q, true, 1)?;
     let tenant = app.read();
     Ok(list::respond(
-        tenant.organizations.all(),
+        &tenant.organizations,
         None,
         page,
         "organizations",
@@ -326,7 +326,7 @@ pub async fn grants(
             && (wanted.is_empty() || r.str("id").is_some_and(|g| wanted.contains(&g)))
     };
     Ok(list::respond(
-        tenant.grants.all(),
+        &tenant.grants,
         Some(&filter),
         page,
         "client_grants",
@@ -371,7 +371,7 @@ pub async fn of_grant(
     tenant.grants.get(&id).ok_or_else(grant_not_found)?;
     let filter = |r: &Record| is_associated(r, &id);
     Ok(list::respond(
-        tenant.organizations.all(),
+        &tenant.organizations,
         Some(&filter),
         page,
         "organizations",

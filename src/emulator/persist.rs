@@ -24,8 +24,8 @@ use super::app::AppState;
 use super::error::Error;
 use super::journal::{self, Journal};
 use super::lockfile::StateLock;
-use super::store::{KeyMaterial, Tenant};
-use super::table::{Record, Table};
+use super::store::{CLIENT_ORDER, GRANT_ORDER, KeyMaterial, Tenant};
+use super::table::{Order, Record, Table};
 
 /// `format` marker of the state file.
 pub const FORMAT: &str = "m2mctl-emulator-state";
@@ -137,8 +137,8 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(Tenant, u64), Error> {
         None => return Err(foreign("no `version`")),
     }
     let file: FileOwned = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
-    let table = |id_key: &'static str, rows: Vec<Map<String, Value>>| {
-        let mut table = Table::new(id_key);
+    let table = |id_key: &'static str, rows: Vec<Map<String, Value>>, order: Order| {
+        let mut table = Table::ordered(id_key, order);
         for (i, obj) in rows.into_iter().enumerate() {
             if !obj.get(id_key).is_some_and(Value::is_string) {
                 return Err(corrupt(format!("a record without `{id_key}` (#{i})")));
@@ -147,11 +147,11 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(Tenant, u64), Error> {
         }
         Ok(table)
     };
-    let clients = table("client_id", file.clients)?;
-    let grants = table("id", file.client_grants)?;
-    let resource_servers = table("id", file.resource_servers)?;
-    let credentials = table("id", file.client_credentials)?;
-    let organizations = table("id", file.organizations)?;
+    let clients = table("client_id", file.clients, CLIENT_ORDER)?;
+    let grants = table("id", file.client_grants, GRANT_ORDER)?;
+    let resource_servers = table("id", file.resource_servers, Order::Creation)?;
+    let credentials = table("id", file.client_credentials, Order::Creation)?;
+    let organizations = table("id", file.organizations, Order::Creation)?;
     let seq = file
         .seq
         .max(clients.len() as u64)

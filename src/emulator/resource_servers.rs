@@ -114,7 +114,7 @@ pub async fn list(
     let tenant = app.read();
     let view = list::viewer(fields.as_ref(), HIDDEN, None);
     Ok(list::respond(
-        tenant.resource_servers.all(),
+        &tenant.resource_servers,
         filter_ref,
         page,
         "resource_servers",

@@ -228,7 +228,7 @@ async fn client_lists_pages_filters_and_visibility() {
             .await;
         assert_eq!(r.status, 201);
     }
-    // 9 clients: global, boot, c0..c6
+    // 9 clients: boot, c0..c6, global (Auth0 lists the global client last)
     let r = t.get("/api/v2/clients").await;
     assert_eq!(
         r.body.as_array().map(Vec::len),
@@ -252,7 +252,7 @@ async fn client_lists_pages_filters_and_visibility() {
         .iter()
         .filter_map(|c| c["name"].as_str())
         .collect();
-    assert_eq!(names, ["c2", "c3", "c4", "c5"]);
+    assert_eq!(names, ["c3", "c4", "c5", "c6"]);
     let r = t
         .get("/api/v2/clients?page=9&per_page=4&include_totals=true")
         .await;

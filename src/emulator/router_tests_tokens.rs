@@ -299,3 +299,63 @@ async fn management_and_authentication_apis_have_separate_buckets() {
         json!({"error": "too_many_requests", "error_description": "Global limit has been reached"})
     );
 }
+
+#[tokio::test]
+async fn every_answer_names_its_api_bucket_without_a_rate_limit() {
+    let t = setup();
+    let form = format!(
+        "grant_type=client_credentials&client_id=boot&client_secret=secret&audience={}",
+        urlenc(API)
+    );
+    // (what, answer, x-ratelimit-limit): the ruby-auth0 cassettes' sizes, on successes and
+    // errors alike; nothing is refused however many requests come.
+    let mut answers = vec![
+        ("list", t.get("/api/v2/clients").await, "50"),
+        ("404", t.get("/api/v2/clients/nope").await, "50"),
+        (
+            "401",
+            t.req(Method::GET, "/api/v2/clients", None, None).await,
+            "50",
+        ),
+        ("token", t.form_token(&form, None).await, "100"),
+        (
+            "bad secret",
+            t.form_token(
+                "grant_type=client_credentials&client_id=boot&client_secret=x",
+                None,
+            )
+            .await,
+            "100",
+        ),
+        (
+            "jwks",
+            t.req(Method::GET, "/.well-known/jwks.json", None, None)
+                .await,
+            "100",
+        ),
+    ];
+    for _ in 0..60 {
+        answers.push(("burst", t.get("/api/v2/client-grants").await, "50"));
+    }
+    let now = super::jwt::now();
+    for (what, r, limit) in &answers {
+        assert!(r.status.as_u16() != 429, "{what}: {}", r.body);
+        assert_eq!(r.headers["x-ratelimit-limit"], *limit, "{what}");
+        let remaining: u32 = r.headers["x-ratelimit-remaining"]
+            .to_str()
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .expect("remaining");
+        let size: u32 = limit.parse().expect("size");
+        assert_eq!(remaining, size - 1, "{what}");
+        let reset: u64 = r.headers["x-ratelimit-reset"]
+            .to_str()
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .expect("reset");
+        assert!(
+            reset >= now && reset <= now + 2,
+            "{what}: a full bucket resets now"
+        );
+    }
+}

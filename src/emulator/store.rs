@@ -7,7 +7,14 @@ use serde_json::Value;
 
 use super::defaults;
 use super::ids;
-use super::table::{Record, Table};
+use super::table::{Order, Record, Table};
+
+/// Auth0 lists clients in creation order with the global client ("All Applications") last
+/// (terraform TestAccDataClients.yaml, TestAccDataClientByName.yaml).
+pub const CLIENT_ORDER: Order = Order::CreationFlaggedLast("global");
+/// Auth0 lists client grants by id (go-auth0 TestClientGrant_IsSystem.yaml: 50 grants, a fresh
+/// one in the middle; ruby `_client_grants` cassettes).
+pub const GRANT_ORDER: Order = Order::ById;
 
 /// The RSA signing key as stored: PKCS#8 PEM plus its `kid`.
 #[derive(Debug, Clone)]
@@ -49,8 +56,8 @@ impl Tenant {
     pub fn new(domain: &str, key: KeyMaterial, bootstrap: Option<(String, String)>) -> Tenant {
         let mut tenant = Tenant {
             domain: domain.to_string(),
-            clients: Table::new("client_id"),
-            grants: Table::new("id"),
+            clients: Table::ordered("client_id", CLIENT_ORDER),
+            grants: Table::ordered("id", GRANT_ORDER),
             resource_servers: Table::new("id"),
             credentials: Table::new("id"),
             organizations: Table::new("id"),

@@ -1,9 +1,10 @@
 //! An ordered collection of JSON records with an id index: the storage of clients, grants and
 //! resource servers.
 //!
-//! Owns insertion order (list order), O(1) lookup by id, O(page) slicing, checkpoint cursors and,
-//! when asked, the ids changed since the last look (what the state journal writes). Must not know
-//! what a record means; the endpoint modules do.
+//! Owns list order (creation order, creation order with flagged records last, or by id: see
+//! [`Order`]), O(1) lookup by id, O(page) slicing, checkpoint cursors (a record's place in that
+//! order) and, when asked, the ids changed since the last look (what the state journal writes).
+//! Must not know what a record means; the endpoint modules do.
 
 use std::collections::{HashMap, HashSet};
 
@@ -29,10 +30,35 @@ impl Record {
     }
 }
 
-/// Records in creation order, indexed by the value of their id field.
+/// How a table's records are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Creation order.
+    Creation,
+    /// Creation order, but records whose boolean field of this name is `true` after all others
+    /// (Auth0 lists the global client last).
+    CreationFlaggedLast(&'static str),
+    /// By id, byte-wise ascending (Auth0 lists client grants so).
+    ById,
+}
+
+/// A record's place in its table's [`Order`]: (flagged, creation sequence, id), each part zero
+/// when the order does not use it. Checkpoint cursors carry it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Place {
+    /// Listed after the unflagged records.
+    pub flagged: bool,
+    /// Creation sequence.
+    pub seq: u64,
+    /// Id.
+    pub id: String,
+}
+
+/// Records in their [`Order`], indexed by the value of their id field.
 #[derive(Debug, Clone)]
 pub struct Table {
     id_key: &'static str,
+    order: Order,
     items: Vec<Record>,
     index: HashMap<String, usize>,
     /// Ids pushed, handed out mutably or removed since [`Table::take_changed`] (when tracking).
@@ -40,10 +66,17 @@ pub struct Table {
 }
 
 impl Table {
-    /// An empty table whose records are identified by `id_key` (`client_id`, `id`).
+    /// An empty table in creation order whose records are identified by `id_key` (`client_id`,
+    /// `id`).
     pub fn new(id_key: &'static str) -> Table {
+        Table::ordered(id_key, Order::Creation)
+    }
+
+    /// An empty table listed in `order`.
+    pub fn ordered(id_key: &'static str, order: Order) -> Table {
         Table {
             id_key,
+            order,
             items: Vec::new(),
             index: HashMap::new(),
             changed: None,
@@ -103,7 +136,29 @@ impl Table {
         self.items.iter().find(|r| pred(r))
     }
 
-    /// Appends a record (its seq must be larger than every stored one); returns it.
+    /// A record's place in the table's order.
+    pub fn place(&self, record: &Record) -> Place {
+        let id = || record.str(self.id_key).unwrap_or_default().to_string();
+        match self.order {
+            Order::Creation => Place {
+                flagged: false,
+                seq: record.seq,
+                id: String::new(),
+            },
+            Order::CreationFlaggedLast(flag) => Place {
+                flagged: record.bool(flag).unwrap_or(false),
+                seq: record.seq,
+                id: String::new(),
+            },
+            Order::ById => Place {
+                flagged: false,
+                seq: 0,
+                id: id(),
+            },
+        }
+    }
+
+    /// Adds a record (its seq must be larger than every stored one) at its place; returns it.
     pub fn push(&mut self, seq: u64, obj: Map<String, Value>) -> &Record {
         let id = obj
             .get(self.id_key)
@@ -111,10 +166,16 @@ impl Table {
             .unwrap_or_default()
             .to_string();
         self.mark(&id);
-        self.index.insert(id, self.items.len());
-        self.items.push(Record { seq, obj });
-        let last = self.items.len() - 1;
-        &self.items[last]
+        let record = Record { seq, obj };
+        let place = self.place(&record);
+        let at = self.position(&place);
+        self.items.insert(at, record);
+        if at + 1 == self.items.len() {
+            self.index.insert(id, at);
+        } else {
+            self.reindex();
+        }
+        &self.items[at]
     }
 
     /// Removes the record with this id; returns whether it existed.
@@ -164,9 +225,9 @@ impl Table {
         }
     }
 
-    /// Position of the first record whose seq is >= `seq` (checkpoint cursors).
-    pub fn position_from_seq(&self, seq: u64) -> usize {
-        self.items.partition_point(|r| r.seq < seq)
+    /// Position of the first record at or after `place` (checkpoint cursors).
+    pub fn position(&self, place: &Place) -> usize {
+        self.items.partition_point(|r| self.place(r) < *place)
     }
 }
 
@@ -195,8 +256,13 @@ mod tests {
         assert_eq!(t.remove_where(|r| r.str("id") == Some("a")), 1);
         assert_eq!(t.get("d").map(|r| r.seq), Some(4));
         assert_eq!(t.len(), 2);
-        assert_eq!(t.position_from_seq(4), 1);
-        assert_eq!(t.position_from_seq(99), 2);
+        let at = |seq| Place {
+            flagged: false,
+            seq,
+            id: String::new(),
+        };
+        assert_eq!(t.position(&at(4)), 1);
+        assert_eq!(t.position(&at(99)), 2);
     }
 
     #[test]
@@ -216,5 +282,39 @@ mod tests {
         changed.sort();
         assert_eq!(changed, ["a", "b", "c", "d"]);
         assert!(t.take_changed().is_empty(), "taken");
+    }
+
+    #[test]
+    fn lists_in_its_order_whatever_the_creation_order() {
+        let flagged = |id: &str, flag: bool| {
+            let mut o = obj(id);
+            o.insert("global".into(), flag.into());
+            o
+        };
+        let order = |t: &Table| -> Vec<String> {
+            t.all()
+                .iter()
+                .filter_map(|r| r.str("id").map(str::to_string))
+                .collect()
+        };
+        let mut by_id = Table::ordered("id", Order::ById);
+        let mut last = Table::ordered("id", Order::CreationFlaggedLast("global"));
+        for (seq, id) in ["cgr_m", "cgr_B", "cgr_z", "cgr_a"].iter().enumerate() {
+            by_id.push(seq as u64 + 1, obj(id));
+            last.push(seq as u64 + 1, flagged(id, seq == 0));
+        }
+        assert_eq!(order(&by_id), ["cgr_B", "cgr_a", "cgr_m", "cgr_z"]);
+        assert_eq!(order(&last), ["cgr_B", "cgr_z", "cgr_a", "cgr_m"]);
+        for t in [&by_id, &last] {
+            for (i, r) in t.all().iter().enumerate() {
+                let id = r.str("id").unwrap_or_default();
+                assert_eq!(t.get(id).map(|g| g.seq), Some(r.seq), "index of {id}");
+                assert_eq!(t.position(&t.place(r)), i, "place of {id}");
+            }
+        }
+        assert!(by_id.remove("cgr_a").is_some());
+        by_id.push(9, obj("cgr_0"));
+        assert_eq!(order(&by_id), ["cgr_0", "cgr_B", "cgr_m", "cgr_z"]);
+        assert_eq!(by_id.get("cgr_z").map(|r| r.seq), Some(3));
     }
 }

@@ -1,18 +1,14 @@
-//! [`build`]: the selection and mapping of tenant objects to config entries (see `mod.rs` for
-//! the rules). Pure: no I/O; the same state gives the same config, byte for byte.
+//! [`build`]: which tenant objects are exported and under which keys, and how their grants map
+//! to config entries (see `mod.rs` for the rules; `entries.rs` writes each entry). Pure: no I/O;
+//! the same state gives the same config, byte for byte.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::entries::{Use, api_entry, app, config_file, grant, organization};
 use super::keys::assign;
-use super::{Export, ExportOptions, Stats, literal};
-use crate::config::model::CONFIG_VERSION;
-use crate::config::{
-    ApiConfig, AppConfig, AuthMethod, ConfigFile, GrantConfig, ScopeConfig, TenantConfig, sp,
-};
-use crate::model::{
-    DEFAULT_PROJECT, Domain, MARKER_KEY, OrganizationUsage, RemoteApi, RemoteClient, RemoteGrant,
-    RemoteState,
-};
+use super::{Export, ExportOptions, Stats};
+use crate::config::{ApiConfig, AppConfig, GrantConfig};
+use crate::model::{DEFAULT_PROJECT, RemoteApi, RemoteClient, RemoteGrant, RemoteState};
 use crate::plan::{MANAGEMENT_ADDRESS, PlanOptions, management_audience};
 use crate::scopes::is_management_scope;
 
@@ -30,16 +26,39 @@ enum Identity<'r> {
 /// Builds the config that adopts `remote`'s M2M applications (see the module rules).
 pub fn build(remote: &RemoteState, options: &ExportOptions) -> Export {
     let project = options.project.as_deref().unwrap_or(DEFAULT_PROJECT);
-    let management = management_audience(
-        remote,
-        &PlanOptions {
-            management_audience: options.management_audience.clone(),
-            ..PlanOptions::default()
-        },
-    );
-    let mut warnings = Vec::new();
-    let selected = select(remote, options, project, &mut warnings);
+    let mut mapping = Mapping::new(remote, options);
+    let selected = select(remote, options, project, &mut mapping.warnings);
+    let mut apps = Vec::with_capacity(selected.len());
+    let mut stats = Stats::default();
+    for (client, key, pin) in keyed(&selected) {
+        let grants = mapping.grants(client, &key);
+        stats.grants += grants.len();
+        stats.pinned += usize::from(pin);
+        apps.push(app(client, key, pin, grants, &mut mapping.warnings));
+    }
+    apps.sort_by(|a, b| {
+        let key = |x: &AppConfig| x.key.as_ref().map(|k| k.value.clone()).unwrap_or_default();
+        key(a).cmp(&key(b))
+    });
+    let Mapping {
+        used, mut warnings, ..
+    } = mapping;
+    let apis: Vec<ApiConfig> = used
+        .into_iter()
+        .map(|(id, u)| api_entry(id, u, &mut warnings))
+        .collect();
+    stats.applications = apps.len();
+    stats.apis = apis.len();
+    Export {
+        config: config_file(options, apis, apps),
+        warnings,
+        stats,
+    }
+}
 
+/// Each selected client with its key and whether it is pinned: managed clients keep their key,
+/// pinned ones get a key assigned from their name that no managed client holds.
+fn keyed<'r>(selected: &[Identity<'r>]) -> Vec<(&'r RemoteClient, String, bool)> {
     let taken: BTreeSet<String> = selected
         .iter()
         .filter_map(|s| match s {
@@ -55,112 +74,135 @@ pub fn build(remote: &RemoteState, options: &ExportOptions) -> Export {
         })
         .collect();
     let keys = assign(&pinned, &taken);
-
-    let apis_by_id: BTreeMap<&str, &RemoteApi> = remote
-        .apis
+    selected
         .iter()
-        .map(|a| (a.identifier.as_str(), a))
-        .collect();
-    let mut used: BTreeMap<&str, Use> = BTreeMap::new();
-    let mut apps = Vec::with_capacity(selected.len());
-    let mut stats = Stats::default();
-    for identity in &selected {
-        let (client, key, pin) = match identity {
+        .map(|identity| match identity {
             Identity::Pinned(c) => (*c, keys[c.client_id.as_str()].clone(), true),
             Identity::Managed(c, key) => (*c, key.clone(), false),
-        };
-        let mut grants = Vec::new();
-        let mut mine: Vec<_> = remote
+        })
+        .collect()
+}
+
+/// The grant mapping of one export: what it reads, the APIs the exported grants use so far, and
+/// the warnings so far.
+struct Mapping<'r> {
+    /// The tenant read.
+    remote: &'r RemoteState,
+    /// The tenant's APIs by identifier.
+    apis: BTreeMap<&'r str, &'r RemoteApi>,
+    /// The Management API identifier, if the tenant has one.
+    management: Option<String>,
+    /// Grants to system APIs other than the Management API become `external` entries.
+    include_foreign_grants: bool,
+    /// The APIs used by exported grants, by identifier.
+    used: BTreeMap<&'r str, Use<'r>>,
+    /// Things the user must know.
+    warnings: Vec<String>,
+}
+
+impl<'r> Mapping<'r> {
+    /// A mapping with nothing used and no warnings yet.
+    fn new(remote: &'r RemoteState, options: &ExportOptions) -> Mapping<'r> {
+        let management = management_audience(
+            remote,
+            &PlanOptions {
+                management_audience: options.management_audience.clone(),
+                ..PlanOptions::default()
+            },
+        );
+        Mapping {
+            remote,
+            apis: remote
+                .apis
+                .iter()
+                .map(|a| (a.identifier.as_str(), a))
+                .collect(),
+            management,
+            include_foreign_grants: options.include_foreign_grants,
+            used: BTreeMap::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The `grants:` entries of `client` (exported under `key`), sorted by API; grants left out
+    /// are warned about.
+    fn grants(&mut self, client: &RemoteClient, key: &str) -> Vec<GrantConfig> {
+        let remote = self.remote;
+        let mut mine: Vec<&'r RemoteGrant> = remote
             .grants
             .iter()
             .filter(|g| g.client_id == client.client_id)
             .filter(|g| crate::auth0::is_client_grant(g))
             .collect();
         mine.sort_by(|a, b| a.audience.cmp(&b.audience));
-        for g in mine {
-            let scopes: BTreeSet<&str> = g.scope.iter().map(String::as_str).collect();
-            let api = if Some(g.audience.as_str()) == management.as_deref() {
-                let (known, unknown): (Vec<&str>, Vec<&str>) =
-                    scopes.iter().partition(|s| is_management_scope(s));
-                if !unknown.is_empty() {
-                    warnings.push(format!(
-                        "left out Management API scopes m2mctl does not know from `{key}`: {}; the first apply would remove them from its grant",
-                        ticked(&unknown)
-                    ));
-                }
-                if organization(g) != (None, None) {
-                    warnings.push(format!(
-                        "left out the organization settings of `{key}`'s Management API grant (a config may not set them there); m2mctl keeps them as they are"
-                    ));
-                }
-                grants.push(grant(MANAGEMENT_ADDRESS, known, (None, None)));
-                continue;
-            } else {
-                g.audience.as_str()
-            };
-            let target = apis_by_id.get(api).copied();
-            let custom = target.filter(|a| !a.is_system);
-            match (custom, target) {
-                (Some(a), _) => {
-                    let entry = used.entry(api).or_insert(Use::Custom(a, BTreeSet::new()));
-                    if let Use::Custom(_, undeclared) = entry {
-                        undeclared.extend(
-                            scopes
-                                .iter()
-                                .filter(|s| !a.scopes.iter().any(|d| d.value == **s))
-                                .map(|s| (s.to_string(), key.clone())),
-                        );
-                    }
-                }
-                (None, Some(_)) if options.include_foreign_grants => {
-                    used.insert(api, Use::Foreign);
-                }
-                (None, found) => {
-                    let why = match found {
-                        Some(_) => "foreign grants are excluded (`--include-foreign-grants=false`)",
-                        None => "the API does not exist in the tenant",
-                    };
-                    warnings.push(format!(
-                        "left out the grant of `{key}` to `{api}`: {why}; the first apply would delete it (grants are authoritative)"
-                    ));
-                    continue;
+        mine.into_iter()
+            .filter_map(|g| self.grant(g, key))
+            .collect()
+    }
+
+    /// One grant's entry, recording the API it uses; `None` (with a warning) when it is left out.
+    fn grant(&mut self, g: &'r RemoteGrant, key: &str) -> Option<GrantConfig> {
+        let scopes: BTreeSet<&str> = g.scope.iter().map(String::as_str).collect();
+        if Some(g.audience.as_str()) == self.management.as_deref() {
+            return Some(self.management_grant(g, &scopes, key));
+        }
+        let api = g.audience.as_str();
+        let target = self.apis.get(api).copied();
+        let custom = target.filter(|a| !a.is_system);
+        match (custom, target) {
+            (Some(a), _) => {
+                let entry = self
+                    .used
+                    .entry(api)
+                    .or_insert(Use::Custom(a, BTreeSet::new()));
+                if let Use::Custom(_, undeclared) = entry {
+                    undeclared.extend(
+                        scopes
+                            .iter()
+                            .filter(|s| !a.scopes.iter().any(|d| d.value == **s))
+                            .map(|s| (s.to_string(), key.to_string())),
+                    );
                 }
             }
-            grants.push(grant(api, scopes.into_iter().collect(), organization(g)));
+            (None, Some(_)) if self.include_foreign_grants => {
+                self.used.insert(api, Use::Foreign);
+            }
+            (None, found) => {
+                let why = match found {
+                    Some(_) => "foreign grants are excluded (`--include-foreign-grants=false`)",
+                    None => "the API does not exist in the tenant",
+                };
+                self.warnings.push(format!(
+                    "left out the grant of `{key}` to `{api}`: {why}; the first apply would delete it (grants are authoritative)"
+                ));
+                return None;
+            }
         }
-        stats.grants += grants.len();
-        stats.pinned += usize::from(pin);
-        apps.push(app(client, key, pin, grants, &mut warnings));
+        Some(grant(api, scopes.into_iter().collect(), organization(g)))
     }
-    apps.sort_by(|a, b| {
-        let key = |x: &AppConfig| x.key.as_ref().map(|k| k.value.clone()).unwrap_or_default();
-        key(a).cmp(&key(b))
-    });
-    let apis: Vec<ApiConfig> = used
-        .into_iter()
-        .map(|(id, u)| api_entry(id, u, &mut warnings))
-        .collect();
-    stats.applications = apps.len();
-    stats.apis = apis.len();
-    let domain = match &options.domain {
-        Domain::Local => "local".to_string(),
-        Domain::Remote(d) => d.trim().to_string(),
-    };
-    let config = ConfigFile {
-        version: sp(CONFIG_VERSION),
-        project: options.project.clone().map(sp),
-        tenant: Some(TenantConfig {
-            domain: Some(sp(literal(&domain))),
-        }),
-        settings: None,
-        apis,
-        applications: apps,
-        policy: None,
-    };
-    Export {
-        config,
-        warnings,
-        stats,
+
+    /// A Management API grant as `api: management`, with the scopes m2mctl knows; unknown scopes
+    /// and organization settings are left out with a warning.
+    fn management_grant(
+        &mut self,
+        g: &RemoteGrant,
+        scopes: &BTreeSet<&str>,
+        key: &str,
+    ) -> GrantConfig {
+        let (known, unknown): (Vec<&str>, Vec<&str>) =
+            scopes.iter().partition(|s| is_management_scope(s));
+        if !unknown.is_empty() {
+            self.warnings.push(format!(
+                "left out Management API scopes m2mctl does not know from `{key}`: {}; the first apply would remove them from its grant",
+                ticked(&unknown)
+            ));
+        }
+        if organization(g) != (None, None) {
+            self.warnings.push(format!(
+                "left out the organization settings of `{key}`'s Management API grant (a config may not set them there); m2mctl keeps them as they are"
+            ));
+        }
+        grant(MANAGEMENT_ADDRESS, known, (None, None))
     }
 }
 
@@ -200,125 +242,6 @@ fn select<'r>(
         }
     }
     out
-}
-
-/// How an API is used by the exported grants.
-enum Use<'r> {
-    /// A custom API, with the granted scopes it does not declare (scope → an application key).
-    Custom(&'r RemoteApi, BTreeSet<(String, String)>),
-    /// A system API other than the Management API: referenced as external.
-    Foreign,
-}
-
-/// The `apis:` entry of a used API.
-fn api_entry(identifier: &str, used: Use<'_>, warnings: &mut Vec<String>) -> ApiConfig {
-    let external = ApiConfig {
-        identifier: sp(literal(identifier)),
-        name: None,
-        token_lifetime: None,
-        scopes: Vec::new(),
-        external: Some(sp(true)),
-    };
-    let (api, undeclared) = match used {
-        Use::Foreign => return external,
-        Use::Custom(api, undeclared) => (api, undeclared),
-    };
-    if !undeclared.is_empty() {
-        let list: Vec<String> = undeclared
-            .iter()
-            .map(|(scope, key)| format!("`{scope}` (`{key}`)"))
-            .collect();
-        warnings.push(format!(
-            "exported API `{identifier}` as `external: true`: it is granted scopes it does not declare: {}; declare them on the API in the tenant, or remove them from the grants, then export again to manage it",
-            list.join(", ")
-        ));
-        return external;
-    }
-    let mut scopes: Vec<ScopeConfig> = Vec::with_capacity(api.scopes.len());
-    let mut defs: Vec<_> = api.scopes.iter().collect();
-    defs.sort();
-    defs.dedup_by(|a, b| a.value == b.value);
-    for d in defs {
-        scopes.push(ScopeConfig {
-            value: sp(literal(&d.value)),
-            description: (!d.description.is_empty()).then(|| sp(literal(&d.description))),
-        });
-    }
-    ApiConfig {
-        identifier: sp(literal(identifier)),
-        name: (!api.name.is_empty() && api.name != identifier).then(|| sp(literal(&api.name))),
-        token_lifetime: api.token_lifetime.map(|l| sp(i64::from(l))),
-        scopes,
-        external: None,
-    }
-}
-
-/// A grant's organization settings worth writing: `organization_usage` other than Auth0's
-/// default `deny`, and `allow_any_organization: true` where it has an effect (usage `allow` or
-/// `require`). Defaults are left out: an absent key is "not managed", so nothing changes.
-fn organization(g: &RemoteGrant) -> (Option<OrganizationUsage>, Option<bool>) {
-    let usage = g
-        .organization_usage
-        .as_deref()
-        .and_then(OrganizationUsage::parse)
-        .filter(|u| *u != OrganizationUsage::Deny);
-    let any = g.allow_any_organization.filter(|a| *a && usage.is_some());
-    (usage, any)
-}
-
-/// One `grants:` entry, scopes sorted, with its organization settings.
-fn grant(
-    api: &str,
-    scopes: Vec<&str>,
-    (usage, any): (Option<OrganizationUsage>, Option<bool>),
-) -> GrantConfig {
-    GrantConfig {
-        endpoints: Vec::new(),
-        api: sp(literal(api)),
-        scopes: scopes.into_iter().map(|s| sp(literal(s))).collect(),
-        organization_usage: usage.map(sp),
-        allow_any_organization: any.map(sp),
-    }
-}
-
-/// One `applications:` entry.
-fn app(
-    c: &RemoteClient,
-    key: String,
-    pin: bool,
-    grants: Vec<GrantConfig>,
-    warnings: &mut Vec<String>,
-) -> AppConfig {
-    let mut metadata = BTreeMap::new();
-    for (k, v) in &c.client_metadata {
-        if k == MARKER_KEY {
-            if c.marker().is_none() {
-                warnings.push(format!(
-                    "metadata `{MARKER_KEY}: {v}` of `{key}` is not an m2mctl marker; the first apply replaces it with one"
-                ));
-            }
-            continue;
-        }
-        metadata.insert(k.clone(), sp(literal(v)));
-    }
-    let basic =
-        c.token_endpoint_auth_method.as_deref() == Some(crate::auth0::AUTH_CLIENT_SECRET_BASIC);
-    AppConfig {
-        name: sp(literal(&c.name)),
-        key: Some(sp(literal(&key))),
-        description: c
-            .description
-            .as_ref()
-            .filter(|d| !d.is_empty())
-            .map(|d| sp(literal(d))),
-        client_id: pin.then(|| sp(c.client_id.clone())),
-        token_endpoint_auth_method: basic.then(|| sp(AuthMethod::ClientSecretBasic)),
-        authentication: None,
-        token_lifetime: None,
-        grants,
-        metadata,
-        deliver: Vec::new(),
-    }
 }
 
 /// `` `a`, `b` ``.

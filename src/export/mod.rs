@@ -18,6 +18,7 @@
 //!   skipped with a warning (the first apply would then delete them: grants are authoritative).
 
 mod build;
+mod entries;
 mod keys;
 
 #[cfg(test)]

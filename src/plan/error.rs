@@ -197,14 +197,21 @@ pub enum Error {
     Lockout { client_id: String, what: String },
 
     /// Too many deletions without `--allow-mass-delete`.
-    #[error("the plan deletes {deletes} objects, more than `max_deletes` ({max_deletes})")]
+    #[error(
+        "the plan deletes {deletes} objects{}, more than `max_deletes` ({max_deletes})",
+        super::keys_counted(*keys)
+    )]
     #[diagnostic(
         code(m2mctl::plan::mass_delete),
         help(
             "review the deletions; if they are intended, run with `--allow-mass-delete` or raise `settings.max_deletes`"
         )
     )]
-    MassDelete { deletes: usize, max_deletes: usize },
+    MassDelete {
+        deletes: usize,
+        keys: usize,
+        max_deletes: usize,
+    },
 
     /// A saved plan written by an incompatible version.
     #[error("the saved plan has format version {found}; this m2mctl reads version {expected}")]

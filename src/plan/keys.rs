@@ -15,7 +15,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::clients::match_apps;
-use super::{Action, Change, ClientRef, Error, FieldChange, Plan, Target, Warning};
+use super::{
+    Action, Change, ClientRef, Error, FieldChange, Kind, ObjectRef, Plan, PlanOptions, Target,
+    Warning,
+};
 use crate::auth0::field;
 use crate::model::{
     AuthMethod, DesiredApp, DesiredState, RemoteClient, RemoteCredential, RemoteState,
@@ -46,8 +49,13 @@ pub fn clients_to_read(desired: &DesiredState, remote: &RemoteState) -> Result<V
         .collect())
 }
 
-/// The credential ids a client lists for private-key JWT.
+/// The credential ids a client lists for private-key JWT, as a set.
 fn listed(client: &RemoteClient) -> BTreeSet<String> {
+    listed_ids(client).into_iter().collect()
+}
+
+/// The credential ids a client lists for private-key JWT, in its order.
+pub fn listed_ids(client: &RemoteClient) -> Vec<String> {
     client
         .client_authentication_methods
         .as_ref()
@@ -73,13 +81,26 @@ fn shown(name: &str, kid: &str) -> Value {
     json!({ "name": name, "kid": kid })
 }
 
+/// The clients whose credential lists a plan's fingerprint covers (the `touched` entries of kind
+/// credential): `apply PLAN` reads them again to check the plan is still fresh.
+pub fn clients_in_fingerprint(touched: &[ObjectRef]) -> Vec<String> {
+    touched
+        .iter()
+        .filter(|r| r.kind == Kind::Credential)
+        .map(|r| r.id.clone())
+        .collect()
+}
+
 /// Adds the credential changes of every managed application to `plan` (after [`super::diff`]),
-/// and a warning for each configured key expiring within `warn_days` of `now`.
+/// and a warning for each configured key expiring within `warn_days` of `now`. Then derives the
+/// plan's touched objects, fingerprint (over the credential lists of the clients whose keys
+/// change, too) and mass-delete guard (deleted keys count) again, with `options` as the diff had.
 pub fn diff_keys(
     plan: &mut Plan,
     desired: &DesiredState,
     remote: &RemoteState,
     credentials: &Credentials,
+    options: &PlanOptions,
     now: OffsetDateTime,
 ) -> Result<(), Error> {
     let matched = match_apps(desired, remote)?;
@@ -242,9 +263,7 @@ pub fn diff_keys(
             }
         }
     }
-    plan.changes
-        .sort_by(|a, b| (a.kind(), &a.address).cmp(&(b.kind(), &b.address)));
-    plan.touched = super::saved::touched(&plan.changes);
+    super::seal(plan, remote, credentials, options);
     Ok(())
 }
 

@@ -59,14 +59,27 @@ fn plan(
     client: Option<RemoteClient>,
     creds: Vec<RemoteCredential>,
 ) -> Result<Plan, Error> {
+    plan_with(keys, method, client, creds, 5)
+}
+
+/// [`plan`] with `settings.max_deletes`.
+fn plan_with(
+    keys: Vec<DesiredKey>,
+    method: AuthMethod,
+    client: Option<RemoteClient>,
+    creds: Vec<RemoteCredential>,
+    max_deletes: usize,
+) -> Result<Plan, Error> {
     let mut a = app("svc");
     a.keys = keys;
     a.auth_method = method;
-    let d = desired(vec![a], Vec::new());
+    let mut d = desired(vec![a], Vec::new());
+    d.settings.max_deletes = max_deletes;
     let r = remote(client.into_iter().collect(), Vec::new(), Vec::new());
-    let mut p = diff(&d, &r, &PlanOptions::default())?;
+    let options = PlanOptions::default();
+    let mut p = diff(&d, &r, &options)?;
     let credentials: Credentials = [("c1".to_string(), creds)].into();
-    diff_keys(&mut p, &d, &r, &credentials, now())?;
+    diff_keys(&mut p, &d, &r, &credentials, &options, now())?;
     Ok(p)
 }
 
@@ -263,4 +276,90 @@ fn expiry_is_updated_in_place_and_warned_about_within_the_window() {
     .unwrap();
     assert!(key_changes(&p).is_empty());
     assert!(!p.warnings.iter().any(|w| w.message.contains("expires")));
+}
+
+#[test]
+fn deleted_keys_count_toward_max_deletes_and_the_plan_says_so() {
+    let drop_a = |max_deletes| {
+        plan_with(
+            vec![key("b", None)],
+            AuthMethod::PrivateKeyJwt,
+            Some(signing_client(&["a", "b"])),
+            vec![cred("a", None), cred("b", None)],
+            max_deletes,
+        )
+        .unwrap()
+    };
+    let p = drop_a(0);
+    let blocked = p.blocked.clone().expect("blocked by one key delete");
+    assert_eq!(
+        (blocked.deletes, blocked.keys, blocked.max_deletes),
+        (1, 1, 0)
+    );
+    let err = p.check_mass_delete(false).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "the plan deletes 1 objects (1 of them keys: each deleted key counts once), more than `max_deletes` (0)"
+    );
+    assert_eq!(p.check_mass_delete(true), Ok(()));
+    let mut text = Vec::new();
+    crate::render::text(&p, &mut text, false).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("Blocked: this plan deletes 1 objects (1 of them keys: each deleted key counts once), more than `max_deletes` (0)"),
+        "{text}"
+    );
+    assert_eq!(drop_a(1).blocked, None);
+}
+
+#[test]
+fn the_fingerprint_covers_the_credential_lists_of_clients_whose_keys_change() {
+    use crate::plan::{ObjectRef, fingerprint};
+    let creds = vec![cred("a", None)];
+    let p = plan(
+        vec![key("a", None), key("b", None)],
+        AuthMethod::PrivateKeyJwt,
+        Some(signing_client(&["a"])),
+        creds.clone(),
+    )
+    .unwrap();
+    let covered = ObjectRef {
+        kind: Kind::Credential,
+        id: "c1".into(),
+    };
+    assert!(p.touched.contains(&covered), "{:?}", p.touched);
+    assert_eq!(super::clients_in_fingerprint(&p.touched), ["c1"]);
+    let r = remote(vec![signing_client(&["a"])], Vec::new(), Vec::new());
+    let with = |list: Vec<RemoteCredential>| -> Credentials { [("c1".to_string(), list)].into() };
+    // As read at plan time (in any order): the same fingerprint.
+    assert_eq!(
+        fingerprint(&p.touched, &r, &with(creds.clone())),
+        p.fingerprint
+    );
+    // Another key registered, an expiry changed, the key removed, the list unreadable: stale.
+    let changed = [
+        vec![cred("a", None), cred("c", None)],
+        vec![cred("a", Some("2027-01-01T00:00:00.000Z"))],
+        vec![],
+    ];
+    for list in changed {
+        assert_ne!(
+            fingerprint(&p.touched, &r, &with(list.clone())),
+            p.fingerprint,
+            "{list:?}"
+        );
+    }
+    assert_ne!(
+        fingerprint(&p.touched, &r, &Credentials::new()),
+        p.fingerprint
+    );
+    // A plan without key changes does not look at credentials.
+    let quiet = plan(
+        vec![key("a", None)],
+        AuthMethod::PrivateKeyJwt,
+        Some(signing_client(&["a"])),
+        creds,
+    )
+    .unwrap();
+    assert!(super::clients_in_fingerprint(&quiet.touched).is_empty());
 }

@@ -79,6 +79,9 @@ pub struct Warning {
 pub struct Blocked {
     /// Delete changes in the plan.
     pub deletes: usize,
+    /// How many of [`Blocked::deletes`] are deleted keys (credentials), each counted once.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub keys: usize,
     /// The config's `settings.max_deletes`.
     pub max_deletes: usize,
 }
@@ -147,12 +150,13 @@ impl Plan {
     }
 
     /// The mass-delete guard, for apply: refuses a plan deleting more than `max_deletes` objects
-    /// unless `allow_mass_delete`. Deleted clients and deleted grants each count once; grants that
-    /// go with their client do not count separately.
+    /// unless `allow_mass_delete`. Deleted clients, grants and keys (credentials) each count once;
+    /// grants and keys that go with their client do not count separately.
     pub fn check_mass_delete(&self, allow_mass_delete: bool) -> Result<(), Error> {
         mass_delete(self, allow_mass_delete).map_or(Ok(()), |b| {
             Err(Error::MassDelete {
                 deletes: b.deletes,
+                keys: b.keys,
                 max_deletes: b.max_deletes,
             })
         })
@@ -179,17 +183,12 @@ pub fn diff(
     lockout(&out.changes, remote, options, management.as_deref())?;
     let endpoint_scopes = endpoints::endpoint_scopes(desired, &mut out);
 
-    let Builder {
-        mut changes,
-        warnings,
-    } = out;
-    changes.sort_by(|a, b| (a.kind(), &a.address).cmp(&(b.kind(), &b.address)));
-    let touched = saved::touched(&changes);
+    let Builder { changes, warnings } = out;
     let mut plan = Plan {
         format_version: FORMAT_VERSION,
         project: desired.project.clone(),
-        fingerprint: fingerprint(&touched, remote),
-        touched,
+        fingerprint: String::new(),
+        touched: Vec::new(),
         changes,
         warnings,
         endpoint_scopes,
@@ -197,8 +196,24 @@ pub fn diff(
         blocked: None,
         violations: Vec::new(),
     };
-    plan.blocked = mass_delete(&plan, options.allow_mass_delete);
+    seal(&mut plan, remote, &keys::Credentials::new(), options);
     Ok(plan)
+}
+
+/// Puts the changes in their stable order and derives what depends on all of them: the touched
+/// objects, their fingerprint (`credentials`: the key lists the plan read) and the mass-delete
+/// guard. Run again after every step that adds changes ([`keys::diff_keys`]).
+fn seal(
+    plan: &mut Plan,
+    remote: &RemoteState,
+    credentials: &keys::Credentials,
+    options: &PlanOptions,
+) {
+    plan.changes
+        .sort_by(|a, b| (a.kind(), &a.address).cmp(&(b.kind(), &b.address)));
+    plan.touched = saved::touched(&plan.changes);
+    plan.fingerprint = fingerprint(&plan.touched, remote, credentials);
+    plan.blocked = mass_delete(plan, options.allow_mass_delete);
 }
 
 /// The Management API identifier ([`crate::auth0::management_api`]: never another system API),
@@ -278,12 +293,32 @@ fn lockout(
 
 /// `Some` when the plan deletes more than its `max_deletes` objects and that is not allowed.
 ///
-/// Every delete change counts once (a deleted client, a deleted grant); grants deleted together
-/// with their client are part of the client's change and do not count again.
+/// Every delete change counts once (a deleted client, a deleted grant, a deleted key); grants and
+/// keys deleted together with their client are part of the client's change and do not count again.
 fn mass_delete(plan: &Plan, allow_mass_delete: bool) -> Option<Blocked> {
     let deletes = plan.summary().delete;
+    let keys = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete && c.kind() == Kind::Credential)
+        .count();
     (!allow_mass_delete && deletes > plan.max_deletes).then_some(Blocked {
         deletes,
+        keys,
         max_deletes: plan.max_deletes,
     })
+}
+
+/// `skip_serializing_if` of counts that are left out when zero.
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// How a mass-delete message says that deleted keys are among the deletes (empty without keys).
+pub fn keys_counted(keys: usize) -> String {
+    if keys == 0 {
+        String::new()
+    } else {
+        format!(" ({keys} of them keys: each deleted key counts once)")
+    }
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::keys::Credentials;
 use super::{Change, Error, FORMAT_VERSION, Kind, Plan, PlanOptions};
 use crate::model::{DesiredState, RemoteState};
 
@@ -110,9 +111,22 @@ pub struct ObjectRef {
 }
 
 /// The objects `changes` modify or delete (cascaded grants included), sorted, without repeats.
+/// A key change of an existing client touches that client's whole credential list (kind
+/// credential, the client's id): a key registered, changed or removed by anyone else makes the
+/// plan stale, since the 2-key rule and the signing list were planned from that list.
 pub(super) fn touched(changes: &[Change]) -> Vec<ObjectRef> {
     let mut refs: Vec<ObjectRef> = Vec::new();
     for c in changes {
+        if matches!(c.kind(), Kind::Credential | Kind::SigningKeys) {
+            let client = c.target.key_client().and_then(|r| r.client_id.clone());
+            refs.extend(client.map(|id| ObjectRef {
+                kind: Kind::Credential,
+                id,
+            }));
+        }
+        if c.kind() == Kind::Credential {
+            continue;
+        }
         if let Some(id) = &c.id {
             refs.push(ObjectRef {
                 kind: c.kind(),
@@ -129,18 +143,26 @@ pub(super) fn touched(changes: &[Change]) -> Vec<ObjectRef> {
     refs
 }
 
-/// sha256 (lowercase hex) over the canonical JSON of each listed object as `remote` has it, in the
-/// listed order; an object missing from `remote` hashes as `null`, so a deletion changes the
-/// fingerprint too. Canonical JSON: object keys sorted, no whitespace.
-pub fn fingerprint(objects: &[ObjectRef], remote: &RemoteState) -> String {
+/// sha256 (lowercase hex) over the canonical JSON of each listed object as `remote` has it (a
+/// client's credential list as `credentials` has it, sorted by id), in the listed order; an
+/// object missing from `remote` hashes as `null`, so a deletion changes the fingerprint too.
+/// Canonical JSON: object keys sorted, no whitespace.
+pub fn fingerprint(
+    objects: &[ObjectRef],
+    remote: &RemoteState,
+    credentials: &Credentials,
+) -> String {
     let mut hasher = Sha256::new();
     for r in objects {
         let value = match r.kind {
             Kind::Api => find(remote.apis.iter(), |a| a.id == r.id),
             Kind::Client => find(remote.clients.iter(), |c| c.client_id == r.id),
             Kind::Grant => find(remote.grants.iter(), |g| g.id == r.id),
-            // Credentials are not in the read state; their client's entry covers the list.
-            Kind::Credential => Value::Null,
+            Kind::Credential => credentials.get(&r.id).map_or(Value::Null, |list| {
+                let mut list = list.clone();
+                list.sort_by(|a, b| a.id.cmp(&b.id));
+                serde_json::to_value(list).unwrap_or(Value::Null)
+            }),
             Kind::SigningKeys => find(remote.clients.iter(), |c| c.client_id == r.id),
         };
         let kind = serde_json::to_string(&r.kind).unwrap_or_default();

@@ -390,6 +390,7 @@ fn mass_delete_check_for_apply() {
         plan.check_mass_delete(false),
         Err(Error::MassDelete {
             deletes: 2,
+            keys: 0,
             max_deletes: 1
         })
     );

@@ -172,7 +172,7 @@ proptest! {
         let ids: BTreeSet<&str> = plan.touched.iter().map(|r| r.id.as_str()).collect();
         let mut untouched = tenant.clone();
         untouched.clients.iter_mut().filter(|c| !ids.contains(c.client_id.as_str())).for_each(|c| c.name.push('!'));
-        prop_assert_eq!(fingerprint(&plan.touched, &untouched), plan.fingerprint.clone());
+        prop_assert_eq!(fingerprint(&plan.touched, &untouched, &Default::default()), plan.fingerprint.clone());
 
         // The saved plan round-trips.
         let saved = SavedPlan::new(plan.clone(), desired.clone(), opts.clone());
@@ -201,11 +201,20 @@ fn fingerprint_changes_when_a_touched_object_changes_or_goes() {
     assert_eq!(plan.fingerprint.len(), 64);
     let mut changed = tenant.clone();
     changed.clients[0].description = Some("edited in the Dashboard".into());
-    assert_ne!(fingerprint(&plan.touched, &changed), plan.fingerprint);
+    assert_ne!(
+        fingerprint(&plan.touched, &changed, &Default::default()),
+        plan.fingerprint
+    );
     let mut gone = tenant.clone();
     gone.clients.clear();
-    assert_ne!(fingerprint(&plan.touched, &gone), plan.fingerprint);
-    assert_eq!(fingerprint(&plan.touched, &tenant), plan.fingerprint);
+    assert_ne!(
+        fingerprint(&plan.touched, &gone, &Default::default()),
+        plan.fingerprint
+    );
+    assert_eq!(
+        fingerprint(&plan.touched, &tenant, &Default::default()),
+        plan.fingerprint
+    );
 }
 
 #[test]

@@ -281,39 +281,46 @@ impl<'a> Check<'a> {
         let Some(required) = self.policy().required_authentication.clone() else {
             return;
         };
-        let want = required.value.as_str();
+        let want = required.value;
         let rule_at = self.rule_at(&required, "the rule");
         let found: Vec<_> = self
             .apps()
-            .filter(|app| app.desired.auth_method.as_str() != want)
+            .filter(|app| app.desired.auth_method != want)
             .map(|app| {
-                let method = app.desired.auth_method.as_str();
-                let at = match &app.cfg.token_endpoint_auth_method {
-                    Some(set) => self.at(set, format!("`{method}`")),
+                let method = app.desired.auth_method;
+                // Where the method is written: `authentication.method`, else the older
+                // `token_endpoint_auth_method`, else nowhere (the default, at the name).
+                let written = app
+                    .cfg
+                    .authentication
+                    .as_ref()
+                    .and_then(|a| a.method.as_ref())
+                    .map(|m| (m, "authentication.method"))
+                    .or_else(|| {
+                        (app.cfg.token_endpoint_auth_method.as_ref())
+                            .map(|m| (m, "token_endpoint_auth_method"))
+                    });
+                let at = match written {
+                    Some((set, _)) => self.at(set, format!("`{}`", method.as_str())),
                     None => self.at(
                         &app.cfg.name,
-                        format!(
-                            "authenticates with `{}` (the default)",
-                            AuthMethod::default().as_str()
-                        ),
+                        format!("authenticates with `{}` (the default)", method.as_str()),
                     ),
                 };
-                (app.address(), app.desired.key.clone(), method, at)
+                let help = auth_help(&app.desired.key, method, want, written.map(|w| w.1));
+                (app.address(), app.desired.key.clone(), method, at, help)
             })
             .collect();
-        let help = if AuthMethod::parse(want).is_some() {
-            format!("set `token_endpoint_auth_method: {want}` on this application")
-        } else {
-            format!(
-                "m2mctl cannot yet configure `{want}` credentials: set them up in Auth0 for this application, or change the policy's `required_authentication`"
-            )
-        };
-        for (address, key, method, at) in found {
+        for (address, key, method, at, help) in found {
             self.push(
                 Rule::RequiredAuthentication,
                 address,
-                format!("`{key}` authenticates with `{method}`; the policy requires `{want}`"),
-                help.clone(),
+                format!(
+                    "`{key}` authenticates with `{}`; the policy requires `{}`",
+                    method.as_str(),
+                    want.as_str()
+                ),
+                help,
                 at,
                 rule_at.clone(),
             );
@@ -399,5 +406,24 @@ impl<'a> Check<'a> {
                 self.rule_at(key, "the rule"),
             );
         }
+    }
+}
+
+/// What to do about application `key` authenticating with `has` where the policy requires
+/// `want`; `field` is where the config writes its method (`None`: nowhere, the default).
+fn auth_help(key: &str, has: AuthMethod, want: AuthMethod, field: Option<&str>) -> String {
+    match (has, want) {
+        (_, AuthMethod::PrivateKeyJwt) => format!(
+            "sign with a key: `authentication: {{ method: private_key_jwt, keys: [...] }}` on this application (`m2mctl keygen {key}` writes a key pair and prints the entry; see docs/credentials.md)"
+        ),
+        (AuthMethod::PrivateKeyJwt, _) => format!(
+            "this application signs with a key; m2mctl never switches such a client back to a secret: change the policy's `required_authentication`, or switch the client to `{}` in Auth0 first",
+            want.as_str()
+        ),
+        _ => format!(
+            "set `{}: {}` on this application",
+            field.unwrap_or("authentication.method"),
+            want.as_str()
+        ),
     }
 }

@@ -12,6 +12,8 @@ pub mod rules;
 pub mod tenant_rules;
 
 #[cfg(test)]
+mod tenant_tests;
+#[cfg(test)]
 mod tests;
 
 use std::ops::Range;
@@ -20,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub use config_rules::check_config;
 pub use report::{Refused, diagnostics, refuse};
-pub use rules::{PolicyConfig, PolicySet, RequiredAuth, Source, load_file};
+pub use rules::{PolicyConfig, PolicySet, Source, load_file};
 pub use tenant_rules::check_tenant;
 
 /// Which rule a violation breaks.

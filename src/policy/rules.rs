@@ -10,6 +10,7 @@ use std::sync::Arc;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
+use crate::auth0::AuthMethod;
 use crate::config::{self, Loaded, Sp};
 
 /// Rules every application and API of a config (and of its tenant) must obey.
@@ -31,10 +32,11 @@ pub struct PolicyConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<BTreeMap<String, Vec<String>>>")]
     pub management_scopes: Option<BTreeMap<String, Vec<Sp<String>>>>,
-    /// How every application must authenticate at `/oauth/token`.
+    /// How every application must authenticate at `/oauth/token`: `client_secret_post`,
+    /// `client_secret_basic` or `private_key_jwt` (an application's `authentication.method`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<RequiredAuth>")]
-    pub required_authentication: Option<Sp<RequiredAuth>>,
+    #[schemars(with = "Option<AuthMethod>")]
+    pub required_authentication: Option<Sp<AuthMethod>>,
     /// Most applications that may hold Management API `create:`, `update:` or `delete:` scopes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "count")]
@@ -51,29 +53,6 @@ fn lifetime(g: &mut SchemaGenerator) -> Schema {
 
 fn count(g: &mut SchemaGenerator) -> Schema {
     config::schema::count(g)
-}
-
-/// `required_authentication`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RequiredAuth {
-    /// Secret in the request body.
-    ClientSecretPost,
-    /// Secret in an HTTP Basic header.
-    ClientSecretBasic,
-    /// A signed JWT assertion (no shared secret).
-    PrivateKeyJwt,
-}
-
-impl RequiredAuth {
-    /// Auth0's wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequiredAuth::ClientSecretPost => crate::auth0::AUTH_CLIENT_SECRET_POST,
-            RequiredAuth::ClientSecretBasic => crate::auth0::AUTH_CLIENT_SECRET_BASIC,
-            RequiredAuth::PrivateKeyJwt => crate::auth0::AUTH_PRIVATE_KEY_JWT,
-        }
-    }
 }
 
 /// A policy and the file it was written in.

@@ -1,6 +1,8 @@
 //! The policy rules over what the tenant holds outside the file: clients this config does not
 //! manage (other projects', unmarked ones) and APIs it does not declare. Every finding is a
-//! warning: the file cannot fix them, but a reviewer should know.
+//! warning: the file cannot fix them, but a reviewer should know. Only client grants count as a
+//! client's access (never user-access grants); how a client authenticates is read as Auth0 shows
+//! it ([`auth0::client_auth`]).
 //!
 //! Pure: desired state, tenant state and the policy in, warnings out.
 
@@ -9,8 +11,8 @@ use std::collections::BTreeSet;
 use super::config_rules::{DEFAULT_TOKEN_LIFETIME, allowed_management, is_write_scope};
 use super::glob;
 use super::{PolicySet, Rule, Severity, Violation};
-use crate::auth0;
-use crate::model::{DesiredState, RemoteClient, RemoteState};
+use crate::auth0::{self, ClientAuth};
+use crate::model::{DesiredState, RemoteClient, RemoteGrant, RemoteState};
 
 /// Checks every rule of every source against the tenant objects the config does not manage.
 pub fn check_tenant(
@@ -39,6 +41,13 @@ pub fn check_tenant(
         .iter()
         .filter(|c| !c.global && !managed(c))
         .collect();
+    // Client grants only: a user-access grant (`subject_type: user`) opens an API to the users
+    // of an application, it gives the application itself no access.
+    let grants: Vec<&RemoteGrant> = remote
+        .grants
+        .iter()
+        .filter(|g| auth0::is_client_grant(g))
+        .collect();
     let mut out = Vec::new();
     let is_m2m = |c: &RemoteClient| {
         c.grant_types
@@ -48,11 +57,8 @@ pub fn check_tenant(
     for source in &set.sources {
         let policy = &source.policy;
         for client in &others {
-            let grants = remote
-                .grants
-                .iter()
-                .filter(|g| g.client_id == client.client_id);
-            for grant in grants {
+            let own = grants.iter().filter(|g| g.client_id == client.client_id);
+            for grant in own {
                 let management = Some(grant.audience.as_str()) == management_audience;
                 for scope in &grant.scope {
                     if let Some(p) = policy
@@ -101,17 +107,21 @@ pub fn check_tenant(
                 continue;
             }
             if let Some(required) = &policy.required_authentication {
-                let method = client
-                    .token_endpoint_auth_method
-                    .as_deref()
-                    .unwrap_or(auth0::AUTH_CLIENT_SECRET_POST);
+                let auth = auth0::client_auth(client);
                 let want = required.value.as_str();
-                if method != want {
+                let satisfied = match &auth {
+                    ClientAuth::Secret(_) => auth.label() == want,
+                    ClientAuth::Methods(names) => names.contains(&want),
+                };
+                if !satisfied {
                     warn(
                         &mut out,
                         Rule::RequiredAuthentication,
                         client,
-                        format!("authenticates with `{method}`; the policy requires `{want}`"),
+                        format!(
+                            "authenticates with `{}`; the policy requires `{want}`",
+                            auth.label()
+                        ),
                         "this client is not managed by this config: change its authentication in the tenant",
                     );
                 }
@@ -146,7 +156,7 @@ pub fn check_tenant(
             let writers: Vec<&&RemoteClient> = others
                 .iter()
                 .filter(|c| {
-                    remote.grants.iter().any(|g| {
+                    grants.iter().any(|g| {
                         g.client_id == c.client_id
                             && Some(g.audience.as_str()) == management_audience
                             && g.scope.iter().any(|s| is_write_scope(s))

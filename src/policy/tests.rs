@@ -1,10 +1,10 @@
-//! Table tests of the policy rules: each rule against a small config, violations with their lines.
+//! Table tests of the policy rules over a config: each rule against a small config, violations
+//! with their lines; `required_authentication` against secret and key-signing applications.
 
 use super::*;
 use crate::config::{self, Vars};
-use crate::model::{RemoteClient, RemoteGrant, RemoteState};
 
-const BASE: &str = "version: 1
+pub(super) const BASE: &str = "version: 1
 project: shop
 apis:
   - identifier: https://orders/
@@ -173,65 +173,6 @@ fn refusal_counts_errors_only_and_yields_to_the_flag() {
     assert!(refuse(&[v(Severity::Error)], true).is_ok());
 }
 
-fn client(id: &str, name: &str, marker: Option<&str>) -> RemoteClient {
-    let metadata: serde_json::Map<String, serde_json::Value> = marker
-        .map(|m| [("m2mctl".to_string(), m.into())].into_iter().collect())
-        .unwrap_or_default();
-    serde_json::from_value(serde_json::json!({
-        "client_id": id, "name": name, "app_type": "non_interactive",
-        "grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_post",
-        "client_metadata": metadata
-    }))
-    .expect("client")
-}
-
-fn grant(client_id: &str, audience: &str, scope: &[&str]) -> RemoteGrant {
-    serde_json::from_value(serde_json::json!({
-        "id": format!("cgr_{client_id}"), "client_id": client_id, "audience": audience, "scope": scope
-    }))
-    .expect("grant")
-}
-
-#[test]
-fn tenant_objects_outside_the_file_are_warnings() {
-    let policy = "  forbidden_scopes: [\"delete:*\"]\n  max_management_writers: 1\n  required_metadata: [owner]\n";
-    let text = format!("{BASE}policy:\n{policy}");
-    let loaded = config::load_str("m2mctl.yaml", &text, &Vars::empty()).unwrap();
-    let mgmt = "https://t/api/v2/";
-    let remote = RemoteState {
-        clients: vec![
-            client("managed1", "deployer", Some("shop:deployer")),
-            client("legacy1", "Legacy sync", None),
-            client("other1", "Other team", Some("other:x")),
-        ],
-        grants: vec![
-            grant("managed1", mgmt, &["create:clients"]),
-            grant("legacy1", mgmt, &["delete:users"]),
-            grant("other1", "https://orders/", &["read:orders"]),
-        ],
-        apis: vec![],
-    };
-    let got: Vec<(Rule, String)> = check_tenant(
-        &loaded.desired,
-        &remote,
-        Some(mgmt),
-        &PolicySet::of(&loaded, None),
-    )
-    .into_iter()
-    .inspect(|v| assert_eq!(v.severity, Severity::Warning))
-    .map(|v| (v.rule, v.address))
-    .collect();
-    assert_eq!(
-        got,
-        vec![
-            (Rule::ForbiddenScopes, "client.legacy1".to_string()),
-            (Rule::RequiredMetadata, "client.legacy1".to_string()),
-            (Rule::RequiredMetadata, "client.other1".to_string()),
-            (Rule::MaxManagementWriters, "client.legacy1".to_string()),
-        ]
-    );
-}
-
 #[test]
 fn at_counts_lines_and_characters() {
     let text = "a: 1\nbé: x\n";
@@ -252,4 +193,109 @@ fn an_api_without_lifetime_has_auth0s_default() {
     let at = v[0].at.as_ref().unwrap();
     assert_eq!((at.line, &text[at.start..at.end]), (3, "https://audit/"));
     assert!(at.label.contains("86400"), "{}", at.label);
+}
+
+/// One key file served from memory (a fresh RSA public key).
+struct OneKey(String);
+
+impl crate::config::KeyFiles for OneKey {
+    fn read(&self, _path: &str) -> std::io::Result<String> {
+        Ok(self.0.clone())
+    }
+}
+
+const KEYED: &str = "version: 1
+applications:
+  - name: signer
+    authentication:
+      method: private_key_jwt
+      keys:
+        - name: k1
+          public_key: keys/k1.pub.pem
+  - name: basic
+    authentication:
+      method: client_secret_basic
+  - name: legacy
+    token_endpoint_auth_method: client_secret_basic
+  - name: plain
+policy:
+";
+
+/// (key, line, offending text, label, help) of each `required_authentication` violation.
+fn auth_violations(required: &str) -> Vec<(String, usize, String, String, String)> {
+    let pem = crate::keys::generate().expect("key").public_pem;
+    let text = format!("{KEYED}  required_authentication: {required}\n");
+    let loaded = config::load_with(
+        "m2mctl.yaml",
+        &text,
+        &Vars::empty(),
+        &OneKey(pem),
+        time::OffsetDateTime::now_utc(),
+    )
+    .unwrap_or_else(|e| panic!("{}", config::render(&e, false, Some(100))));
+    check_config(&loaded, &PolicySet::of(&loaded, None))
+        .into_iter()
+        .map(|v| {
+            assert_eq!(v.rule, Rule::RequiredAuthentication);
+            let at = v.at.expect("located");
+            let key = v.address.trim_start_matches("application.").to_string();
+            let snippet = text[at.start..at.end].to_string();
+            (key, at.line, snippet, at.label, v.help)
+        })
+        .collect()
+}
+
+#[test]
+fn private_key_jwt_apps_satisfy_the_rule_and_secret_apps_are_pointed_at_authentication() {
+    let got = auth_violations("private_key_jwt");
+    let where_: Vec<(&str, usize, &str)> = got
+        .iter()
+        .map(|(k, l, s, _, _)| (k.as_str(), *l, s.as_str()))
+        .collect();
+    assert_eq!(
+        where_,
+        vec![
+            ("basic", 11, "client_secret_basic"),
+            ("legacy", 13, "client_secret_basic"),
+            ("plain", 14, "plain"),
+        ]
+    );
+    for (key, _, _, label, help) in &got {
+        assert!(!help.contains("cannot yet"), "{key}: {help}");
+        assert!(help.contains("authentication:"), "{key}: {help}");
+        assert!(help.contains("method: private_key_jwt"), "{key}: {help}");
+        assert!(
+            help.contains(&format!("m2mctl keygen {key}")),
+            "{key}: {help}"
+        );
+        assert!(!label.contains("private_key_jwt"), "{key}: {label}");
+    }
+    assert!(got[2].3.contains("(the default)"), "{}", got[2].3);
+}
+
+#[test]
+fn a_private_key_jwt_app_breaks_a_secret_rule_at_its_method() {
+    let got = auth_violations("client_secret_basic");
+    let where_: Vec<(&str, usize, &str, &str)> = got
+        .iter()
+        .map(|(k, l, s, label, _)| (k.as_str(), *l, s.as_str(), label.as_str()))
+        .collect();
+    assert_eq!(
+        where_,
+        vec![
+            ("signer", 5, "private_key_jwt", "`private_key_jwt`"),
+            (
+                "plain",
+                14,
+                "plain",
+                "authenticates with `client_secret_post` (the default)"
+            ),
+        ]
+    );
+    assert!(got[0].4.contains("required_authentication"), "{}", got[0].4);
+    assert!(
+        got[1].4.contains("method: client_secret_basic"),
+        "{}",
+        got[1].4
+    );
 }

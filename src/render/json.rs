@@ -8,7 +8,7 @@
 //! | `format_version` | `1` |
 //! | `project` | the config's `project` (owner part of the ownership markers) |
 //! | `summary` | `{create, update, delete, adopt}` counts of `changes` |
-//! | `blocked` | `null`, or `{deletes, max_deletes}` when apply refuses it without `--allow-mass-delete` |
+//! | `blocked` | `null`, or `{deletes, max_deletes}` (with `keys`, the deleted keys among `deletes`, when there are any) when apply refuses it without `--allow-mass-delete` |
 //! | `changes[]` | in order: APIs, applications, grants, each sorted by `address`; never a no-op |
 //! | `changes[].action` | `create`, `update`, `adopt` (update adding the ownership marker), `delete` |
 //! | `changes[].kind` | `api`, `client`, `grant` |

@@ -49,8 +49,10 @@ pub fn summary_line(plan: &Plan) -> String {
 pub(crate) fn blocked_line(plan: &Plan) -> Option<String> {
     plan.blocked.as_ref().map(|b| {
         format!(
-            "this plan deletes {} objects, more than `max_deletes` ({}); apply refuses it without `--allow-mass-delete`",
-            b.deletes, b.max_deletes
+            "this plan deletes {} objects{}, more than `max_deletes` ({}); apply refuses it without `--allow-mass-delete`",
+            b.deletes,
+            crate::plan::keys_counted(b.keys),
+            b.max_deletes
         )
     })
 }

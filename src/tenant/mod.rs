@@ -33,6 +33,7 @@ mod read;
 mod reply;
 mod rotate;
 mod secret;
+mod signing;
 mod tls;
 mod write;
 
@@ -51,6 +52,7 @@ pub use passthrough::{Passthrough, RawReply, SHOWN_HEADERS};
 pub use probe::serves;
 pub use read::floor_requests;
 pub use secret::Secret;
+pub use signing::ApiSigning;
 
 use governor::Governor;
 use http::Http;

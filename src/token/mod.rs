@@ -11,6 +11,7 @@ pub mod envname;
 mod error;
 pub mod exchange;
 pub mod granted;
+pub mod key_auth;
 pub mod output;
 pub mod remote;
 pub mod select;

@@ -27,8 +27,13 @@ pub struct Credential<'a> {
     pub name: &'a str,
     /// Its client id.
     pub client_id: &'a str,
-    /// Its client secret (shown because the user asked).
-    pub client_secret: &'a str,
+    /// Its client secret (shown because the user asked); `None` for an application that signs
+    /// with keys, whose secret is unused and never shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<&'a str>,
+    /// For an application that signs with keys: its method and keys (names and kids).
+    #[serde(rename = "authentication", skip_serializing_if = "Option::is_none")]
+    pub keys: Option<&'a super::key_auth::KeyAuth>,
 }
 
 /// RFC 3339 (UTC) of a Unix time.
@@ -134,16 +139,46 @@ pub fn tokens_env(issued: &[Issued]) -> Result<String, TokenError> {
     Ok(out)
 }
 
-/// `export` lines `M2M_<APP>_CLIENT_ID` and `M2M_<APP>_CLIENT_SECRET` per application.
+/// `export` lines `M2M_<APP>_CLIENT_ID` and `M2M_<APP>_CLIENT_SECRET` per application; for an
+/// application that signs with keys, `M2M_<APP>_AUTH_METHOD` and `M2M_<APP>_KEY_ID` (the kid its
+/// service signs with) instead of a secret, and its keys in the comment line.
 pub fn credentials_env(creds: &[Credential]) -> Result<String, TokenError> {
     let keys: Vec<&str> = creds.iter().map(|c| c.app).collect();
     let ids = envname::app_names(&keys, "CLIENT_ID")?;
     let secrets = envname::app_names(&keys, "CLIENT_SECRET")?;
+    let methods = envname::app_names(&keys, "AUTH_METHOD")?;
+    let kids = envname::app_names(&keys, "KEY_ID")?;
     let mut out = String::new();
-    for ((c, id), secret) in creds.iter().zip(&ids).zip(&secrets) {
-        out.push_str(&format!("# {}\n", c.app));
-        out.push_str(&export(id, c.client_id));
-        out.push_str(&export(secret, c.client_secret));
+    for (i, c) in creds.iter().enumerate() {
+        match (c.keys, c.client_secret) {
+            (Some(auth), _) => {
+                let shown: Vec<String> = auth
+                    .keys
+                    .iter()
+                    .map(|k| format!("{} ({})", k.name, k.kid))
+                    .collect();
+                out.push_str(&format!(
+                    "# {} ({}, no client secret; keys: {})\n",
+                    c.app,
+                    auth.method,
+                    if shown.is_empty() {
+                        "none".to_string()
+                    } else {
+                        shown.join(", ")
+                    }
+                ));
+                out.push_str(&export(&ids[i], c.client_id));
+                out.push_str(&export(&methods[i], &auth.method));
+                if let Some(kid) = &auth.key_id {
+                    out.push_str(&export(&kids[i], kid));
+                }
+            }
+            (None, secret) => {
+                out.push_str(&format!("# {}\n", c.app));
+                out.push_str(&export(&ids[i], c.client_id));
+                out.push_str(&export(&secrets[i], secret.unwrap_or_default()));
+            }
+        }
     }
     Ok(out)
 }

@@ -95,7 +95,8 @@ fn credentials_render_in_both_formats() {
         app: "billing-worker",
         name: "Billing",
         client_id: "cid",
-        client_secret: "s3cr$t'x",
+        client_secret: Some("s3cr$t'x"),
+        keys: None,
     }];
     insta::assert_snapshot!(credentials_env(&creds).unwrap(), @r"
     # billing-worker

@@ -1,11 +1,14 @@
 //! `--verify`: checks a token against the config and the tenant, as a list of differences.
 //!
-//! Owns the checks: RS256 signature by a key of the tenant's JWKS, `iss`, `aud`, `azp` and `gty`
+//! Owns the checks: RS256 signature by a key of the tenant's JWKS (HS256 with the API's
+//! `signing_secret` for an API the tenant says signs with HS256), `iss`, `aud`, `azp` and `gty`
 //! (or `client_id` in the RFC 9068 profile), `sub`, scope set equal to the declared one,
 //! `exp - iat` equal to the declared lifetime, not expired, `org_id` (or `org_name`) naming the
 //! organization asked for; and the tenant grant's scopes against the declared ones. Pure
-//! functions: no I/O. A difference names claims and scopes, never the token. Tokens of HS256 APIs
-//! (signed with the API's secret, which m2mctl does not hold) fail the signature check by name.
+//! functions: no I/O. A difference names claims and scopes, never the token nor a secret. The
+//! algorithm comes from the API as the tenant has it, never from the token's header: an HS256
+//! token for an RS256 API fails (no key confusion), and an HS256 API whose `signing_secret` the
+//! tenant does not show fails the signature check by name.
 
 use std::collections::BTreeSet;
 
@@ -14,6 +17,16 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 
 use super::{Issued, scope_set, scope_string};
+use crate::tenant::Secret;
+
+/// What a token's signature is checked with: how the tenant says its API signs.
+#[derive(Debug, Clone, Copy)]
+pub enum Signer<'a> {
+    /// RS256 by a key of the tenant's JWKS (Auth0's default).
+    Jwks(&'a JwkSet),
+    /// HS256 with the API's `signing_secret`; `None` when the tenant did not show it.
+    Hs256(Option<&'a Secret>),
+}
 
 /// What a token for one pair must say.
 #[derive(Debug, Clone)]
@@ -88,8 +101,13 @@ fn shown(value: &Option<String>) -> String {
 }
 
 /// Every check of a token; empty when it matches.
-pub fn check_token(token: &str, jwks: &JwkSet, expected: &Expected, now: i64) -> Vec<Difference> {
-    let mut out: Vec<Difference> = check_signature(token, jwks).into_iter().collect();
+pub fn check_token(
+    token: &str,
+    signer: Signer<'_>,
+    expected: &Expected,
+    now: i64,
+) -> Vec<Difference> {
+    let mut out: Vec<Difference> = check_signature(token, signer).into_iter().collect();
     match jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(token) {
         Ok(claims) => out.extend(check_claims(&claims, expected, now)),
         Err(e) => out.push(diff("claims", "a JWT with Auth0's claims", e.to_string())),
@@ -98,9 +116,12 @@ pub fn check_token(token: &str, jwks: &JwkSet, expected: &Expected, now: i64) ->
 }
 
 /// Every check of every served token against its pair, with the pair each difference is for.
+/// `hs256` holds the APIs (by identifier) the tenant says sign with HS256, with their
+/// `signing_secret` when shown; every other API's tokens are checked against `jwks`.
 pub fn check_issued<'a>(
     issued: &'a [Issued],
     jwks: &JwkSet,
+    hs256: &std::collections::BTreeMap<String, Option<Secret>>,
     issuer: &str,
     now: i64,
 ) -> Vec<(&'a Issued, Difference)> {
@@ -115,15 +136,29 @@ pub fn check_issued<'a>(
                 lifetime: i.pair.lifetime,
                 organization: i.pair.organization.as_deref(),
             };
-            check_token(i.access_token.expose(), jwks, &expected, now)
+            let signer = match hs256.get(&i.pair.audience) {
+                Some(secret) => Signer::Hs256(secret.as_ref()),
+                None => Signer::Jwks(jwks),
+            };
+            check_token(i.access_token.expose(), signer, &expected, now)
                 .into_iter()
                 .map(move |d| (i, d))
         })
         .collect()
 }
 
-/// The RS256 signature against the JWKS key named by the token's `kid`.
-pub fn check_signature(token: &str, jwks: &JwkSet) -> Option<Difference> {
+/// True when the token's header says HS256 (which APIs' signing to look up for `--verify`).
+pub fn is_hs256(token: &str) -> bool {
+    jsonwebtoken::decode_header(token).is_ok_and(|h| h.alg == Algorithm::HS256)
+}
+
+/// The signature, with what the API's signer says: RS256 against the JWKS key named by the
+/// token's `kid`, or HS256 with the API's `signing_secret`.
+pub fn check_signature(token: &str, signer: Signer<'_>) -> Option<Difference> {
+    let jwks = match signer {
+        Signer::Jwks(jwks) => jwks,
+        Signer::Hs256(secret) => return check_hs256(token, secret),
+    };
     let expected = "RS256 by a key of the tenant's JWKS";
     let header = match jsonwebtoken::decode_header(token) {
         Ok(header) => header,
@@ -161,12 +196,49 @@ pub fn check_signature(token: &str, jwks: &JwkSet) -> Option<Difference> {
             ));
         }
     };
-    let mut validation = Validation::new(Algorithm::RS256);
+    signed_with(token, &key, Algorithm::RS256, expected)
+}
+
+/// The HS256 signature with the API's `signing_secret` (the token's `alg` must be HS256).
+fn check_hs256(token: &str, secret: Option<&Secret>) -> Option<Difference> {
+    let expected = "HS256 with the API's `signing_secret`";
+    let header = match jsonwebtoken::decode_header(token) {
+        Ok(header) => header,
+        Err(e) => {
+            return Some(diff(
+                "signature",
+                expected,
+                format!("unreadable header: {e}"),
+            ));
+        }
+    };
+    if header.alg != Algorithm::HS256 {
+        return Some(diff("signature", expected, format!("alg {:?}", header.alg)));
+    }
+    let Some(secret) = secret else {
+        return Some(diff(
+            "signature",
+            expected,
+            "the tenant shows no `signing_secret` for this API (set one on the API to verify its tokens)",
+        ));
+    };
+    let key = DecodingKey::from_secret(secret.expose().as_bytes());
+    signed_with(token, &key, Algorithm::HS256, expected)
+}
+
+/// The signature alone (claims are checked apart, with their own differences).
+fn signed_with(
+    token: &str,
+    key: &DecodingKey,
+    alg: Algorithm,
+    expected: &str,
+) -> Option<Difference> {
+    let mut validation = Validation::new(alg);
     validation.required_spec_claims.clear();
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;
-    match jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation) {
+    match jsonwebtoken::decode::<serde_json::Value>(token, key, &validation) {
         Ok(_) => None,
         Err(e) => Some(diff("signature", expected, e.to_string())),
     }

@@ -155,7 +155,7 @@ fn garbage_token_is_a_difference_not_a_panic() {
         organization: None,
     };
     let jwks = JwkSet { keys: vec![] };
-    let got: Vec<&str> = check_token("not-a-jwt", &jwks, &expected, 0)
+    let got: Vec<&str> = check_token("not-a-jwt", Signer::Jwks(&jwks), &expected, 0)
         .iter()
         .map(|d| d.check)
         .collect();
@@ -196,7 +196,7 @@ fn signature_checks_against_the_jwks() {
         organization: None,
     };
     let checks = |token: &str, jwks: &JwkSet| -> Vec<&'static str> {
-        check_token(token, jwks, &expected, 500)
+        check_token(token, Signer::Jwks(jwks), &expected, 500)
             .iter()
             .map(|d| d.check)
             .collect()
@@ -216,7 +216,7 @@ fn signature_checks_against_the_jwks() {
     assert_eq!(checks(&tampered, &jwks)[0], "signature");
     header.kid = Some("unknown".into());
     let unknown_kid = jsonwebtoken::encode(&header, &claims, &key).unwrap();
-    let diff = check_signature(&unknown_kid, &jwks).unwrap();
+    let diff = check_signature(&unknown_kid, Signer::Jwks(&jwks)).unwrap();
     assert!(diff.actual.contains("`unknown`"), "{}", diff.actual);
 }
 
@@ -263,5 +263,54 @@ fn organization_claims_table() {
             want.into_iter().collect::<Vec<_>>(),
             "{asked:?} {id:?} {name:?}"
         );
+    }
+}
+
+#[test]
+fn hs256_tokens_verify_with_the_apis_signing_secret_and_only_for_hs256_apis() {
+    let secret = Secret::new("0123456789abcdef0123456789abcdef");
+    let claims =
+        serde_json::json!({"iss": "https://t/", "sub": "cid@clients", "aud": "https://api/"});
+    let hs = |key: &[u8]| {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(key),
+        )
+        .unwrap()
+    };
+    let token = hs(secret.expose().as_bytes());
+    assert!(is_hs256(&token));
+    assert_eq!(check_signature(&token, Signer::Hs256(Some(&secret))), None);
+    // Another secret, or a tampered payload: refused.
+    let other = hs(b"another-secret-another-secret-00");
+    let d = check_signature(&other, Signer::Hs256(Some(&secret))).unwrap();
+    assert_eq!(d.check, "signature");
+    let mut parts: Vec<&str> = token.split('.').collect();
+    parts[1] = "eyJzdWIiOiJldmlsQGNsaWVudHMifQ";
+    let tampered = parts.join(".");
+    assert!(check_signature(&tampered, Signer::Hs256(Some(&secret))).is_some());
+    // The tenant does not show the secret: failed by name, never silently passed.
+    let d = check_signature(&token, Signer::Hs256(None)).unwrap();
+    assert!(d.actual.contains("no `signing_secret`"), "{}", d.actual);
+    // Key confusion: an HS256 token (signed with what an RS256 API's `signing_secret` or the
+    // JWKS's public key would be) for an API that signs RS256 fails; so does an RS256 token for
+    // an HS256 API.
+    let (key, jwks) = signer();
+    let d = check_signature(&token, Signer::Jwks(&jwks)).unwrap();
+    assert_eq!(d.actual, "alg HS256");
+    let mut header = jsonwebtoken::Header::new(Algorithm::RS256);
+    header.kid = Some("k1".into());
+    let rs = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+    assert!(!is_hs256(&rs));
+    let d = check_signature(&rs, Signer::Hs256(Some(&secret))).unwrap();
+    assert_eq!(d.actual, "alg RS256");
+    // No difference ever quotes the secret.
+    for d in [
+        check_signature(&other, Signer::Hs256(Some(&secret))),
+        check_signature(&rs, Signer::Hs256(Some(&secret))),
+    ] {
+        let d = d.unwrap();
+        assert!(!format!("{d:?}").contains(secret.expose()));
     }
 }

@@ -274,3 +274,63 @@ fn example_policies_are_valid_and_find_what_they_should_in_the_quickstart() {
     }
     assert_eq!(seen, cases.len());
 }
+
+/// `required_authentication: private_key_jwt`: an application signing with a key (`keygen`'s
+/// pair) satisfies it end to end; a secret one is refused at its line, told to sign with a key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_key_jwt_apps_satisfy_required_authentication() {
+    let t = Tenant::start().await;
+    let keygen = t.m2mctl(&["keygen", "signer", "--name", "k"]).await;
+    assert_eq!(keygen.code, 0, "{}", keygen.stderr);
+    let signer = "version: 1
+project: pol
+tenant:
+  domain: ${AUTH0_DOMAIN}
+applications:
+  - name: signer
+    authentication:
+      method: private_key_jwt
+      keys:
+        - name: k
+          public_key: keys/signer-k.pub.pem
+";
+    let policy = "policy:\n  required_authentication: private_key_jwt\n";
+    write_config(&t, &format!("{signer}  - name: mailer\n{policy}"));
+    let refused = t.m2mctl(&["apply", "--auto-approve"]).await;
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("[m2mctl.yaml:12:11]")
+            && refused.stderr.contains("policy::required_authentication")
+            && refused.stderr.contains("1 policy violation"),
+        "{}",
+        refused.stderr
+    );
+    let help = refused
+        .stderr
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        help.contains("`authentication: { method: private_key_jwt, keys: [...] }`")
+            && help.contains("`m2mctl keygen mailer`")
+            && !help.contains("cannot yet"),
+        "{}",
+        refused.stderr
+    );
+    assert!(writes(&t).await.is_empty());
+
+    write_config(&t, &format!("{signer}{policy}"));
+    let applied = t.m2mctl(&["apply", "--auto-approve"]).await;
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let clients = clients(&t).await;
+    let made = marked(&clients, "pol");
+    assert_eq!(made.len(), 1, "{made:?}");
+    let client = clients
+        .iter()
+        .find(|c| c["client_id"] == made[0].1.as_str())
+        .expect("the signer");
+    assert!(
+        client["client_authentication_methods"]["private_key_jwt"].is_object(),
+        "{client}"
+    );
+}

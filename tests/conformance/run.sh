@@ -3,7 +3,8 @@
 #   1. auth0-python 6.x (pytest, tests/conformance/test_auth0_python.py), then service.sh (a local
 #      tenant served by `emulator --state`, a client from `credentials --format env`, and
 #      auth0-api-python verifying its token through discovery)
-#   2. the Node SDK auth0 7.x (tests/conformance/node/sdk.test.js)
+#   2. the Node SDK auth0 7.x (tests/conformance/node/sdk.test.js), then middleware.sh (Auth0's
+#      express-oauth2-jwt-bearer protecting an API declared in an m2mctl config, given `m2mctl token`s)
 #   3. the deploy CLI auth0-deploy-cli 8.x (tests/conformance/deploy-cli.sh): about 40 s, ~2 GB RAM at
 #      peak (a0deploy's own schema validation); CONFORMANCE_DEPLOY_CLI=0 skips it
 # Each step gets a fresh emulator (the tests assert exact counts on a fresh tenant).
@@ -47,11 +48,13 @@ M2MCTL=$M2MCTL PY="$VENV/bin/python" "$HERE/service.sh"
 if [ "${CONFORMANCE_NODE:-1}" != 0 ]; then
   echo "-- node SDK (auth0 7.x) against the emulator"
   (cd "$HERE/node" && npm ci --no-audit --no-fund --loglevel=error)
-  (cd "$HERE/node" && node -e 'console.log("auth0 " + require("auth0/package.json").version)')
+  (cd "$HERE/node" && node -e 'for (const p of ["auth0", "express-oauth2-jwt-bearer", "express"]) console.log(p + " " + require(p + "/package.json").version)')
   mkdir -p "$TMP/node"
   start_emulator "$TMP/node"
   (cd "$HERE/node" && NODE_EXTRA_CA_CERTS=$EMU_CERT node sdk.test.js)
   stop_emulator
+  echo "-- express-oauth2-jwt-bearer: an API of m2mctl.yaml, issuerBaseURL = the emulator, m2mctl tokens"
+  M2MCTL=$M2MCTL "$HERE/middleware.sh"
 fi
 
 if [ "${CONFORMANCE_DEPLOY_CLI:-1}" != 0 ]; then
