@@ -28,7 +28,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 #[path = "rate_model.rs"]
 mod model;
-pub use model::{Bucket, Model, RateHeaders, Start};
+pub(super) use model::{Bucket, Model, RateHeaders, Start};
 
 /// Default bound on concurrent requests.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -36,10 +36,10 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 /// 64 at the default of 8, so the 100 remaining pages of a 5,000-app tenant (50 of clients, 50
 /// of grants) take 2 round trips after the first pages, not 4. With a rate limit known, the
 /// tenant's bucket (less the reserve) bounds them first: 45 in flight at Auth0's burst of 50.
-pub const READ_FACTOR: usize = 8;
+pub(super) const READ_FACTOR: usize = 8;
 /// The async governor: a semaphore for concurrency plus the [`Model`] behind a mutex.
 #[derive(Debug)]
-pub struct Governor {
+pub(super) struct Governor {
     model: Mutex<Model>,
     permits: Semaphore,
     read_permits: Semaphore,
@@ -48,7 +48,7 @@ pub struct Governor {
 /// A started request: hand its headers back with [`Ticket::finish`]; dropping it counts as a
 /// request that ended without headers (transport failure).
 #[derive(Debug)]
-pub struct Ticket<'a> {
+pub(super) struct Ticket<'a> {
     governor: &'a Governor,
     bucket: Bucket,
     start: Start,
@@ -58,7 +58,7 @@ pub struct Ticket<'a> {
 
 impl Governor {
     /// A governor with `max_rps` (if any) and `concurrency` requests in flight at most.
-    pub fn new(max_rps: Option<f64>, concurrency: usize) -> Governor {
+    pub(super) fn new(max_rps: Option<f64>, concurrency: usize) -> Governor {
         Governor {
             model: Mutex::new(Model::new(max_rps)),
             permits: Semaphore::new(concurrency.max(1)),
@@ -75,7 +75,7 @@ impl Governor {
     }
 
     /// Waits until a request may start (`read`: a GET, under the larger read bound).
-    pub async fn start(&self, bucket: Bucket, read: bool) -> Ticket<'_> {
+    pub(super) async fn start(&self, bucket: Bucket, read: bool) -> Ticket<'_> {
         let permits = if read {
             &self.read_permits
         } else {
@@ -115,19 +115,19 @@ impl Governor {
     }
 
     /// Holds every caller until `until`.
-    pub fn pause(&self, until: Instant) {
+    pub(super) fn pause(&self, until: Instant) {
         self.with_model(|m| m.pause(until));
     }
 
     /// The measured refill rate of a bucket.
-    pub fn rate(&self, bucket: Bucket) -> Option<f64> {
+    pub(super) fn rate(&self, bucket: Bucket) -> Option<f64> {
         self.with_model(|m| m.rate(bucket))
     }
 }
 
 impl Ticket<'_> {
     /// Ends the request with the headers of its response.
-    pub fn finish(mut self, headers: Option<RateHeaders>, throttled: bool) {
+    pub(super) fn finish(mut self, headers: Option<RateHeaders>, throttled: bool) {
         self.finished = true;
         let (bucket, start) = (self.bucket, self.start);
         let (before, after) = self.governor.with_model(|m| {

@@ -26,7 +26,7 @@ const HORIZON: Duration = Duration::from_secs(60);
 
 /// Which of the tenant's rate-limit buckets a request draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Bucket {
+pub(crate) enum Bucket {
     /// Management API (`/api/v2/…`).
     Management = 0,
     /// Authentication API (`/oauth/token`, `/.well-known/jwks.json`).
@@ -41,7 +41,7 @@ impl Bucket {
     /// and the reserve covers that (see the table test of published limits). The Authentication
     /// API's buckets range from 1 s (`/oauth/token` at 30/s) to 60 s (300 a minute), so it keeps
     /// the cautious 10 s.
-    pub fn prior_refill(self) -> f64 {
+    pub(crate) fn prior_refill(self) -> f64 {
         match self {
             Bucket::Management => 3.0,
             Bucket::Authentication => 10.0,
@@ -51,7 +51,7 @@ impl Bucket {
 
 /// The three `x-ratelimit-*` headers of one response.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RateHeaders {
+pub(crate) struct RateHeaders {
     /// Bucket size.
     pub limit: f64,
     /// Tokens left after this request.
@@ -65,7 +65,7 @@ impl RateHeaders {
     /// Parses the header values; `None` unless limit and remaining are both finite numbers,
     /// limit above 0 and remaining at least 0. Clamped: the limit to `1..=MAX_LIMIT`, remaining
     /// to `0..=limit` (a `1e300` bucket must not turn into a wait of years or a panic).
-    pub fn parse(limit: Option<&str>, remaining: Option<&str>) -> Option<RateHeaders> {
+    pub(crate) fn parse(limit: Option<&str>, remaining: Option<&str>) -> Option<RateHeaders> {
         let limit: f64 = limit?.trim().parse().ok()?;
         let remaining: f64 = remaining?.trim().parse().ok()?;
         if !(limit.is_finite() && remaining.is_finite() && limit > 0.0 && remaining >= 0.0) {
@@ -161,7 +161,7 @@ impl TenantBucket {
 
 /// The pure governor state; every method takes the current time.
 #[derive(Debug, Clone)]
-pub struct Model {
+pub(crate) struct Model {
     interval: Option<Duration>,
     next_slot: Option<Instant>,
     paused_until: Option<Instant>,
@@ -170,7 +170,7 @@ pub struct Model {
 
 impl Model {
     /// A model with an optional `--max-rps` cap.
-    pub fn new(max_rps: Option<f64>) -> Model {
+    pub(crate) fn new(max_rps: Option<f64>) -> Model {
         Model {
             interval: max_rps
                 .filter(|r| r.is_finite() && *r > 0.0)
@@ -186,7 +186,7 @@ impl Model {
 
     /// Starts a request now (`Ok`, to be handed back to [`Model::finish`]) or says how long to
     /// wait before asking again.
-    pub fn try_start(&mut self, bucket: Bucket, now: Instant) -> Result<Start, Duration> {
+    pub(crate) fn try_start(&mut self, bucket: Bucket, now: Instant) -> Result<Start, Duration> {
         if let Some(until) = self.paused_until.filter(|u| *u > now) {
             return Err(until - now);
         }
@@ -236,7 +236,7 @@ impl Model {
     /// than the one the model last synced to is old news and changes nothing but the count in
     /// flight. Only requests started alone open or close a rate sample, so the requests counted
     /// between its ends are exactly those the server served between them.
-    pub fn finish(
+    pub(crate) fn finish(
         &mut self,
         bucket: Bucket,
         now: Instant,
@@ -280,7 +280,7 @@ impl Model {
     }
 
     /// Holds every request until `until` (after a 429 with Retry-After / reset).
-    pub fn pause(&mut self, until: Instant) {
+    pub(crate) fn pause(&mut self, until: Instant) {
         self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
         for b in &mut self.buckets {
             b.available = b.available.min(0.0);
@@ -288,12 +288,12 @@ impl Model {
     }
 
     /// The measured refill rate of a bucket (for logs and tests).
-    pub fn rate(&self, bucket: Bucket) -> Option<f64> {
+    pub(crate) fn rate(&self, bucket: Bucket) -> Option<f64> {
         self.buckets[bucket as usize].rate
     }
 
     /// What the model believes about a bucket (for `-vvv` logs).
-    pub fn view(&self, bucket: Bucket) -> View {
+    pub(crate) fn view(&self, bucket: Bucket) -> View {
         let b = &self.buckets[bucket as usize];
         View {
             limit: b.limit,
@@ -307,14 +307,14 @@ impl Model {
 
 /// A started request: its place in the order of starts and when it started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Start {
+pub(crate) struct Start {
     seq: u64,
     at: Instant,
 }
 
 /// The model's picture of one bucket, as logged at `-vvv`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct View {
+pub(crate) struct View {
     /// Bucket size, once a response said it.
     pub limit: Option<f64>,
     /// Tokens believed available at the last update.

@@ -1,7 +1,9 @@
 //! Policy end to end: every rule makes `apply` refuse with a diagnostic at the offending line
 //! (nothing written), `--allow-policy-violations` lets it through, `validate` and `plan` report
 //! the same, a `--policy` file works like `policy:`, and tenant objects outside the file are
-//! warnings that do not block. The real binary against an emulator on 127.0.0.1:0.
+//! warnings that do not block (clients signing with keys read as such, user-access grants never
+//! counted as a client's access); `required_authentication: private_key_jwt` is met by an
+//! application signing with a key. The real binary against an emulator on 127.0.0.1:0.
 
 use serde_json::json;
 
@@ -275,14 +277,8 @@ fn example_policies_are_valid_and_find_what_they_should_in_the_quickstart() {
     assert_eq!(seen, cases.len());
 }
 
-/// `required_authentication: private_key_jwt`: an application signing with a key (`keygen`'s
-/// pair) satisfies it end to end; a secret one is refused at its line, told to sign with a key.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn private_key_jwt_apps_satisfy_required_authentication() {
-    let t = Tenant::start().await;
-    let keygen = t.m2mctl(&["keygen", "signer", "--name", "k"]).await;
-    assert_eq!(keygen.code, 0, "{}", keygen.stderr);
-    let signer = "version: 1
+/// One application signing with the key `keygen signer --name k` writes.
+const SIGNER: &str = "version: 1
 project: pol
 tenant:
   domain: ${AUTH0_DOMAIN}
@@ -294,6 +290,15 @@ applications:
         - name: k
           public_key: keys/signer-k.pub.pem
 ";
+
+/// `required_authentication: private_key_jwt`: an application signing with a key (`keygen`'s
+/// pair) satisfies it end to end; a secret one is refused at its line, told to sign with a key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_key_jwt_apps_satisfy_required_authentication() {
+    let t = Tenant::start().await;
+    let keygen = t.m2mctl(&["keygen", "signer", "--name", "k"]).await;
+    assert_eq!(keygen.code, 0, "{}", keygen.stderr);
+    let signer = SIGNER;
     let policy = "policy:\n  required_authentication: private_key_jwt\n";
     write_config(&t, &format!("{signer}  - name: mailer\n{policy}"));
     let refused = t.m2mctl(&["apply", "--auto-approve"]).await;
@@ -332,5 +337,56 @@ applications:
     assert!(
         client["client_authentication_methods"]["private_key_jwt"].is_object(),
         "{client}"
+    );
+}
+
+/// Tenant clients outside the file, as Auth0 shows them: one signing with a key
+/// (`client_authentication_methods.private_key_jwt`, no `token_endpoint_auth_method`) meets
+/// `required_authentication: private_key_jwt`; a user-access grant (`subject_type: user`) is no
+/// access of the client's own, so its scopes break no rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_warnings_read_key_signing_clients_and_skip_user_grants() {
+    let t = Tenant::start().await;
+    let keygen = t.m2mctl(&["keygen", "signer", "--name", "k"]).await;
+    assert_eq!(keygen.code, 0, "{}", keygen.stderr);
+    let pem = std::fs::read_to_string(t.dir().join("keys/signer-k.pub.pem")).unwrap();
+    let m2m = |name: &str| json!({"name": name, "app_type": "non_interactive", "grant_types": ["client_credentials"]});
+    let keyed = seed_client(&t, m2m("legacy-keyed")).await;
+    let body = json!({"credential_type": "public_key", "name": "k", "pem": pem});
+    let path = format!("/api/v2/clients/{keyed}/credentials");
+    let (status, text) = call(&t, "POST", &path, Some(body)).await;
+    assert_eq!(status, 201, "{text}");
+    let cred: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let methods = json!({"token_endpoint_auth_method": null,
+        "client_authentication_methods": {"private_key_jwt": {"credentials": [{"id": cred["id"]}]}}});
+    let path = format!("/api/v2/clients/{keyed}");
+    let (status, text) = call(&t, "PATCH", &path, Some(methods)).await;
+    assert_eq!(status, 200, "{text}");
+    let secret = seed_client(&t, m2m("legacy-secret")).await;
+    let grant = json!({"client_id": secret, "audience": t.management_audience(),
+        "scope": ["delete:users"], "subject_type": "user"});
+    let (status, text) = call(&t, "POST", "/api/v2/client-grants", Some(grant)).await;
+    assert_eq!(status, 201, "{text}");
+
+    let policy = "policy:\n  required_authentication: private_key_jwt\n  forbidden_scopes: [\"delete:*\"]\n  max_management_writers: 0\n";
+    write_config(&t, &format!("{SIGNER}{policy}"));
+    let plan = t.m2mctl(&["plan"]).await;
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    // (the harness's own Management API client is warned about too: not ours to check here)
+    let about = |id: &str| -> Vec<&str> {
+        let address = format!("warning client.{id}:");
+        plan.stdout
+            .lines()
+            .filter(|l| l.contains(&address))
+            .collect()
+    };
+    assert_eq!(about(&keyed), Vec::<&str>::new(), "{}", plan.stdout);
+    let warned = about(&secret);
+    assert_eq!(warned.len(), 1, "{}", plan.stdout);
+    assert!(
+        warned[0].contains("authenticates with `client_secret_post`")
+            && warned[0].contains("policy::required_authentication"),
+        "{}",
+        plan.stdout
     );
 }
