@@ -14,8 +14,6 @@ use crate::tenant::Secret;
 
 /// Smallest RSA key Auth0 and m2mctl accept, in bits.
 pub const MIN_RSA_BITS: usize = 2048;
-/// Size of keys `keygen` writes, in bits.
-pub const GENERATED_RSA_BITS: usize = 2048;
 /// Lifetime of a client assertion m2mctl signs, in seconds (one exchange needs a few).
 pub const ASSERTION_LIFETIME: i64 = 60;
 
@@ -284,7 +282,7 @@ pub struct Generated {
     pub kid: String,
 }
 
-/// Generates an RSA key pair of [`GENERATED_RSA_BITS`] bits.
+/// Generates a 2048-bit RSA key pair (the size `keygen` writes).
 pub fn generate() -> Result<Generated, KeyError> {
     use aws_lc_rs::encoding::AsDer;
     use aws_lc_rs::rsa::{KeyPair, KeySize};

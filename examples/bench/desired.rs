@@ -12,7 +12,7 @@ use crate::seed::Shape;
 
 /// Which variant of the desired state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Variant {
+pub(crate) enum Variant {
     /// Every grant `[read:data]`.
     Base,
     /// Every 10th application's grant also gets `write:data` (10% of the grants change).
@@ -32,12 +32,16 @@ impl Variant {
 }
 
 /// Grants the changed variant modifies among `apps` applications.
-pub fn changed_grants(apps: usize) -> usize {
+pub(crate) fn changed_grants(apps: usize) -> usize {
     apps.div_ceil(10)
 }
 
 /// Writes the m2mctl config for `shape`/`variant` into `dir`; returns its path.
-pub fn m2mctl_config(dir: &Path, shape: &Shape, variant: Variant) -> Result<PathBuf, String> {
+pub(crate) fn m2mctl_config(
+    dir: &Path,
+    shape: &Shape,
+    variant: Variant,
+) -> Result<PathBuf, String> {
     let path = dir.join(format!("m2mctl-{}.yaml", variant.suffix()));
     let text = shape.config_yaml_with("${AUTH0_DOMAIN}", variant.widened());
     write(&path, &text)?;
@@ -46,7 +50,11 @@ pub fn m2mctl_config(dir: &Path, shape: &Shape, variant: Variant) -> Result<Path
 
 /// Writes the deploy CLI's `tenant.yaml` (see research/a0deploy-measured.md §1) for
 /// `shape`/`variant` into `dir`; returns its path.
-pub fn deploy_tenant_yaml(dir: &Path, shape: &Shape, variant: Variant) -> Result<PathBuf, String> {
+pub(crate) fn deploy_tenant_yaml(
+    dir: &Path,
+    shape: &Shape,
+    variant: Variant,
+) -> Result<PathBuf, String> {
     let path = dir.join(format!("tenant-{}.yaml", variant.suffix()));
     let mut y = String::from("resourceServers:\n");
     for i in 0..shape.apis {
@@ -80,7 +88,12 @@ pub fn deploy_tenant_yaml(dir: &Path, shape: &Shape, variant: Variant) -> Result
 
 /// Writes the deploy CLI's `config.json` for a tenant at `domain`; returns its path. Deletions
 /// stay off (`AUTH0_ALLOW_DELETE` unset) and only the three resource types are handled.
-pub fn deploy_config(dir: &Path, domain: &str, id: &str, secret: &str) -> Result<PathBuf, String> {
+pub(crate) fn deploy_config(
+    dir: &Path,
+    domain: &str,
+    id: &str,
+    secret: &str,
+) -> Result<PathBuf, String> {
     let path = dir.join(format!("a0deploy-{}.json", domain.replace([':', '.'], "_")));
     let config = serde_json::json!({
         "AUTH0_DOMAIN": domain,

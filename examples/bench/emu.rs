@@ -12,12 +12,13 @@ use m2mctl::emulator::{self, Emulator, EmulatorConfig, FaultSpec, RateLimit, Tls
 use serde_json::Value;
 
 /// Fixed bootstrap credentials of every benchmark tenant (loopback only, never a real secret).
-pub const CLIENT_ID: &str = "benchbootstrapclient0000000000000";
+pub(crate) const CLIENT_ID: &str = "benchbootstrapclient0000000000000";
 /// See [`CLIENT_ID`].
-pub const CLIENT_SECRET: &str = "bench-bootstrap-secret-not-for-production-use-000000000000000000";
+pub(crate) const CLIENT_SECRET: &str =
+    "bench-bootstrap-secret-not-for-production-use-000000000000000000";
 
 /// A running emulator with an HTTP client that trusts its certificate.
-pub struct Tenant {
+pub(crate) struct Tenant {
     emu: Emulator,
     http: reqwest::Client,
     cert: PathBuf,
@@ -27,7 +28,7 @@ pub struct Tenant {
 
 /// Request counters of one run, from `/__m2mctl/stats`.
 #[derive(Debug, Clone, Default)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Every response counted (429s and token requests included).
     pub total: u64,
     /// `METHOD /template STATUS` → count.
@@ -51,24 +52,24 @@ impl Stats {
             .sum()
     }
     /// Responses with status 429.
-    pub fn throttled(&self) -> u64 {
+    pub(crate) fn throttled(&self) -> u64 {
         self.sum(|_, _, s| s == "429")
     }
     /// Successful Management API writes (POST/PATCH/DELETE answered 2xx).
-    pub fn writes(&self) -> u64 {
+    pub(crate) fn writes(&self) -> u64 {
         self.sum(|m, p, s| {
             m != "GET" && p.starts_with("/api/v2/") && s.starts_with('2') && s.len() == 3
         })
     }
     /// Successful `POST /oauth/token` responses.
-    pub fn tokens(&self) -> u64 {
+    pub(crate) fn tokens(&self) -> u64 {
         self.sum(|m, p, s| m == "POST" && p == "/oauth/token" && s == "200")
     }
 }
 
 /// Object counts of a tenant (system objects included), for the floors.
 #[derive(Debug, Clone, Copy)]
-pub struct Totals {
+pub(crate) struct Totals {
     /// Clients (global and bootstrap app included).
     pub clients: usize,
     /// Client grants (the bootstrap app's included).
@@ -79,12 +80,12 @@ pub struct Totals {
 
 impl Tenant {
     /// Starts an empty in-memory tenant over TLS, with `limit` as `--rate-limit`/`--burst`.
-    pub async fn start(dir: &Path, limit: Option<(f64, u32)>) -> Result<Tenant, String> {
+    pub(crate) async fn start(dir: &Path, limit: Option<(f64, u32)>) -> Result<Tenant, String> {
         Tenant::start_with(dir, limit, None).await
     }
 
     /// [`Tenant::start`] with injected faults (e.g. a fixed latency).
-    pub async fn start_with(
+    pub(crate) async fn start_with(
         dir: &Path,
         limit: Option<(f64, u32)>,
         faults: Option<FaultSpec>,
@@ -117,12 +118,16 @@ impl Tenant {
 
     /// A new emulator with `limit` holding a copy of this tenant's objects (re-homed on its port),
     /// so a seeded tenant can be measured under a rate limit without seeding it again slowly.
-    pub async fn copy_with_limit(&self, dir: &Path, limit: (f64, u32)) -> Result<Tenant, String> {
+    pub(crate) async fn copy_with_limit(
+        &self,
+        dir: &Path,
+        limit: (f64, u32),
+    ) -> Result<Tenant, String> {
         self.copy_with(dir, Some(limit), None).await
     }
 
     /// A copy of this tenant on a new emulator with `limit` and `faults`.
-    pub async fn copy_with(
+    pub(crate) async fn copy_with(
         &self,
         dir: &Path,
         limit: Option<(f64, u32)>,
@@ -140,24 +145,24 @@ impl Tenant {
     }
 
     /// `127.0.0.1:PORT`: what both tools take as the Auth0 domain.
-    pub fn domain(&self) -> &str {
+    pub(crate) fn domain(&self) -> &str {
         self.emu.domain()
     }
     /// The PEM file clients must trust.
-    pub fn cert(&self) -> &Path {
+    pub(crate) fn cert(&self) -> &Path {
         &self.cert
     }
     /// `https://127.0.0.1:PORT`.
-    pub fn base_url(&self) -> &str {
+    pub(crate) fn base_url(&self) -> &str {
         self.emu.base_url()
     }
     /// The HTTP client trusting only this emulator's certificate.
-    pub fn http(&self) -> &reqwest::Client {
+    pub(crate) fn http(&self) -> &reqwest::Client {
         &self.http
     }
 
     /// A Management API token of the bootstrap app (every scope).
-    pub async fn management_token(&self) -> Result<String, String> {
+    pub(crate) async fn management_token(&self) -> Result<String, String> {
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", CLIENT_ID),
@@ -181,7 +186,7 @@ impl Tenant {
     }
 
     /// Zeroes the counters.
-    pub async fn reset_stats(&self) -> Result<(), String> {
+    pub(crate) async fn reset_stats(&self) -> Result<(), String> {
         let url = format!("{}/__m2mctl/stats/reset", self.base_url());
         let r = self
             .http
@@ -196,7 +201,7 @@ impl Tenant {
     }
 
     /// The counters since the last reset.
-    pub async fn stats(&self) -> Result<Stats, String> {
+    pub(crate) async fn stats(&self) -> Result<Stats, String> {
         let url = format!("{}/__m2mctl/stats", self.base_url());
         let v: Value = self
             .http
@@ -220,7 +225,7 @@ impl Tenant {
     }
 
     /// Object counts, read from the in-process store (no request is counted).
-    pub fn totals(&self) -> Totals {
+    pub(crate) fn totals(&self) -> Totals {
         let t = self.emu.state().read();
         Totals {
             clients: t.clients.all().len(),
@@ -230,7 +235,7 @@ impl Tenant {
     }
 
     /// Grants whose scope set contains `scope`, from the store (checks that a run converged).
-    pub fn grants_with_scope(&self, scope: &str) -> usize {
+    pub(crate) fn grants_with_scope(&self, scope: &str) -> usize {
         let t = self.emu.state().read();
         t.grants
             .all()
@@ -245,7 +250,7 @@ impl Tenant {
     }
 
     /// Stops serving.
-    pub async fn stop(self) -> Result<(), String> {
+    pub(crate) async fn stop(self) -> Result<(), String> {
         self.emu.shutdown().await.map_err(|e| e.to_string())
     }
 }

@@ -25,7 +25,7 @@ fn expect(step: Step, apps: usize, changed: usize) -> Expect {
 
 /// Creates, no-ops and changes `apps` apps with m2mctl on a fresh tenant; `limited_plan` also
 /// measures the no-op plan on a copy of the tenant at `limit`.
-pub async fn m2mctl_lifecycle(
+pub(crate) async fn m2mctl_lifecycle(
     b: &mut Bench,
     apps: usize,
     apis: usize,
@@ -68,7 +68,7 @@ pub async fn m2mctl_lifecycle(
 
 /// The same desired states with the deploy CLI: import (create), no-op import, optionally a
 /// `--dry-run` no-op and a no-op on a copy at `limited`, then the 10% change.
-pub async fn deploy_lifecycle(
+pub(crate) async fn deploy_lifecycle(
     b: &mut Bench,
     apps: usize,
     apis: usize,
@@ -135,7 +135,7 @@ async fn seeded(b: &Bench, apps: usize, apis: usize) -> Result<(Tenant, Shape), 
 }
 
 /// No-op plan of a large seeded tenant, unlimited and on a copy at `limited`.
-pub async fn big_plan(
+pub(crate) async fn big_plan(
     b: &mut Bench,
     apps: usize,
     apis: usize,
@@ -157,7 +157,7 @@ pub async fn big_plan(
 }
 
 /// `m2mctl token` for every app of a seeded tenant: empty cache, then warm cache.
-pub async fn tokens(b: &mut Bench, apps: usize, apis: usize) -> Result<(), String> {
+pub(crate) async fn tokens(b: &mut Bench, apps: usize, apis: usize) -> Result<(), String> {
     eprintln!("m2mctl: tokens for {apps} seeded apps");
     let (tenant, shape) = seeded(b, apps, apis).await?;
     let base = desired::m2mctl_config(&b.dir, &shape, Variant::Base)?;

@@ -66,7 +66,7 @@ fn secs(d: Duration) -> String {
 
 /// No-op plans of `n` seeded apps with each of `o.latencies` added to every response, over
 /// HTTP/2 and HTTP/1.1, and for the largest tenant and latency also under `o.limit`.
-pub async fn rows(
+pub(crate) async fn rows(
     bin: &Path,
     dir: &Path,
     n: usize,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// Which tool a row measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tool {
+pub(crate) enum Tool {
     /// The release `m2mctl` binary.
     M2mctl,
     /// `a0deploy` (auth0-deploy-cli 8.x).
@@ -17,7 +17,7 @@ pub enum Tool {
 
 /// What a row's run did to the tenant, for pairing rows across tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Create everything on an empty tenant.
     Create,
     /// Nothing to change: read-only (`plan`, `import --dry-run`).
@@ -34,7 +34,7 @@ pub enum Step {
 
 /// One measured run.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub(crate) struct Row {
     /// Tool measured.
     pub tool: Tool,
     /// What it did.
@@ -72,12 +72,12 @@ impl Row {
         self.requests as f64 / self.floor.max(1) as f64
     }
     /// Wall time ÷ (floor ÷ rate), for rate-limited runs.
-    pub fn wall_vs_floor_time(&self) -> Option<f64> {
+    pub(crate) fn wall_vs_floor_time(&self) -> Option<f64> {
         let (rps, _) = self.limit?;
         Some(self.wall.as_secs_f64() / (self.floor as f64 / rps))
     }
     /// (floor − burst) ÷ rate: the least time once the burst is spent, for rate-limited runs.
-    pub fn drain_time(&self) -> Option<f64> {
+    pub(crate) fn drain_time(&self) -> Option<f64> {
         let (rps, burst) = self.limit?;
         Some(self.floor.saturating_sub(u64::from(burst)) as f64 / rps)
     }
@@ -116,7 +116,7 @@ fn mib(kib: u64) -> String {
 }
 
 /// Every run, in the order measured.
-pub fn full_table(rows: &[Row]) -> String {
+pub(crate) fn full_table(rows: &[Row]) -> String {
     let mut t = String::from(
         "| tool | step | command | apps | rate limit | requests | floor | req ÷ floor | writes | changed | 429s | retried | /oauth/token | wall | wall ÷ (floor ÷ rate) | (floor − burst) ÷ rate | peak RSS | exit |\n\
          |---|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
@@ -155,7 +155,7 @@ fn find(rows: &[Row], tool: Tool, step: Step, apps: usize) -> Option<&Row> {
 }
 
 /// m2mctl and the deploy CLI on the same desired states, without a rate limit.
-pub fn side_by_side(rows: &[Row]) -> String {
+pub(crate) fn side_by_side(rows: &[Row]) -> String {
     let mut t = String::from(
         "| step | apps | m2mctl command | requests m2mctl / deploy CLI | × fewer | wall m2mctl / deploy CLI | × faster | peak RSS m2mctl / deploy CLI | × less |\n\
          |---|--:|---|--:|--:|--:|--:|--:|--:|\n",
@@ -197,7 +197,7 @@ pub fn side_by_side(rows: &[Row]) -> String {
 }
 
 /// The targets of issue 8, each with its measured value and whether it was met.
-pub fn targets(rows: &[Row], compare: usize) -> String {
+pub(crate) fn targets(rows: &[Row], compare: usize) -> String {
     let mut t = String::from("| target | measured | met |\n|---|---|---|\n");
     let mut line = |name: String, measured: String, ok: bool| {
         let _ = writeln!(

@@ -15,7 +15,7 @@ use crate::emu::{self, Tenant};
 use crate::seed::Shape;
 
 /// What round 2 measures.
-pub struct Options {
+pub(crate) struct Options {
     /// Sizes of the local-tenant create (apps).
     pub local_sizes: Vec<usize>,
     /// Sizes of the latency-bound no-op plans (apps).
@@ -31,7 +31,7 @@ pub struct Options {
 }
 
 /// One measured row.
-pub struct Row {
+pub(crate) struct Row {
     pub what: String,
     pub measured: String,
     pub floor: String,
@@ -41,7 +41,7 @@ pub struct Row {
 }
 
 /// The machine's 1-minute load average now.
-pub fn load() -> String {
+pub(crate) fn load() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_string))
@@ -50,7 +50,7 @@ pub fn load() -> String {
 
 /// One finished m2mctl run.
 #[derive(Debug, Clone, Copy)]
-pub struct Ran {
+pub(crate) struct Ran {
     /// Spawn to exit.
     pub wall: Duration,
     /// User + system CPU time of the process (`/usr/bin/time`, 10 ms resolution): what the wall
@@ -60,7 +60,7 @@ pub struct Ran {
 
 impl Ran {
     /// The element-wise best of two runs.
-    pub fn min(self, other: Ran) -> Ran {
+    pub(crate) fn min(self, other: Ran) -> Ran {
         Ran {
             wall: self.wall.min(other.wall),
             cpu: self.cpu.min(other.cpu),
@@ -69,12 +69,12 @@ impl Ran {
 }
 
 /// CPU time (user + system) this process has used so far (the in-process emulator's share).
-pub fn self_cpu() -> Duration {
+pub(crate) fn self_cpu() -> Duration {
     proc_cpu("/proc/self/stat")
 }
 
 /// CPU time (user + system) the calling thread has used so far.
-pub fn thread_cpu() -> Duration {
+pub(crate) fn thread_cpu() -> Duration {
     proc_cpu("/proc/thread-self/stat")
 }
 
@@ -93,7 +93,12 @@ fn proc_cpu(path: &str) -> Duration {
 }
 
 /// Runs m2mctl under `/usr/bin/time`; exit 0 and 2 (plan with changes) are success.
-pub fn run(bin: &Path, dir: &Path, args: &[&str], env: &[(String, String)]) -> Result<Ran, String> {
+pub(crate) fn run(
+    bin: &Path,
+    dir: &Path,
+    args: &[&str],
+    env: &[(String, String)],
+) -> Result<Ran, String> {
     let time_file = dir.join(".m2mctl.time");
     let started = Instant::now();
     let out = Command::new("/usr/bin/time")
@@ -133,7 +138,7 @@ pub fn run(bin: &Path, dir: &Path, args: &[&str], env: &[(String, String)]) -> R
 }
 
 /// The environment that points m2mctl at `tenant` with the bootstrap app's credentials.
-pub fn env(tenant: &Tenant, cache: &Path) -> Vec<(String, String)> {
+pub(crate) fn env(tenant: &Tenant, cache: &Path) -> Vec<(String, String)> {
     vec![
         ("AUTH0_DOMAIN".into(), tenant.domain().to_string()),
         ("AUTH0_CLIENT_ID".into(), emu::CLIENT_ID.into()),
@@ -143,7 +148,7 @@ pub fn env(tenant: &Tenant, cache: &Path) -> Vec<(String, String)> {
     ]
 }
 
-pub fn write(path: &Path, text: &str) -> Result<PathBuf, String> {
+pub(crate) fn write(path: &Path, text: &str) -> Result<PathBuf, String> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
@@ -290,7 +295,7 @@ async fn local_apply(
 }
 
 /// Runs every round-2 group; a failing group is reported and the others still run.
-pub async fn all(bin: &Path, dir: &Path, o: &Options) -> (Vec<Row>, Vec<String>) {
+pub(crate) async fn all(bin: &Path, dir: &Path, o: &Options) -> (Vec<Row>, Vec<String>) {
     let mut rows = Vec::new();
     let mut failed = Vec::new();
     let mut note = |what: &str, r: Result<(), String>| {
@@ -326,7 +331,7 @@ pub async fn all(bin: &Path, dir: &Path, o: &Options) -> (Vec<Row>, Vec<String>)
 }
 
 /// The rows as a markdown table.
-pub fn table(rows: &[Row]) -> String {
+pub(crate) fn table(rows: &[Row]) -> String {
     let mut out = String::from(
         "| measurement | measured | floor / aim | ratio | requests | load (1 min) |\n|---|---|---|---|--:|--:|\n",
     );

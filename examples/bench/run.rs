@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 /// What one measured process did.
 #[derive(Debug, Clone)]
-pub struct Measured {
+pub(crate) struct Measured {
     /// Exit code (-1 when killed by a signal).
     pub code: i32,
     /// Wall time from spawn to exit.
@@ -24,7 +24,7 @@ pub struct Measured {
 
 impl Measured {
     /// The last `n` lines of stderr then stdout, for error messages.
-    pub fn tail(&self, n: usize) -> String {
+    pub(crate) fn tail(&self, n: usize) -> String {
         let mut out = String::new();
         for path in [&self.stderr, &self.stdout] {
             let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -38,7 +38,7 @@ impl Measured {
 }
 
 /// A command to measure: program, arguments, working directory, environment.
-pub struct Invocation {
+pub(crate) struct Invocation {
     /// Label used for the output files (`<label>.out`, `<label>.err`, `<label>.time`).
     pub label: String,
     /// The program.
@@ -52,7 +52,7 @@ pub struct Invocation {
 }
 
 /// Runs `inv` on a blocking thread (the emulator keeps serving on the runtime meanwhile).
-pub async fn measure(inv: Invocation) -> Result<Measured, String> {
+pub(crate) async fn measure(inv: Invocation) -> Result<Measured, String> {
     tokio::task::spawn_blocking(move || measure_blocking(&inv))
         .await
         .map_err(|e| format!("measuring thread: {e}"))?

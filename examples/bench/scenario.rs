@@ -17,7 +17,7 @@ use crate::report::{Row, Step, Tool};
 use crate::run::{self, Invocation};
 
 /// Shared settings and the rows measured so far.
-pub struct Bench {
+pub(crate) struct Bench {
     /// Scratch folder (configs, outputs, certificates).
     pub dir: PathBuf,
     /// The release `m2mctl` binary.
@@ -29,12 +29,12 @@ pub struct Bench {
 }
 
 /// 1 token + one listing of the tenant in pages of 100.
-pub fn read_floor(t: Totals) -> u64 {
+pub(crate) fn read_floor(t: Totals) -> u64 {
     1 + m2mctl::tenant::floor_requests(t.clients, t.grants, t.apis) as u64
 }
 
 /// What a step expects.
-pub struct Expect {
+pub(crate) struct Expect {
     /// Step kind.
     pub step: Step,
     /// Applications in the desired state.
@@ -66,7 +66,7 @@ impl Bench {
     }
 
     /// Runs `m2mctl ARGS -f CONFIG` against `tenant` and records the row.
-    pub async fn m2mctl(
+    pub(crate) async fn m2mctl(
         &mut self,
         tenant: &Tenant,
         args: &[&str],
@@ -89,7 +89,7 @@ impl Bench {
     }
 
     /// Runs `a0deploy import --input_file YAML -c CONFIG [extra]` against `tenant`.
-    pub async fn a0deploy(
+    pub(crate) async fn a0deploy(
         &mut self,
         tenant: &Tenant,
         yaml: &Path,
@@ -210,7 +210,7 @@ fn retried(stderr: &Path) -> Option<u64> {
 /// Checks that `tenant` holds the desired state: `apps` apps with one grant each over `apis`
 /// APIs, `widened` of the grants with `write:data`. The emulator adds the global client, the
 /// bootstrap app, its grant and the Management API.
-pub fn check_converged(
+pub(crate) fn check_converged(
     tenant: &Tenant,
     apps: usize,
     apis: usize,

@@ -84,7 +84,7 @@ fn ms(d: Duration) -> String {
 }
 
 /// `validate` of `apps` applications in both files.
-pub fn rows(
+pub(crate) fn rows(
     bin: &Path,
     dir: &Path,
     apps: usize,

@@ -17,7 +17,7 @@ use crate::plan::{Action, Kind, Plan, Target};
 
 /// Application key → the credential bodies (without the shown `kid`) to send with its create,
 /// for every application the plan creates together with its list of signing keys.
-pub fn inline_keys(plan: &Plan) -> BTreeMap<String, Vec<Value>> {
+pub(super) fn inline_keys(plan: &Plan) -> BTreeMap<String, Vec<Value>> {
     let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let new_lists = plan.changes.iter().filter_map(|c| match &c.target {
         Target::SigningKeys { client }
@@ -49,7 +49,7 @@ pub fn inline_keys(plan: &Plan) -> BTreeMap<String, Vec<Value>> {
 }
 
 /// The client create's body with the keys to register and list.
-pub fn with_keys(body: &mut Value, keys: &[Value]) {
+pub(super) fn with_keys(body: &mut Value, keys: &[Value]) {
     if let Some(obj) = body.as_object_mut() {
         obj.insert(
             "client_authentication_methods".into(),
@@ -60,7 +60,7 @@ pub fn with_keys(body: &mut Value, keys: &[Value]) {
 }
 
 /// `kid` → credential id of the keys a client lists, as the tenant answered its create.
-pub fn registered(client: &RemoteClient) -> BTreeMap<String, String> {
+pub(super) fn registered(client: &RemoteClient) -> BTreeMap<String, String> {
     client
         .client_authentication_methods
         .as_ref()
@@ -78,7 +78,7 @@ pub fn registered(client: &RemoteClient) -> BTreeMap<String, String> {
 
 /// A key change of an application created with its keys inline: its outcome from the ids the
 /// create answered (`Err` names the key the tenant did not register); `None` for any other change.
-pub fn outcome(
+pub(super) fn outcome(
     target: &Target,
     ids: Option<&BTreeMap<String, String>>,
     wanted_kids: &[String],

@@ -60,7 +60,8 @@ impl Progress {
         Progress { mode, bar }
     }
 
-    /// A display that prints nothing but failures (library use, tests).
+    /// A display that prints nothing but failures (tests).
+    #[cfg(test)]
     pub fn quiet() -> Progress {
         Progress::new(0, Mode::Quiet)
     }

@@ -16,7 +16,7 @@ use crate::keys::{self, KeyAlg};
 use crate::ui::Context;
 
 /// Runs `m2mctl keygen`.
-pub fn run(args: &KeygenArgs, ctx: &Context) -> miette::Result<Exit> {
+pub(super) fn run(args: &KeygenArgs, ctx: &Context) -> miette::Result<Exit> {
     let dir = config_dir(&args.file);
     let name = args.name.clone().unwrap_or_else(this_month);
     if name.trim().is_empty() || name.contains(['/', '\\']) || name.contains(char::is_control) {

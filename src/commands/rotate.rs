@@ -34,10 +34,10 @@ pub(super) async fn run(
 async fn rotate_all(args: &RotateArgs, ctx: &Context, opened: &Opened) -> miette::Result<Exit> {
     let client = opened.connection.client();
     let apps = select::select_apps(&opened.desired, &opened.remote, &args.apps)?;
-    if let Some(keyed) = apps
-        .iter()
-        .find(|a| a.client.token_endpoint_auth_method.as_deref() == Some("none"))
-    {
+    if let Some(keyed) = apps.iter().find(|a| {
+        a.client.token_endpoint_auth_method.as_deref() == Some("none")
+            || crate::token::key_auth::signs_with_keys(a.client)
+    }) {
         return Err(miette::miette!(
             help = "private-key JWT applications rotate keys declaratively: add the new key, apply, switch the service, remove the old key, apply (docs/credentials.md)",
             "application `{}` does not authenticate with a client secret",

@@ -14,7 +14,7 @@ use crate::model::{ApiRef, DesiredApp, DesiredGrant, Domain, MARKER_KEY};
 use crate::scopes::{MANAGEMENT_API_SCOPES, is_management_scope};
 
 /// Longest description Auth0 accepts.
-pub const MAX_DESCRIPTION: usize = 140;
+pub(super) const MAX_DESCRIPTION: usize = 140;
 /// The characters an application key may hold, for messages (the JSON Schema says the same).
 const KEY_CHARS_TEXT: &str = "letters, digits, spaces and `. _ - : / ( ) + @ , =`";
 
@@ -41,9 +41,9 @@ fn escape(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// User metadata keys allowed (Auth0 allows 10; one is the ownership marker).
-pub const MAX_METADATA_KEYS: usize = 9;
+pub(super) const MAX_METADATA_KEYS: usize = 9;
 /// Longest metadata key or value Auth0 accepts.
-pub const MAX_METADATA_LEN: usize = 255;
+pub(super) const MAX_METADATA_LEN: usize = 255;
 
 /// A grant's API, the span of its `api:` value, and whether that API is external.
 pub(crate) type Target = (ApiRef, Range<usize>, bool);

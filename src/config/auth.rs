@@ -20,7 +20,7 @@ use crate::keys::{self, KeyError, PemKind};
 use crate::model::{AuthMethod, DesiredKey};
 
 /// Auth0's limit of credentials per client.
-pub const MAX_KEYS: usize = 2;
+pub(super) const MAX_KEYS: usize = 2;
 /// Longest credential name Auth0 accepts.
 const MAX_KEY_NAME: usize = 128;
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use miette::{Diagnostic, LabeledSpan, NamedSource};
 
 /// At most this many problems are kept for rendering (the count still says how many exist).
-pub const MAX_RENDERED: usize = 50;
+pub(super) const MAX_RENDERED: usize = 50;
 
 /// One label of a finding: a byte range of the original file and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,7 +207,10 @@ pub fn render(diagnostic: &dyn Diagnostic, color: bool, width: Option<usize>) ->
 }
 
 /// The closest candidate to `word`, if one is close enough to be a likely typo.
-pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(super) fn suggest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).clamp(1, 4);
     candidates
         .into_iter()
@@ -218,7 +221,7 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// `did you mean `x`?` or the fallback help.
-pub fn did_you_mean(close: Option<&str>, otherwise: String) -> String {
+pub(super) fn did_you_mean(close: Option<&str>, otherwise: String) -> String {
     match close {
         Some(close) => format!("did you mean `{close}`?"),
         None => otherwise,

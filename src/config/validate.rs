@@ -37,19 +37,19 @@ pub(crate) struct Checker<'a> {
 
 impl Checker<'_> {
     /// The original byte range of a parsed value.
-    pub fn at<T>(&self, value: &Sp<T>) -> Range<usize> {
+    pub(super) fn at<T>(&self, value: &Sp<T>) -> Range<usize> {
         location_range(&value.referenced, self.text)
             .map(|r| self.map.to_orig(r))
             .unwrap_or(0..0)
     }
 
     /// Records a problem.
-    pub fn push(&mut self, finding: Finding) {
+    pub(super) fn push(&mut self, finding: Finding) {
         self.findings.push(finding);
     }
 
     /// Checks a display name: not empty, no `<` or `>` (Auth0's `^[^<>]+$`).
-    pub fn name(&mut self, name: &Sp<String>, what: &str) {
+    pub(super) fn name(&mut self, name: &Sp<String>, what: &str) {
         let at = self.at(name);
         if name.value.trim().is_empty() {
             self.push(
@@ -83,7 +83,7 @@ impl Checker<'_> {
     }
 
     /// Checks a token lifetime (1..=2592000 seconds).
-    pub fn lifetime(&mut self, value: &Sp<i64>) -> Option<u32> {
+    pub(super) fn lifetime(&mut self, value: &Sp<i64>) -> Option<u32> {
         if (1..=MAX_TOKEN_LIFETIME).contains(&value.value) {
             return u32::try_from(value.value).ok();
         }

@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use super::assertion::Replay;
 use super::error::{ApiError, Error, bytes_response, no_content};
 use super::faults::Faults;
-use super::jwt::{self, Signer};
+use super::jwt::Signer;
 use super::layer;
 use super::persist::Persister;
 use super::propagation::Propagation;
@@ -108,11 +108,12 @@ impl AppState {
 
     /// An in-memory tenant at `domain` (router-level tests; `https` issuer): no limits, no faults,
     /// no file.
+    #[cfg(test)]
     pub fn in_memory(
         domain: &str,
         bootstrap: Option<(String, String)>,
     ) -> Result<Arc<AppState>, Error> {
-        let tenant = Tenant::new(domain, jwt::process_key()?, bootstrap);
+        let tenant = Tenant::new(domain, super::jwt::process_key()?, bootstrap);
         AppState::new(tenant, "https", None, None, None)
     }
 

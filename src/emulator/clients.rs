@@ -23,7 +23,7 @@ use super::list::{self, Fields, Page, QueryParams, View};
 use super::table::Record;
 
 /// Auth0's `app_type` values.
-pub const APP_TYPES: &[&str] = &[
+pub(super) const APP_TYPES: &[&str] = &[
     "native",
     "spa",
     "regular_web",
@@ -151,7 +151,7 @@ fn not_found() -> ApiError {
 }
 
 /// `GET /api/v2/clients`.
-pub async fn list(
+pub(super) async fn list(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     RawQuery(raw): RawQuery,
@@ -268,7 +268,7 @@ impl<'q> ClientSearch<'q> {
 }
 
 /// `GET /api/v2/clients/{id}`.
-pub async fn get_one(
+pub(super) async fn get_one(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,
@@ -289,7 +289,7 @@ pub async fn get_one(
 }
 
 /// `POST /api/v2/clients` (201 with the secret).
-pub async fn create(
+pub(super) async fn create(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     bytes: Bytes,
@@ -327,7 +327,7 @@ pub async fn create(
 }
 
 /// `PATCH /api/v2/clients/{id}`.
-pub async fn patch(
+pub(super) async fn patch(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,
@@ -377,7 +377,7 @@ pub async fn patch(
 }
 
 /// `DELETE /api/v2/clients/{id}` (204, also for unknown ids; its grants go too).
-pub async fn delete(
+pub(super) async fn delete(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,
@@ -395,7 +395,7 @@ pub async fn delete(
 }
 
 /// `POST /api/v2/clients/{id}/rotate-secret` (200 with the new secret).
-pub async fn rotate_secret(
+pub(super) async fn rotate_secret(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,

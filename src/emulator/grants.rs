@@ -76,7 +76,7 @@ fn not_found() -> ApiError {
 }
 
 /// `GET /api/v2/client-grants`.
-pub async fn list(
+pub(super) async fn list(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     RawQuery(raw): RawQuery,
@@ -132,7 +132,7 @@ pub async fn list(
 }
 
 /// `GET /api/v2/client-grants/{id}`.
-pub async fn get_one(
+pub(super) async fn get_one(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,
@@ -144,7 +144,7 @@ pub async fn get_one(
 }
 
 /// `POST /api/v2/client-grants` (201).
-pub async fn create(
+pub(super) async fn create(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     bytes: Bytes,
@@ -216,7 +216,7 @@ pub async fn create(
 
 /// `PATCH /api/v2/client-grants/{id}`: only `scope`, `organization_usage`,
 /// `allow_any_organization`, `authorization_details_types`, `allow_all_scopes`.
-pub async fn patch(
+pub(super) async fn patch(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,
@@ -264,7 +264,7 @@ pub async fn patch(
 }
 
 /// `DELETE /api/v2/client-grants/{id}` (204, also for unknown ids).
-pub async fn delete(
+pub(super) async fn delete(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,

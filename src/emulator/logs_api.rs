@@ -73,7 +73,7 @@ fn sort(entries: &mut [Map<String, Value>], spec: Option<&str>) -> Result<(), Ap
 }
 
 /// `GET /api/v2/logs`.
-pub async fn list(
+pub(super) async fn list(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     RawQuery(raw): RawQuery,
@@ -118,7 +118,7 @@ pub async fn list(
 }
 
 /// `GET /api/v2/logs/{id}`.
-pub async fn get_one(
+pub(super) async fn get_one(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,

@@ -24,13 +24,13 @@ enum Test {
 
 /// A parsed query: every clause must hold.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Query {
+pub(super) struct Query {
     clauses: Vec<(String, Test)>,
 }
 
 impl Query {
     /// Parses `q`; the error text is what follows `Query validation error: `.
-    pub fn parse(text: &str) -> Result<Query, String> {
+    pub(super) fn parse(text: &str) -> Result<Query, String> {
         let mut p = Parser {
             s: text.trim(),
             at: 0,
@@ -49,7 +49,7 @@ impl Query {
     }
 
     /// Whether `entry` matches.
-    pub fn matches(&self, entry: &Map<String, Value>) -> bool {
+    pub(super) fn matches(&self, entry: &Map<String, Value>) -> bool {
         self.clauses.iter().all(|(field, test)| {
             let value = lookup(entry, field);
             value.is_some_and(|v| holds(test, &v))

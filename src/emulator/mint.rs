@@ -28,7 +28,7 @@ pub(super) struct Profile {
 
 impl Profile {
     /// The profile of a resource server object. An HS256 API without a secret cannot be signed for.
-    pub fn of(api: &Map<String, Value>) -> Result<Profile, OAuthError> {
+    pub(super) fn of(api: &Map<String, Value>) -> Result<Profile, OAuthError> {
         let dialect = api
             .get("token_dialect")
             .and_then(Value::as_str)

@@ -65,7 +65,11 @@ pub(super) fn parse(headers: &HeaderMap, bytes: &[u8]) -> Result<Params, OAuthEr
 }
 
 /// `POST /oauth/token`.
-pub async fn token(State(app): State<Arc<AppState>>, headers: HeaderMap, bytes: Bytes) -> Response {
+pub(super) async fn token(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
     match issue(&app, &headers, &bytes) {
         Ok(response) => response,
         Err(e) => e.into_response(),
@@ -226,7 +230,7 @@ fn strings(v: Option<&Value>, key: Option<&str>) -> Vec<String> {
 }
 
 /// `GET /.well-known/jwks.json`.
-pub async fn jwks(State(app): State<Arc<AppState>>) -> Response {
+pub(super) async fn jwks(State(app): State<Arc<AppState>>) -> Response {
     let mut response = bytes_response(StatusCode::OK, app.signer.jwks().to_vec());
     response.headers_mut().insert(
         header::CONTENT_TYPE,

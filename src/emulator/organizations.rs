@@ -27,9 +27,9 @@ use super::store::Tenant;
 use super::table::Record;
 
 /// Where an organization record keeps its associated grant ids (never shown).
-pub const GRANTS_KEY: &str = "client_grants";
+pub(super) const GRANTS_KEY: &str = "client_grants";
 /// Auth0's limit of client grants associated with one organization.
-pub const MAX_GRANTS: usize = 100;
+pub(super) const MAX_GRANTS: usize = 100;
 
 const CREATE_FIELDS: &[Field] = &[
     f(
@@ -83,7 +83,7 @@ fn grant_not_found() -> ApiError {
 
 /// An organization name as Auth0 accepts it: lowercase letters, digits, `-` and `_`, starting
 /// and ending with a letter or digit.
-pub fn valid_name(name: &str) -> bool {
+pub(super) fn valid_name(name: &str) -> bool {
     let ok = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
     name.chars().all(|c| ok(c) || c == '-' || c == '_')
         && name.starts_with(ok)
@@ -91,7 +91,7 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 /// The organization a `/oauth/token` request names: by id, else by name.
-pub fn find<'t>(tenant: &'t Tenant, id_or_name: &str) -> Option<&'t Record> {
+pub(super) fn find<'t>(tenant: &'t Tenant, id_or_name: &str) -> Option<&'t Record> {
     tenant.organizations.get(id_or_name).or_else(|| {
         tenant
             .organizations
@@ -100,7 +100,7 @@ pub fn find<'t>(tenant: &'t Tenant, id_or_name: &str) -> Option<&'t Record> {
 }
 
 /// Whether `grant_id` is associated with the organization.
-pub fn is_associated(org: &Record, grant_id: &str) -> bool {
+pub(super) fn is_associated(org: &Record, grant_id: &str) -> bool {
     grant_ids(org).any(|id| id == grant_id)
 }
 
@@ -123,7 +123,7 @@ fn shown(obj: &Map<String, Value>) -> View<'_> {
 }
 
 /// `POST /api/v2/organizations` (201).
-pub async fn create(
+pub(super) async fn create(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     bytes: Bytes,
@@ -176,7 +176,7 @@ pub async fn create(
 }
 
 /// `GET /api/v2/organizations`.
-pub async fn list(
+pub(super) async fn list(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     RawQuery(raw): RawQuery,
@@ -206,7 +206,7 @@ pub async fn list(
 }
 
 /// `GET /api/v2/organizations/{id}`.
-pub async fn get_one(
+pub(super) async fn get_one(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,
@@ -218,7 +218,7 @@ pub async fn get_one(
 }
 
 /// `DELETE /api/v2/organizations/{id}` (204, also for unknown ids).
-pub async fn delete(
+pub(super) async fn delete(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,
@@ -231,7 +231,7 @@ pub async fn delete(
 /// `POST /api/v2/organizations/{id}/client-grants` `{grant_id}` (201): associates a client
 /// grant; 404 for an unknown organization or grant, 409 when already associated or when the
 /// organization holds [`MAX_GRANTS`].
-pub async fn associate(
+pub(super) async fn associate(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,
@@ -295,7 +295,7 @@ pub async fn associate(
 
 /// `GET /api/v2/organizations/{id}/client-grants`: the associated grants, filtered by
 /// `audience`, `client_id` and `grant_ids`.
-pub async fn grants(
+pub(super) async fn grants(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,
@@ -335,7 +335,7 @@ pub async fn grants(
 }
 
 /// `DELETE /api/v2/organizations/{id}/client-grants/{grant_id}` (204).
-pub async fn dissociate(
+pub(super) async fn dissociate(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path((id, grant_id)): Path<(String, String)>,
@@ -355,7 +355,7 @@ pub async fn dissociate(
 }
 
 /// `GET /api/v2/client-grants/{id}/organizations`: the organizations a grant is associated with.
-pub async fn of_grant(
+pub(super) async fn of_grant(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(id): Path<String>,

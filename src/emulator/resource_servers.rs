@@ -77,7 +77,7 @@ fn not_found() -> ApiError {
 }
 
 /// `GET /api/v2/resource-servers`.
-pub async fn list(
+pub(super) async fn list(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     RawQuery(raw): RawQuery,
@@ -123,7 +123,7 @@ pub async fn list(
 }
 
 /// `GET /api/v2/resource-servers/{id or identifier}`.
-pub async fn get_one(
+pub(super) async fn get_one(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(key): Path<String>,
@@ -145,7 +145,7 @@ pub async fn get_one(
 }
 
 /// `POST /api/v2/resource-servers` (201).
-pub async fn create(
+pub(super) async fn create(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     bytes: Bytes,
@@ -184,7 +184,7 @@ pub async fn create(
 /// Where the emulator keeps the secret it generated for an HS256 API created without one; never
 /// shown (the 2025/26 recordings answer no `signing_secret` for such APIs). A sent
 /// `signing_secret` is stored and shown as sent, and wins.
-pub const GENERATED_SIGNING_SECRET: &str = "emulator_generated_signing_secret";
+pub(super) const GENERATED_SIGNING_SECRET: &str = "emulator_generated_signing_secret";
 const HIDDEN: &[&str] = &[GENERATED_SIGNING_SECRET];
 
 /// A resource server as answered: everything but the emulator's own keys.
@@ -236,7 +236,7 @@ fn check_web_lifetime(
 }
 
 /// `PATCH /api/v2/resource-servers/{id or identifier}` (`scopes` replaces the list).
-pub async fn patch(
+pub(super) async fn patch(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(key): Path<String>,
@@ -296,7 +296,7 @@ pub async fn patch(
 
 /// `DELETE /api/v2/resource-servers/{id or identifier}` (204, also for unknown ones; grants for
 /// its audience go too).
-pub async fn delete(
+pub(super) async fn delete(
     State(app): State<Arc<AppState>>,
     bearer: Bearer,
     Path(key): Path<String>,

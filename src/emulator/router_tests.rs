@@ -53,7 +53,7 @@ pub(super) struct Reply {
 }
 
 impl T {
-    pub async fn req(
+    pub(super) async fn req(
         &self,
         method: Method,
         uri: &str,
@@ -96,15 +96,15 @@ impl T {
             body,
         }
     }
-    pub async fn get(&self, uri: &str) -> Reply {
+    pub(super) async fn get(&self, uri: &str) -> Reply {
         self.req(Method::GET, uri, Some(&self.token.clone()), None)
             .await
     }
-    pub async fn send(&self, method: Method, uri: &str, body: Value) -> Reply {
+    pub(super) async fn send(&self, method: Method, uri: &str, body: Value) -> Reply {
         self.req(method, uri, Some(&self.token.clone()), Some(body))
             .await
     }
-    pub async fn form_token(&self, form: &str, basic: Option<&str>) -> Reply {
+    pub(super) async fn form_token(&self, form: &str, basic: Option<&str>) -> Reply {
         let mut b = Request::post("/oauth/token")
             .header("content-type", "application/x-www-form-urlencoded");
         if let Some(basic) = basic {

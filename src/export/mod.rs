@@ -155,13 +155,6 @@ pub enum Check {
     },
 }
 
-impl Check {
-    /// True when the first plan is adoptions only.
-    pub fn is_clean(&self) -> bool {
-        matches!(self, Check::Planned { extra, .. } if extra.is_empty())
-    }
-}
-
 /// Loads `text` and plans it against `remote` (as the first `plan` after the export would).
 pub fn check(text: &str, remote: &RemoteState, options: &PlanOptions) -> Check {
     let loaded = match config::load_str("export", text, &Vars::empty()) {

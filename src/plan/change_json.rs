@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::change::{Action, CascadedGrant, Change, ClientRef, FieldChange, Kind, Target};
 
 /// Why a change document without `target` cannot be read.
-pub const NO_TARGET: &str = "a change has no `target`: the plan was made by an older m2mctl";
+pub(super) const NO_TARGET: &str = "a change has no `target`: the plan was made by an older m2mctl";
 
 #[derive(Serialize)]
 struct Out<'a> {

@@ -13,7 +13,7 @@ use crate::auth0::field;
 use crate::model::{MARKER_KEY, Marker, RemoteApi, RemoteClient, RemoteGrant, RemoteState};
 
 /// The tenant state after applying every change of `plan` to `remote`.
-pub fn simulate(plan: &Plan, remote: &RemoteState) -> RemoteState {
+pub(crate) fn simulate(plan: &Plan, remote: &RemoteState) -> RemoteState {
     let mut sim = Sim {
         state: remote.clone(),
         created: BTreeMap::new(),

@@ -19,7 +19,7 @@
 //! | `changes[].fields[]` | `{field, before, after}` in Auth0 wire names and values; `before` is `null` on create and when absent, `after` is `null` on delete and for a removed metadata key; metadata keys are `client_metadata.<key>`; sets (`scope`, `scopes`, `grant_types`) are sorted |
 //! | `changes[].cascade[]` | client deletes only: grants Auth0 deletes with the client, `{id, audience, scope}` |
 //! | `warnings[]` | `{address, message}` (`address` may be `null`) |
-//! | `touched[]` | `{kind, id}` of every tenant object the plan modifies or deletes |
+//! | `touched[]` | `{kind, id}` of every tenant object the plan modifies or deletes (`kind: credential` with a client id: that client's credential list, when the plan changes its keys) |
 //! | `fingerprint` | sha256 hex over the canonical JSON of the `touched` objects as read |
 //! | `max_deletes` | the config's `settings.max_deletes` |
 //! | `policy_violations[]` | `{rule, severity, address, message, help, at, rule_at}`: `severity` `error` (the config; apply refuses the plan without `--allow-policy-violations`) or `warning` (the tenant outside the config); `at`/`rule_at` are `null` or `{file, line, column, start, end, label}` |

@@ -8,9 +8,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// At most this many attempts per request (the first one included).
-pub const MAX_ATTEMPTS: u32 = 8;
+pub(super) const MAX_ATTEMPTS: u32 = 8;
 /// Give up when the waits of one request would add up to more than this.
-pub const MAX_TOTAL_WAIT: Duration = Duration::from_secs(180);
+pub(super) const MAX_TOTAL_WAIT: Duration = Duration::from_secs(180);
 /// First backoff step for 5xx / transport failures.
 const BASE: Duration = Duration::from_millis(250);
 /// Largest single backoff for 5xx / transport failures.
@@ -22,7 +22,7 @@ const RATE_LIMIT_FLOOR: Duration = Duration::from_millis(100);
 
 /// How a request may be repeated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
+pub(super) enum Retry {
     /// Idempotent here (GET, PATCH, DELETE, token exchange): retry on 429, 5xx and transport errors.
     Safe,
     /// A create (POST): retry only when it certainly did not run (429, connection refused).
@@ -31,7 +31,7 @@ pub enum Retry {
 
 /// What went wrong with one attempt, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
+pub(super) enum Failure {
     /// 429 Too Many Requests: the request was not executed.
     RateLimited,
     /// 5xx: it may have run.
@@ -43,7 +43,7 @@ pub enum Failure {
 }
 
 /// Should this failure be retried for this kind of request?
-pub fn should_retry(kind: Retry, failure: Failure) -> bool {
+pub(super) fn should_retry(kind: Retry, failure: Failure) -> bool {
     match (kind, failure) {
         (_, Failure::RateLimited | Failure::Connect) => true,
         (Retry::Safe, Failure::Server | Failure::AfterSend) => true,
@@ -53,7 +53,7 @@ pub fn should_retry(kind: Retry, failure: Failure) -> bool {
 
 /// Exponential backoff with "equal jitter": half of `min(CAP, BASE·2^retry)` fixed, half random.
 /// `retry` counts from 0 (the first retry); `unit` is a random number in `[0, 1)`.
-pub fn backoff(retry: u32, unit: f64) -> Duration {
+pub(super) fn backoff(retry: u32, unit: f64) -> Duration {
     let exp = BASE.saturating_mul(1u32 << retry.min(16));
     let step = exp.min(CAP);
     step.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
@@ -62,7 +62,7 @@ pub fn backoff(retry: u32, unit: f64) -> Duration {
 /// The wait after a 429: `Retry-After` first (seconds or an HTTP date), then `x-ratelimit-reset`
 /// (epoch seconds), else plain backoff. A little jitter (up to 10%, at least 0–50 ms) keeps
 /// concurrent callers from waking together. Capped at 60 s.
-pub fn rate_limit_wait(
+pub(super) fn rate_limit_wait(
     retry_after: Option<&str>,
     reset: Option<&str>,
     now: SystemTime,
@@ -84,7 +84,7 @@ pub fn rate_limit_wait(
 
 /// `Retry-After`: delay-seconds or an HTTP date; `None` when unparsable. Clamped to
 /// [`RATE_LIMIT_CAP`] (a server saying `1e300` or `u64::MAX` gets a minute, never a panic).
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(super) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<f64>() {
         let secs = (secs.is_finite() && secs >= 0.0).then_some(secs)?;
@@ -98,7 +98,7 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 
 /// `x-ratelimit-reset`: the UNIX time (seconds) when requests are next added → wait from `now`,
 /// clamped to [`RATE_LIMIT_CAP`]. Whole seconds only, as Auth0 sends it.
-pub fn parse_reset(value: &str, now: SystemTime) -> Option<Duration> {
+pub(super) fn parse_reset(value: &str, now: SystemTime) -> Option<Duration> {
     let epoch: u64 = value.trim().parse().ok()?;
     let wait = match UNIX_EPOCH.checked_add(Duration::from_secs(epoch)) {
         Some(at) => at.duration_since(now).unwrap_or(Duration::ZERO),

@@ -24,7 +24,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 /// Default bound on concurrent requests.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// Reads (GET) may have this many times as many requests in flight as the concurrency bound.
-pub const READ_FACTOR: usize = 4;
+pub(super) const READ_FACTOR: usize = 4;
 /// Share of the tenant's bucket kept free for others and for estimation errors.
 const RESERVE_SHARE: f64 = 0.10;
 /// The reserve is never smaller than this many tokens (unless the bucket itself is smaller).
@@ -34,7 +34,7 @@ const SAMPLE_WINDOW: Duration = Duration::from_secs(1);
 
 /// Which of the tenant's rate-limit buckets a request draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Bucket {
+pub(super) enum Bucket {
     /// Management API (`/api/v2/…`).
     Management = 0,
     /// Authentication API (`/oauth/token`, `/.well-known/jwks.json`).
@@ -43,7 +43,7 @@ pub enum Bucket {
 
 /// The three `x-ratelimit-*` headers of one response.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RateHeaders {
+pub(super) struct RateHeaders {
     /// Bucket size.
     pub limit: f64,
     /// Tokens left after this request.
@@ -57,7 +57,7 @@ impl RateHeaders {
     /// Parses the header values; `None` unless limit and remaining are both finite numbers,
     /// limit above 0 and remaining at least 0. Clamped: the limit to `1..=MAX_LIMIT`, remaining
     /// to `0..=limit` (a `1e300` bucket must not turn into a wait of years or a panic).
-    pub fn parse(limit: Option<&str>, remaining: Option<&str>) -> Option<RateHeaders> {
+    pub(super) fn parse(limit: Option<&str>, remaining: Option<&str>) -> Option<RateHeaders> {
         let limit: f64 = limit?.trim().parse().ok()?;
         let remaining: f64 = remaining?.trim().parse().ok()?;
         if !(limit.is_finite() && remaining.is_finite() && limit > 0.0 && remaining >= 0.0) {
@@ -109,7 +109,7 @@ impl TenantBucket {
 
 /// The pure governor state; every method takes the current time.
 #[derive(Debug, Clone)]
-pub struct Model {
+pub(super) struct Model {
     interval: Option<Duration>,
     next_slot: Option<Instant>,
     paused_until: Option<Instant>,
@@ -118,7 +118,7 @@ pub struct Model {
 
 impl Model {
     /// A model with an optional `--max-rps` cap.
-    pub fn new(max_rps: Option<f64>) -> Model {
+    pub(super) fn new(max_rps: Option<f64>) -> Model {
         Model {
             interval: max_rps
                 .filter(|r| r.is_finite() && *r > 0.0)
@@ -130,7 +130,7 @@ impl Model {
     }
 
     /// Starts a request now (`Ok`) or says how long to wait before asking again.
-    pub fn try_start(&mut self, bucket: Bucket, now: Instant) -> Result<(), Duration> {
+    pub(super) fn try_start(&mut self, bucket: Bucket, now: Instant) -> Result<(), Duration> {
         if let Some(until) = self.paused_until.filter(|u| *u > now) {
             return Err(until - now);
         }
@@ -158,7 +158,7 @@ impl Model {
     }
 
     /// Records the end of a started request, with its rate-limit headers if it had any.
-    pub fn finish(
+    pub(super) fn finish(
         &mut self,
         bucket: Bucket,
         now: Instant,
@@ -196,7 +196,7 @@ impl Model {
     }
 
     /// Holds every request until `until` (after a 429 with Retry-After / reset).
-    pub fn pause(&mut self, until: Instant) {
+    pub(super) fn pause(&mut self, until: Instant) {
         self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
         for b in &mut self.buckets {
             b.available = b.available.min(0.0);
@@ -204,14 +204,14 @@ impl Model {
     }
 
     /// The measured refill rate of a bucket (for logs and tests).
-    pub fn rate(&self, bucket: Bucket) -> Option<f64> {
+    pub(super) fn rate(&self, bucket: Bucket) -> Option<f64> {
         self.buckets[bucket as usize].rate
     }
 }
 
 /// The async governor: a semaphore for concurrency plus the [`Model`] behind a mutex.
 #[derive(Debug)]
-pub struct Governor {
+pub(super) struct Governor {
     model: Mutex<Model>,
     permits: Semaphore,
     read_permits: Semaphore,
@@ -220,7 +220,7 @@ pub struct Governor {
 /// A started request: hand its headers back with [`Ticket::finish`]; dropping it counts as a
 /// request that ended without headers (transport failure).
 #[derive(Debug)]
-pub struct Ticket<'a> {
+pub(super) struct Ticket<'a> {
     governor: &'a Governor,
     bucket: Bucket,
     _permit: Option<SemaphorePermit<'a>>,
@@ -229,7 +229,7 @@ pub struct Ticket<'a> {
 
 impl Governor {
     /// A governor with `max_rps` (if any) and `concurrency` requests in flight at most.
-    pub fn new(max_rps: Option<f64>, concurrency: usize) -> Governor {
+    pub(super) fn new(max_rps: Option<f64>, concurrency: usize) -> Governor {
         Governor {
             model: Mutex::new(Model::new(max_rps)),
             permits: Semaphore::new(concurrency.max(1)),
@@ -246,7 +246,7 @@ impl Governor {
     }
 
     /// Waits until a request may start (`read`: a GET, under the larger read bound).
-    pub async fn start(&self, bucket: Bucket, read: bool) -> Ticket<'_> {
+    pub(super) async fn start(&self, bucket: Bucket, read: bool) -> Ticket<'_> {
         let permits = if read {
             &self.read_permits
         } else {
@@ -269,19 +269,19 @@ impl Governor {
     }
 
     /// Holds every caller until `until`.
-    pub fn pause(&self, until: Instant) {
+    pub(super) fn pause(&self, until: Instant) {
         self.with_model(|m| m.pause(until));
     }
 
     /// The measured refill rate of a bucket.
-    pub fn rate(&self, bucket: Bucket) -> Option<f64> {
+    pub(super) fn rate(&self, bucket: Bucket) -> Option<f64> {
         self.with_model(|m| m.rate(bucket))
     }
 }
 
 impl Ticket<'_> {
     /// Ends the request with the headers of its response.
-    pub fn finish(mut self, headers: Option<RateHeaders>, throttled: bool) {
+    pub(super) fn finish(mut self, headers: Option<RateHeaders>, throttled: bool) {
         self.finished = true;
         let bucket = self.bucket;
         self.governor

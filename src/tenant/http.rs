@@ -92,7 +92,7 @@ pub(crate) struct Request<'a> {
 
 impl<'a> Request<'a> {
     /// A Management API request with bearer auth; GET/PATCH/DELETE are safe, POST is a create.
-    pub fn management(method: Method, template: &'static str, path: String) -> Request<'a> {
+    pub(super) fn management(method: Method, template: &'static str, path: String) -> Request<'a> {
         let retry = if method == Method::POST {
             Retry::Create
         } else {
@@ -111,14 +111,14 @@ impl<'a> Request<'a> {
     }
 
     /// Adds query parameters.
-    pub fn query(mut self, pairs: &[(&'static str, &str)]) -> Request<'a> {
+    pub(super) fn query(mut self, pairs: &[(&'static str, &str)]) -> Request<'a> {
         self.query
             .extend(pairs.iter().map(|(k, v)| (*k, v.to_string())));
         self
     }
 
     /// Sets a JSON body.
-    pub fn json(mut self, body: &'a serde_json::Value) -> Request<'a> {
+    pub(super) fn json(mut self, body: &'a serde_json::Value) -> Request<'a> {
         self.body = Body::Json(body);
         self
     }
@@ -152,7 +152,7 @@ pub(crate) struct Http {
 
 impl Http {
     /// Builds the reqwest client (extra trusted roots from `ca_pem`) and the governor.
-    pub fn new(
+    pub(super) fn new(
         base: TenantUrl,
         ca: Option<Vec<reqwest::Certificate>>,
         governor: Governor,
@@ -181,13 +181,13 @@ impl Http {
     }
 
     /// Lets a 401 renew the token with these credentials (client credentials only).
-    pub fn with_renewal(mut self, own: OwnToken) -> Http {
+    pub(super) fn with_renewal(mut self, own: OwnToken) -> Http {
         self.own = Some(own);
         self
     }
 
     /// Sets the Management API token (a new generation).
-    pub fn set_token(&self, token: Secret) {
+    pub(super) fn set_token(&self, token: Secret) {
         let mut slot = self.token.write().unwrap_or_else(|e| e.into_inner());
         let generation = slot.as_ref().map_or(0, |(g, _)| g + 1);
         *slot = Some((generation, token));
@@ -198,7 +198,7 @@ impl Http {
     }
 
     /// Replaces the token now (its scopes are stale); `None` when there is no way to renew.
-    pub async fn renew_now(&self) -> Result<Option<Secret>> {
+    pub(super) async fn renew_now(&self) -> Result<Option<Secret>> {
         let Some(own) = &self.own else {
             return Ok(None);
         };
@@ -226,7 +226,7 @@ impl Http {
     }
 
     /// The counters so far.
-    pub fn metrics(&self) -> Metrics {
+    pub(super) fn metrics(&self) -> Metrics {
         Metrics {
             requests: self.counters.requests.load(Ordering::Relaxed),
             retries: self.counters.retries.load(Ordering::Relaxed),
@@ -286,7 +286,7 @@ impl Http {
     }
 
     /// Sends with governor and retries; returns the first response that is not retried.
-    pub async fn send(&self, req: Request<'_>) -> Result<Reply> {
+    pub(super) async fn send(&self, req: Request<'_>) -> Result<Reply> {
         let method = req.method_str();
         let mut waited = Duration::ZERO;
         let mut attempt = 0u32;

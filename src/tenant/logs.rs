@@ -71,22 +71,6 @@ impl LogEntry {
     pub fn response_body(&self) -> Option<&serde_json::Value> {
         self.details.as_ref()?.pointer("/response/body")
     }
-
-    /// Who acted: `client `name` (id)`, a user, or `unknown`.
-    pub fn actor(&self) -> String {
-        let some = |s: &Option<String>| s.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
-        match (
-            some(&self.user_name).or(some(&self.user_id)),
-            some(&self.client_id),
-        ) {
-            (Some(user), _) => format!("user `{user}`"),
-            (None, Some(id)) => match some(&self.client_name) {
-                Some(name) => format!("client `{name}` ({id})"),
-                None => format!("client {id}"),
-            },
-            (None, None) => "unknown".to_string(),
-        }
-    }
 }
 
 /// What a log read found.
@@ -150,7 +134,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn entries_read_auth0s_shape_and_name_their_actor() {
+    fn entries_read_auth0s_shape() {
         let json = r#"{"date":"2021-09-03T20:16:31.489Z","type":"sapi","description":"Create a User",
             "client_id":"2cnW","client_name":"","ip":"::1","details":{"request":{"method":"post",
             "path":"/api/v2/users","body":{}},"response":{"statusCode":201,"body":{"user_id":"u"}}},
@@ -161,16 +145,5 @@ mod tests {
             ("sapi", Some("post"), Some("/api/v2/users"))
         );
         assert_eq!(e.response_body().unwrap()["user_id"], "u");
-        assert_eq!(e.actor(), "client 2cnW");
-        let named = LogEntry {
-            client_name: Some("ops".into()),
-            ..e.clone()
-        };
-        assert_eq!(named.actor(), "client `ops` (2cnW)");
-        let user = LogEntry {
-            user_name: Some("ann@example.com".into()),
-            ..e
-        };
-        assert_eq!(user.actor(), "user `ann@example.com`");
     }
 }

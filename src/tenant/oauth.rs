@@ -65,7 +65,7 @@ struct RawKeys {
 
 /// How a client proves who it is at `/oauth/token`.
 #[derive(Debug, Clone, Copy)]
-pub enum Proof<'a> {
+pub(super) enum Proof<'a> {
     /// Its secret, in the form body (`client_secret_post`).
     SecretPost(&'a Secret),
     /// Its secret, in an HTTP Basic header (`client_secret_basic`).
@@ -77,7 +77,7 @@ pub enum Proof<'a> {
 impl<'a> Proof<'a> {
     /// A secret sent the way `method` says (a `private_key_jwt` client has no secret to send:
     /// it goes in the body, and the tenant refuses it).
-    pub fn secret(secret: &'a Secret, method: AuthMethod) -> Proof<'a> {
+    pub(super) fn secret(secret: &'a Secret, method: AuthMethod) -> Proof<'a> {
         match method {
             AuthMethod::ClientSecretBasic => Proof::SecretBasic(secret),
             AuthMethod::ClientSecretPost | AuthMethod::PrivateKeyJwt => Proof::SecretPost(secret),
@@ -86,7 +86,7 @@ impl<'a> Proof<'a> {
 }
 
 /// `client_assertion_type` of a private-key JWT assertion.
-pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub(super) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// `POST /oauth/token` with `grant_type=client_credentials` (form-encoded, as Auth0's SDKs send).
 ///
@@ -208,17 +208,8 @@ impl Client {
         .await
     }
 
-    /// A client-credentials token for `client_id` and `audience`, proven by a client assertion.
-    pub async fn oauth_token_assertion(
-        &self,
-        client_id: &str,
-        assertion: &Secret,
-        audience: &str,
-    ) -> Result<TokenResponse> {
-        exchange(&self.http, client_id, Proof::Assertion(assertion), audience).await
-    }
-
-    /// [`Client::oauth_token_assertion`] in the name of `organization` (id or name), when given.
+    /// A client-credentials token for `client_id` and `audience`, proven by a client assertion,
+    /// in the name of `organization` (id or name), when given.
     pub async fn oauth_token_assertion_in(
         &self,
         client_id: &str,

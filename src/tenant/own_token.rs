@@ -75,7 +75,7 @@ impl OwnToken {
     }
 
     /// A cached token with more than a minute left, whatever its scopes.
-    pub fn cached(&self) -> Option<Secret> {
+    pub(super) fn cached(&self) -> Option<Secret> {
         let dir = self.cache_dir.as_ref()?;
         Cache::load_or_warn(dir)
             .lookup_any_scopes(&self.key(), now_unix())
@@ -83,7 +83,7 @@ impl OwnToken {
     }
 
     /// Exchanges the credentials for a new token and caches it.
-    pub async fn fresh(&self, http: &Http) -> Result<Secret> {
+    pub(super) async fn fresh(&self, http: &Http) -> Result<Secret> {
         let assertion;
         let proof = match &self.proof {
             OwnProof::Secret(secret) => oauth::Proof::SecretPost(secret),
@@ -102,7 +102,7 @@ impl OwnToken {
     }
 
     /// The cached token (`true`), else a fresh one (`false`).
-    pub async fn obtain(&self, http: &Http) -> Result<(Secret, bool)> {
+    pub(super) async fn obtain(&self, http: &Http) -> Result<(Secret, bool)> {
         match self.cached() {
             Some(token) => {
                 tracing::debug!("using m2mctl's cached Management API token");

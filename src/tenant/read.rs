@@ -25,17 +25,17 @@ use super::http::{Request, redact_serde};
 use crate::model::{RemoteApi, RemoteClient, RemoteGrant, RemoteState, is_lease};
 
 /// Page size of every list call (Auth0's maximum).
-pub const PER_PAGE: usize = 100;
+pub(super) const PER_PAGE: usize = 100;
 
 /// Client fields m2mctl reads (never `client_secret`).
-pub use crate::auth0::CLIENT_FIELDS;
+pub(super) use crate::auth0::CLIENT_FIELDS;
 
 /// The largest `total` a list may report: 1000 pages. Above it the answer is not a tenant's
 /// (Auth0 caps clients, grants and APIs far lower) and reading it would never end.
-pub const MAX_TOTAL: u64 = 100_000;
+pub(super) const MAX_TOTAL: u64 = 100_000;
 
 /// Number of pages for `total` objects (at least one request, even for an empty list).
-pub fn page_count(total: usize) -> usize {
+pub(super) fn page_count(total: usize) -> usize {
     total.div_ceil(PER_PAGE).max(1)
 }
 

@@ -36,7 +36,7 @@ struct ApiErrorBody {
 
 impl Reply {
     /// Decodes a success body; a non-2xx status becomes [`Error::Api`].
-    pub fn json<T: DeserializeOwned>(self) -> Result<T> {
+    pub(super) fn json<T: DeserializeOwned>(self) -> Result<T> {
         if !self.status.is_success() {
             return Err(self.api_error());
         }
@@ -44,7 +44,7 @@ impl Reply {
     }
 
     /// Succeeds on 2xx (body ignored); else [`Error::Api`].
-    pub fn ok(self) -> Result<()> {
+    pub(super) fn ok(self) -> Result<()> {
         if self.status.is_success() {
             Ok(())
         } else {
@@ -53,7 +53,7 @@ impl Reply {
     }
 
     /// An error about this reply's shape (never quotes a success body: it may hold a secret).
-    pub fn unexpected(&self, reason: String) -> Error {
+    pub(super) fn unexpected(&self, reason: String) -> Error {
         Error::Unexpected {
             method: self.method,
             path: self.template,
@@ -63,7 +63,7 @@ impl Reply {
     }
 
     /// Maps `{statusCode, error, message, errorCode}` to [`Error::Api`].
-    pub fn api_error(&self) -> Error {
+    pub(super) fn api_error(&self) -> Error {
         let status = self.status.as_u16();
         let parsed: Option<ApiErrorBody> = serde_json::from_slice(&self.body).ok();
         let (message, error_code) = match parsed {
@@ -86,13 +86,13 @@ impl Reply {
     }
 
     /// Server-supplied `text` as it may be shown: redacted, control characters escaped.
-    pub fn redact(&self, text: &str) -> String {
+    pub(super) fn redact(&self, text: &str) -> String {
         let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
         crate::sanitize::redact(text, &secrets)
     }
 
     /// The first line of a non-JSON error body, shortened (for proxies answering HTML), redacted.
-    pub fn text_excerpt(&self) -> String {
+    pub(super) fn text_excerpt(&self) -> String {
         let text = String::from_utf8_lossy(&self.body);
         let line: String = text
             .lines()

@@ -19,7 +19,7 @@ pub(crate) struct HandshakeFailure {
 
 impl HandshakeFailure {
     /// What the user can do about it.
-    pub fn help(&self, host: &str) -> String {
+    pub(super) fn help(&self, host: &str) -> String {
         if self.certificate {
             format!(
                 "`{host}` presented a certificate that is not trusted: pass its CA certificate with `--ca-cert FILE` or `M2MCTL_CA_CERT=FILE` (for `m2mctl emulator --tls`, the file written by its `--cert-out`)"

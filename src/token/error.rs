@@ -172,7 +172,7 @@ pub enum TokenError {
 }
 
 /// The help line for an unknown application: the closest key or name, else the known keys.
-pub fn unknown_app_help<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+pub(super) fn unknown_app_help<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
     let known: Vec<&str> = known.into_iter().collect();
     let best = known
         .iter()

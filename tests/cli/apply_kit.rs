@@ -6,11 +6,11 @@ use serde_json::Value;
 use crate::support::{Run, Tenant};
 
 /// The custom API every generated config declares.
-pub const ORDERS: &str = "https://orders.example.com/";
+pub(crate) const ORDERS: &str = "https://orders.example.com/";
 
 /// One generated application.
 #[derive(Debug, Clone)]
-pub struct App {
+pub(crate) struct App {
     pub key: String,
     pub name: String,
     /// `(api, scopes)`; `api` may be `management`.
@@ -19,7 +19,7 @@ pub struct App {
 
 impl App {
     /// An app with one `read:orders` grant.
-    pub fn new(key: &str, name: &str) -> App {
+    pub(crate) fn new(key: &str, name: &str) -> App {
         App {
             key: key.into(),
             name: name.into(),
@@ -29,7 +29,7 @@ impl App {
 }
 
 /// `n` apps `app000…` with alternating grants.
-pub fn apps(n: usize) -> Vec<App> {
+pub(crate) fn apps(n: usize) -> Vec<App> {
     (0..n)
         .map(|i| {
             let mut app = App::new(&format!("app{i:03}"), &format!("service {i:03}"));
@@ -42,7 +42,7 @@ pub fn apps(n: usize) -> Vec<App> {
 }
 
 /// A config on `${AUTH0_DOMAIN}` with the orders API and `apps`.
-pub fn config(project: &str, apps: &[App]) -> String {
+pub(crate) fn config(project: &str, apps: &[App]) -> String {
     let mut y = format!(
         "version: 1\nproject: {project}\ntenant:\n  domain: ${{AUTH0_DOMAIN}}\napis:\n  - identifier: {ORDERS}\n    name: Orders API\n    token_lifetime: 3600\n    scopes:\n      - value: read:orders\n        description: Read orders\n      - value: write:orders\n        description: Write orders\napplications:\n"
     );
@@ -62,12 +62,17 @@ pub fn config(project: &str, apps: &[App]) -> String {
 }
 
 /// Writes `m2mctl.yaml` in the tenant's working directory.
-pub fn write_config(t: &Tenant, text: &str) {
+pub(crate) fn write_config(t: &Tenant, text: &str) {
     std::fs::write(t.dir().join("m2mctl.yaml"), text).expect("write config");
 }
 
 /// A raw Management API call with the bootstrap app's token: status and body text.
-pub async fn call(t: &Tenant, method: &str, path: &str, body: Option<Value>) -> (u16, String) {
+pub(crate) async fn call(
+    t: &Tenant,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, String) {
     let token = t.management_token().await;
     let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
     let mut req = t
@@ -82,7 +87,7 @@ pub async fn call(t: &Tenant, method: &str, path: &str, body: Option<Value>) -> 
 }
 
 /// Creates a client as another tool would; returns its id.
-pub async fn seed_client(t: &Tenant, body: Value) -> String {
+pub(crate) async fn seed_client(t: &Tenant, body: Value) -> String {
     let (status, text) = call(t, "POST", "/api/v2/clients", Some(body)).await;
     assert_eq!(status, 201, "{text}");
     let v: Value = serde_json::from_str(&text).expect("json");
@@ -90,7 +95,7 @@ pub async fn seed_client(t: &Tenant, body: Value) -> String {
 }
 
 /// An M2M client holding these Management API scopes: `(client_id, client_secret)`.
-pub async fn limited_client(t: &Tenant, name: &str, scopes: &[&str]) -> (String, String) {
+pub(crate) async fn limited_client(t: &Tenant, name: &str, scopes: &[&str]) -> (String, String) {
     let id = seed_client(
         t,
         serde_json::json!({"name": name, "app_type": "non_interactive",
@@ -111,14 +116,14 @@ pub async fn limited_client(t: &Tenant, name: &str, scopes: &[&str]) -> (String,
 }
 
 /// `GET /api/v2/clients/{id}` as raw bytes (for byte-for-byte comparisons).
-pub async fn raw_client(t: &Tenant, id: &str) -> String {
+pub(crate) async fn raw_client(t: &Tenant, id: &str) -> String {
     let (status, text) = call(t, "GET", &format!("/api/v2/clients/{id}"), None).await;
     assert_eq!(status, 200, "{text}");
     text
 }
 
 /// All clients (secrets included: the bootstrap token has `read:client_keys`).
-pub async fn clients(t: &Tenant) -> Vec<Value> {
+pub(crate) async fn clients(t: &Tenant) -> Vec<Value> {
     let (status, text) = call(t, "GET", "/api/v2/clients?per_page=100&page=0", None).await;
     assert_eq!(status, 200, "{text}");
     let mut all: Vec<Value> = serde_json::from_str(&text).expect("json");
@@ -134,7 +139,7 @@ pub async fn clients(t: &Tenant) -> Vec<Value> {
 }
 
 /// All client grants.
-pub async fn grants(t: &Tenant) -> Vec<Value> {
+pub(crate) async fn grants(t: &Tenant) -> Vec<Value> {
     let mut all = Vec::new();
     for page in 0.. {
         let path = format!("/api/v2/client-grants?per_page=100&page={page}");
@@ -151,7 +156,7 @@ pub async fn grants(t: &Tenant) -> Vec<Value> {
 }
 
 /// Write requests (`POST`/`PATCH`/`DELETE` on `/api/v2`) the tenant counted, with counts.
-pub async fn writes(t: &Tenant) -> Vec<(String, u64)> {
+pub(crate) async fn writes(t: &Tenant) -> Vec<(String, u64)> {
     let stats = t.stats().await;
     let map = stats["by_route"].as_object().cloned().unwrap_or_default();
     map.into_iter()
@@ -166,7 +171,7 @@ pub async fn writes(t: &Tenant) -> Vec<(String, u64)> {
 
 /// The writes of one apply that took the lease, without the lease's own create and delete
 /// (m2mctl never deletes APIs: the one `DELETE /resource-servers` is the lease's release).
-pub async fn plan_writes(t: &Tenant) -> Vec<(String, u64)> {
+pub(crate) async fn plan_writes(t: &Tenant) -> Vec<(String, u64)> {
     let mut w = writes(t).await;
     for lease in [
         "POST /api/v2/resource-servers 201",
@@ -183,7 +188,7 @@ pub async fn plan_writes(t: &Tenant) -> Vec<(String, u64)> {
 }
 
 /// Fails when any client secret of the tenant (or the bootstrap secret) appears in `run`.
-pub async fn assert_no_secret(t: &Tenant, run: &Run) {
+pub(crate) async fn assert_no_secret(t: &Tenant, run: &Run) {
     let mut secrets: Vec<String> = clients(t)
         .await
         .iter()
@@ -203,7 +208,7 @@ pub async fn assert_no_secret(t: &Tenant, run: &Run) {
 }
 
 /// Clients carrying `project`'s marker, by key (to find duplicates).
-pub fn marked(clients: &[Value], project: &str) -> Vec<(String, String)> {
+pub(crate) fn marked(clients: &[Value], project: &str) -> Vec<(String, String)> {
     let prefix = format!("{project}:");
     let mut out: Vec<(String, String)> = clients
         .iter()

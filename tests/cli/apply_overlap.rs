@@ -26,7 +26,7 @@ fn rounds() -> usize {
 
 /// What one round ended with.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Tally {
+pub(crate) struct Tally {
     pub converged: usize,
     pub refused: usize,
     /// Runs that ended reporting duplicate applications (only without the lease).
@@ -36,7 +36,7 @@ pub struct Tally {
 }
 
 /// Duplicated clients (same marker) and grants (same client and audience) in the tenant.
-pub async fn duplicates(t: &Tenant, project: &str) -> (usize, usize, usize) {
+pub(crate) async fn duplicates(t: &Tenant, project: &str) -> (usize, usize, usize) {
     let ours = marked(&clients(t).await, project);
     let keys: BTreeSet<&String> = ours.iter().map(|(k, _)| k).collect();
     let gs = grants(t).await;
@@ -51,7 +51,7 @@ pub async fn duplicates(t: &Tenant, project: &str) -> (usize, usize, usize) {
 }
 
 /// `procs` applies at once on a fresh tenant; `extra` flags for every run.
-pub async fn round(procs: usize, extra: &[&str]) -> (Tally, Vec<Run>) {
+pub(crate) async fn round(procs: usize, extra: &[&str]) -> (Tally, Vec<Run>) {
     let t = Tenant::start().await;
     write_config(&t, &config(PROJECT, &apps(APPS)));
     let mut args = vec!["apply", "--auto-approve"];

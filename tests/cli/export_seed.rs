@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::support::Tenant;
 
 /// A seeded tenant and what the test must check afterwards.
-pub struct Seeded {
+pub(crate) struct Seeded {
     /// Client secrets of every seeded client (must never appear in an export).
     pub secrets: Vec<String>,
     /// Client ids of the objects that must stay byte-for-byte untouched (web app, global).
@@ -19,18 +19,23 @@ pub struct Seeded {
 }
 
 /// Management API calls with the bootstrap app's token.
-pub struct Api<'t> {
+pub(crate) struct Api<'t> {
     t: &'t Tenant,
     token: String,
 }
 
 impl<'t> Api<'t> {
-    pub async fn new(t: &'t Tenant) -> Api<'t> {
+    pub(crate) async fn new(t: &'t Tenant) -> Api<'t> {
         let token = t.management_token().await;
         Api { t, token }
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         let url = format!("{}/api/v2/{path}", self.t.base_url());
         let mut request = self.t.http().request(method, url).bearer_auth(&self.token);
         if let Some(body) = body {
@@ -43,16 +48,16 @@ impl<'t> Api<'t> {
         body
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> Value {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Value {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
 
-    pub async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         self.send(reqwest::Method::GET, path, None).await
     }
 
     /// The whole tenant as `plan` sees it (one page each is enough for a small tenant).
-    pub async fn read_state(&self) -> RemoteState {
+    pub(crate) async fn read_state(&self) -> RemoteState {
         RemoteState {
             clients: list(self.get("clients?per_page=100").await),
             grants: list(self.get("client-grants?per_page=100").await),
@@ -61,7 +66,7 @@ impl<'t> Api<'t> {
     }
 
     /// A client as Auth0 returns it plus its grants, for before/after comparisons.
-    pub async fn snapshot(&self, client_id: &str) -> Value {
+    pub(crate) async fn snapshot(&self, client_id: &str) -> Value {
         json!({
             "client": self.get(&format!("clients/{client_id}")).await,
             "grants": self.get(&format!("client-grants?client_id={client_id}")).await,
@@ -69,7 +74,7 @@ impl<'t> Api<'t> {
     }
 
     /// [`Api::snapshot`] of each client, in order.
-    pub async fn snapshots(&self, client_ids: &[String]) -> Vec<Value> {
+    pub(crate) async fn snapshots(&self, client_ids: &[String]) -> Vec<Value> {
         let mut all = Vec::with_capacity(client_ids.len());
         for id in client_ids {
             all.push(self.snapshot(id).await);
@@ -78,13 +83,13 @@ impl<'t> Api<'t> {
     }
 
     /// Asserts that each client (and its grants) is exactly as in `before`.
-    pub async fn assert_unchanged(&self, client_ids: &[String], before: &[Value]) {
+    pub(crate) async fn assert_unchanged(&self, client_ids: &[String], before: &[Value]) {
         for (id, before) in client_ids.iter().zip(before) {
             assert_eq!(&self.snapshot(id).await, before, "{id} changed");
         }
     }
 
-    pub async fn m2m(&self, body: Value, secrets: &mut Vec<String>) -> String {
+    pub(crate) async fn m2m(&self, body: Value, secrets: &mut Vec<String>) -> String {
         let mut body = body;
         body["app_type"] = json!("non_interactive");
         body["grant_types"] = json!(["client_credentials"]);
@@ -96,7 +101,7 @@ impl<'t> Api<'t> {
         created["client_id"].as_str().expect("id").into()
     }
 
-    pub async fn grant(&self, client_id: &str, audience: &str, scope: &[&str]) {
+    pub(crate) async fn grant(&self, client_id: &str, audience: &str, scope: &[&str]) {
         self.post(
             "client-grants",
             json!({"client_id": client_id, "audience": audience, "scope": scope}),
@@ -109,11 +114,11 @@ fn list<T: serde::de::DeserializeOwned>(value: Value) -> Vec<T> {
     serde_json::from_value(value).expect("list shape")
 }
 
-pub const ORDERS: &str = "https://orders.example.com/";
-pub const STOCK: &str = "https://stock.example.com/";
+pub(crate) const ORDERS: &str = "https://orders.example.com/";
+pub(crate) const STOCK: &str = "https://stock.example.com/";
 
 /// Seeds the messy tenant.
-pub async fn seed(t: &Tenant) -> Seeded {
+pub(crate) async fn seed(t: &Tenant) -> Seeded {
     let api = Api::new(t).await;
     let mut secrets = vec![t.client_secret()];
     let scope = |v: &str, d: &str| json!({"value": v, "description": d});
@@ -196,7 +201,7 @@ pub async fn seed(t: &Tenant) -> Seeded {
 }
 
 /// Asserts that no seeded secret occurs in `text`.
-pub fn assert_no_secret(seeded: &Seeded, text: &str) {
+pub(crate) fn assert_no_secret(seeded: &Seeded, text: &str) {
     for secret in &seeded.secrets {
         assert!(
             !text.contains(secret.as_str()),
@@ -205,7 +210,7 @@ pub fn assert_no_secret(seeded: &Seeded, text: &str) {
     }
 }
 
-pub fn assert_shape(text: &str) {
+pub(crate) fn assert_shape(text: &str) {
     assert!(
         text.starts_with("# yaml-language-server: $schema="),
         "{text}"

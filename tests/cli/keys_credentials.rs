@@ -139,6 +139,20 @@ async fn a_key_application_gets_its_keys_and_never_its_unused_secret() {
     assert_eq!(again.code, 0, "{}", again.stderr);
     apply_kit::assert_no_secret(&t, &again).await;
     assert_delivered(&t, &id, &kid, &secret);
-    // Reading keys needs no `read:client_keys`: no secret was read at all.
+    // `rotate` is for secrets: a key application is refused before any request.
+    t.reset_stats().await;
+    let rotate = t.m2mctl(&["rotate", "ledger"]).await;
+    assert_eq!(rotate.code, 1, "{}", rotate.stderr);
+    assert!(
+        rotate
+            .stderr
+            .contains("`ledger` does not authenticate with a client secret"),
+        "{}",
+        rotate.stderr
+    );
+    assert_eq!(
+        t.count("POST /api/v2/clients/{id}/rotate-secret 200").await,
+        0
+    );
     t.shutdown().await;
 }

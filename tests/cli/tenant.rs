@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::support::{Options as TenantOptions, Tenant};
 
 /// A client authenticated as the emulator's bootstrap app (client credentials).
-pub async fn client_for(t: &Tenant, options: &Options) -> Client {
+pub(crate) async fn client_for(t: &Tenant, options: &Options) -> Client {
     let url = TenantUrl::parse(&t.auth0_domain()).expect("domain");
     let creds = Credentials::ClientCredentials {
         client_id: t.client_id(),

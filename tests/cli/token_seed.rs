@@ -6,10 +6,10 @@ use serde_json::{Value, json};
 use crate::support;
 
 /// The project of the test config (part of the ownership marker).
-pub const PROJECT: &str = "tokentest";
+pub(super) const PROJECT: &str = "tokentest";
 
 /// A Management API session as the emulator's bootstrap client.
-pub struct Seeder {
+pub(super) struct Seeder {
     base: String,
     http: reqwest::Client,
     bearer: String,
@@ -17,14 +17,14 @@ pub struct Seeder {
 
 /// A created application.
 #[derive(Debug, Clone)]
-pub struct App {
+pub(super) struct App {
     pub client_id: String,
     pub client_secret: String,
 }
 
 impl Seeder {
     /// A session as the tenant's bootstrap client (all Management API scopes).
-    pub async fn new(tenant: &support::Tenant) -> Seeder {
+    pub(super) async fn new(tenant: &support::Tenant) -> Seeder {
         Seeder {
             base: tenant.base_url().trim_end_matches('/').to_string(),
             http: tenant.http(),
@@ -48,7 +48,7 @@ impl Seeder {
     }
 
     /// `POST /api/v2/resource-servers`.
-    pub async fn api(&self, identifier: &str, scopes: &[&str], lifetime: u32) {
+    pub(super) async fn api(&self, identifier: &str, scopes: &[&str], lifetime: u32) {
         let scopes: Vec<Value> = scopes
             .iter()
             .map(|s| json!({"value": s, "description": s}))
@@ -67,7 +67,7 @@ impl Seeder {
     }
 
     /// `POST /api/v2/clients` with the ownership marker `PROJECT:key`.
-    pub async fn app(&self, key: &str, name: &str, auth_method: &str) -> App {
+    pub(super) async fn app(&self, key: &str, name: &str, auth_method: &str) -> App {
         let body = json!({
             "name": name, "app_type": "non_interactive",
             "grant_types": ["client_credentials"],
@@ -84,7 +84,7 @@ impl Seeder {
     }
 
     /// `POST /api/v2/client-grants`; returns the grant id.
-    pub async fn grant(&self, client_id: &str, audience: &str, scopes: &[&str]) -> String {
+    pub(super) async fn grant(&self, client_id: &str, audience: &str, scopes: &[&str]) -> String {
         let body = json!({"client_id": client_id, "audience": audience, "scope": scopes});
         let grant = self
             .call(reqwest::Method::POST, "/api/v2/client-grants", Some(body))
@@ -93,7 +93,7 @@ impl Seeder {
     }
 
     /// `PATCH /api/v2/client-grants/{id}`: changes a grant behind m2mctl's back.
-    pub async fn set_grant_scopes(&self, id: &str, scopes: &[&str]) {
+    pub(super) async fn set_grant_scopes(&self, id: &str, scopes: &[&str]) {
         let body = json!({"scope": scopes});
         self.call(
             reqwest::Method::PATCH,
@@ -104,14 +104,14 @@ impl Seeder {
     }
 
     /// `PATCH /api/v2/resource-servers/{identifier}` (Auth0 accepts the encoded identifier).
-    pub async fn patch_api(&self, identifier: &str, body: Value) {
+    pub(super) async fn patch_api(&self, identifier: &str, body: Value) {
         let id: String = url::form_urlencoded::byte_serialize(identifier.as_bytes()).collect();
         let path = format!("/api/v2/resource-servers/{id}");
         self.call(reqwest::Method::PATCH, &path, Some(body)).await;
     }
 
     /// `PATCH /api/v2/clients/{id}`.
-    pub async fn patch_client(&self, id: &str, body: Value) {
+    pub(super) async fn patch_client(&self, id: &str, body: Value) {
         self.call(
             reqwest::Method::PATCH,
             &format!("/api/v2/clients/{id}"),
@@ -121,7 +121,7 @@ impl Seeder {
     }
 
     /// `DELETE /api/v2/client-grants/{id}`.
-    pub async fn delete_grant(&self, id: &str) {
+    pub(super) async fn delete_grant(&self, id: &str) {
         self.call(
             reqwest::Method::DELETE,
             &format!("/api/v2/client-grants/{id}"),
@@ -131,14 +131,14 @@ impl Seeder {
     }
 
     /// The Management API audience of this tenant.
-    pub fn management(&self) -> String {
+    pub(super) fn management(&self) -> String {
         format!("{}/api/v2/", self.base)
     }
 }
 
 /// The test config: two APIs, two applications (one per auth method), four grants; with
 /// `unapplied`, a third application that is not in the tenant.
-pub fn config_yaml(unapplied: bool) -> String {
+pub(super) fn config_yaml(unapplied: bool) -> String {
     let extra = if unapplied { UNAPPLIED } else { "" };
     format!(
         r#"version: 1
@@ -183,7 +183,7 @@ const UNAPPLIED: &str = "  - name: not-yet-applied
 ";
 
 /// What [`seed`] created.
-pub struct Seeded {
+pub(super) struct Seeded {
     pub billing: App,
     pub reporter: App,
     /// The grant of `billing` on the orders API.
@@ -191,7 +191,7 @@ pub struct Seeded {
 }
 
 /// Creates what `apply` would for [`config_yaml`], except the `not-yet-applied` application.
-pub async fn seed(s: &Seeder) -> Seeded {
+pub(super) async fn seed(s: &Seeder) -> Seeded {
     s.api(
         "https://orders.example.com/",
         &["read:orders", "write:orders"],

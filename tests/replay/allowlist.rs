@@ -9,7 +9,7 @@ use serde::Deserialize;
 /// One reviewed difference.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// `METHOD /route/template`, or `*` for every route.
     pub route: String,
     /// The difference as the test prints it (`status 200 -> 404`, `missing signing_keys`, …);
@@ -25,7 +25,7 @@ pub struct Entry {
 }
 
 /// Every entry of the file.
-pub fn load() -> Vec<Entry> {
+pub(crate) fn load() -> Vec<Entry> {
     let path = super::recording::root().join("replay-allowlist.yaml");
     let text = std::fs::read_to_string(&path).expect("allowlist");
     let entries: Vec<Entry> = serde_saphyr::from_str(&text).expect("allowlist parses");
@@ -41,7 +41,12 @@ pub fn load() -> Vec<Entry> {
 }
 
 /// The entry covering `diff` on `route` in cassette `file`, if any (counted as used).
-pub fn find<'a>(entries: &'a [Entry], file: &str, route: &str, diff: &str) -> Option<&'a Entry> {
+pub(crate) fn find<'a>(
+    entries: &'a [Entry],
+    file: &str,
+    route: &str,
+    diff: &str,
+) -> Option<&'a Entry> {
     let hit = entries.iter().find(|e| {
         (e.route == "*" || e.route == route)
             && e.files.as_deref().is_none_or(|f| file.starts_with(f))

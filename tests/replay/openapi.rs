@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 /// Compiled response schemas by (`METHOD /route/template`, status).
-pub struct Schemas {
+pub(crate) struct Schemas {
     compiled: HashMap<(String, u16), Option<jsonschema::Validator>>,
     management: Value,
     authentication: Value,
@@ -19,7 +19,7 @@ fn load(name: &str) -> Value {
 
 impl Schemas {
     /// Loads both documents.
-    pub fn load() -> Schemas {
+    pub(crate) fn load() -> Schemas {
         Schemas {
             compiled: HashMap::new(),
             management: load("management-api.json"),
@@ -29,7 +29,7 @@ impl Schemas {
 
     /// The errors of `body` against the schema of (`route`, `status`); `None` when the document
     /// has no JSON schema for that answer.
-    pub fn check(&mut self, route: &str, status: u16, body: &Value) -> Option<Vec<String>> {
+    pub(crate) fn check(&mut self, route: &str, status: u16, body: &Value) -> Option<Vec<String>> {
         let key = (route.to_string(), status);
         if !self.compiled.contains_key(&key) {
             let validator = self.compile(route, status);

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 /// One recorded request and Auth0's answer.
 #[derive(Debug, Clone)]
-pub struct Interaction {
+pub(crate) struct Interaction {
     /// `GET`, `POST`, …
     pub method: String,
     /// The recorded URL (`https://tenant.auth0.com/api/v2/clients?…`).
@@ -25,7 +25,7 @@ pub struct Interaction {
 
 /// A cassette: its path under the fixtures and its interactions in order.
 #[derive(Debug)]
-pub struct Cassette {
+pub(crate) struct Cassette {
     /// `go-auth0/TestClient_Create.yaml`.
     pub name: String,
     /// In recorded order.
@@ -88,7 +88,7 @@ struct RubyStatus {
 }
 
 /// The fixtures folder.
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/auth0")
 }
 
@@ -106,7 +106,7 @@ fn go_raw(path: &str) -> bool {
 }
 
 /// Every cassette of the three sources, sorted by name.
-pub fn load_all() -> Vec<Cassette> {
+pub(crate) fn load_all() -> Vec<Cassette> {
     let root = root();
     let mut files = Vec::new();
     for source in ["go-auth0", "terraform-provider-auth0", "ruby-auth0"] {
@@ -171,7 +171,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// The route template of a path on the replayed routes, or `None` for other routes.
-pub fn route(path: &str) -> Option<String> {
+pub(crate) fn route(path: &str) -> Option<String> {
     let rest = path
         .strip_prefix("/api/v2/")
         .map(|r| r.trim_end_matches('/'));

@@ -12,7 +12,7 @@ use super::shape;
 
 /// What one replayed request gave.
 #[derive(Debug)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Index in the cassette.
     pub index: usize,
     /// `METHOD /route/template`.
@@ -27,7 +27,7 @@ pub struct Outcome {
 
 /// A replay of one cassette.
 #[derive(Debug, Default)]
-pub struct Replay {
+pub(crate) struct Replay {
     /// Replayed requests.
     pub outcomes: Vec<Outcome>,
     /// Requests not sent: they name an object the recording did not create (made by another
@@ -45,7 +45,7 @@ struct Session {
 }
 
 /// Replays `cassette` in order against a fresh in-memory emulator on 127.0.0.1:0.
-pub async fn replay(cassette: &Cassette) -> Replay {
+pub(crate) async fn replay(cassette: &Cassette) -> Replay {
     let emulator = emulator::spawn(EmulatorConfig::local("127.0.0.1:0".parse().unwrap()))
         .await
         .expect("emulator starts");
@@ -109,7 +109,7 @@ async fn management_token(http: &reqwest::Client, e: &Emulator) -> String {
 
 /// A body go-vcr's redaction hook replaced by `{"client_secret": "[REDACTED]", "signing_keys": …}`:
 /// not what Auth0 sent, so there is no shape to compare or decode.
-pub fn redaction_artifact(body: &Value) -> bool {
+pub(crate) fn redaction_artifact(body: &Value) -> bool {
     body.as_object().is_some_and(|m| {
         !m.is_empty()
             && m.keys()

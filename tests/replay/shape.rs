@@ -8,7 +8,7 @@ use serde_json::Value;
 
 /// One difference, at a dotted key path (`[]` for array items).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Diff {
+pub(crate) enum Diff {
     /// Auth0 sent the key, the emulator did not.
     Missing(String),
     /// The emulator sent a key Auth0 did not (only checked for raw recorded bodies).
@@ -19,14 +19,14 @@ pub enum Diff {
 
 impl Diff {
     /// The key path.
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         match self {
             Diff::Missing(p) | Diff::Extra(p) | Diff::Type(p, ..) => p,
         }
     }
 
     /// `missing`, `extra` or `type`.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Diff::Missing(_) => "missing",
             Diff::Extra(_) => "extra",
@@ -45,7 +45,7 @@ impl std::fmt::Display for Diff {
 }
 
 /// The JSON type name of a value.
-pub fn type_name(v: &Value) -> &'static str {
+pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
@@ -94,7 +94,7 @@ fn is_data_map(path: &str) -> bool {
 
 /// Differences between a recorded body and the emulator's; `extra` also reports keys only the
 /// emulator sent.
-pub fn compare(recorded: &Value, emulator: &Value, extra: bool) -> Vec<Diff> {
+pub(crate) fn compare(recorded: &Value, emulator: &Value, extra: bool) -> Vec<Diff> {
     let (mut r, mut e) = (Shape::new(), Shape::new());
     walk(recorded, "", &mut r);
     walk(emulator, "", &mut e);

@@ -12,7 +12,7 @@
 //! ```
 #![allow(dead_code)]
 
-pub mod seed;
+pub(crate) mod seed;
 
 use std::path::{Path, PathBuf};
 
@@ -21,7 +21,7 @@ use serde_json::Value;
 
 /// How to start a test tenant.
 #[derive(Debug, Clone, Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// Serve HTTPS with a self-signed certificate (written to `<dir>/ca.pem`).
     pub tls: bool,
     /// Persist to this state file.
@@ -37,7 +37,7 @@ pub struct Options {
 }
 
 /// A running emulator plus a temp working directory.
-pub struct Tenant {
+pub(crate) struct Tenant {
     emulator: Option<Emulator>,
     dir: tempfile::TempDir,
     ca: Option<PathBuf>,
@@ -45,7 +45,7 @@ pub struct Tenant {
 
 /// The outcome of running the binary.
 #[derive(Debug, Clone)]
-pub struct Run {
+pub(crate) struct Run {
     /// Exit code (-1 when killed by a signal).
     pub code: i32,
     /// Stdout, lossily decoded.
@@ -56,12 +56,12 @@ pub struct Run {
 
 impl Tenant {
     /// In memory, plain HTTP, no limits.
-    pub async fn start() -> Tenant {
+    pub(crate) async fn start() -> Tenant {
         Tenant::with(Options::default()).await
     }
 
     /// With options.
-    pub async fn with(options: Options) -> Tenant {
+    pub(crate) async fn with(options: Options) -> Tenant {
         let dir = tempfile::tempdir().expect("temp dir");
         let ca = options.tls.then(|| dir.path().join("ca.pem"));
         let mut config = EmulatorConfig::local("127.0.0.1:0".parse().expect("addr"));
@@ -89,47 +89,47 @@ impl Tenant {
     }
 
     /// The emulator.
-    pub fn emulator(&self) -> &Emulator {
+    pub(crate) fn emulator(&self) -> &Emulator {
         self.emulator.as_ref().expect("running")
     }
     /// `http://127.0.0.1:PORT` or `https://…`.
-    pub fn base_url(&self) -> String {
+    pub(crate) fn base_url(&self) -> String {
         self.emulator().base_url().to_string()
     }
     /// `127.0.0.1:PORT`.
-    pub fn domain(&self) -> String {
+    pub(crate) fn domain(&self) -> String {
         self.emulator().domain().to_string()
     }
     /// The value to put in `AUTH0_DOMAIN` (base url in HTTP mode, bare domain with TLS).
-    pub fn auth0_domain(&self) -> String {
+    pub(crate) fn auth0_domain(&self) -> String {
         match self.ca {
             Some(_) => self.domain(),
             None => self.base_url(),
         }
     }
     /// `https://127.0.0.1:PORT/api/v2/`.
-    pub fn management_audience(&self) -> String {
+    pub(crate) fn management_audience(&self) -> String {
         self.emulator().management_audience()
     }
     /// Bootstrap app client id.
-    pub fn client_id(&self) -> String {
+    pub(crate) fn client_id(&self) -> String {
         self.emulator().bootstrap_client_id().to_string()
     }
     /// Bootstrap app client secret.
-    pub fn client_secret(&self) -> String {
+    pub(crate) fn client_secret(&self) -> String {
         self.emulator().bootstrap_client_secret().to_string()
     }
     /// The certificate clients must trust (TLS mode).
-    pub fn ca_cert_path(&self) -> Option<&Path> {
+    pub(crate) fn ca_cert_path(&self) -> Option<&Path> {
         self.ca.as_deref()
     }
     /// The temp working directory the binary runs in.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.dir.path()
     }
 
     /// A reqwest client that trusts only the emulator's certificate in TLS mode.
-    pub fn http(&self) -> reqwest::Client {
+    pub(crate) fn http(&self) -> reqwest::Client {
         let mut builder = reqwest::Client::builder();
         if let Some(pem) = self.emulator().cert_pem() {
             let cert = reqwest::Certificate::from_pem(pem.as_bytes()).expect("cert");
@@ -139,7 +139,7 @@ impl Tenant {
     }
 
     /// A client-credentials token for `audience` from the bootstrap app (management API by default).
-    pub async fn token_for(
+    pub(crate) async fn token_for(
         &self,
         client_id: &str,
         secret: &str,
@@ -159,7 +159,7 @@ impl Tenant {
     }
 
     /// A Management API token of the bootstrap app (all scopes).
-    pub async fn management_token(&self) -> String {
+    pub(crate) async fn management_token(&self) -> String {
         let response = self
             .token_for(
                 &self.client_id(),
@@ -173,7 +173,7 @@ impl Tenant {
     }
 
     /// `GET /__m2mctl/stats`.
-    pub async fn stats(&self) -> Value {
+    pub(crate) async fn stats(&self) -> Value {
         self.http()
             .get(format!("{}/__m2mctl/stats", self.base_url()))
             .send()
@@ -185,12 +185,12 @@ impl Tenant {
     }
 
     /// The count of one `METHOD /template STATUS` key (0 when absent).
-    pub async fn count(&self, key: &str) -> u64 {
+    pub(crate) async fn count(&self, key: &str) -> u64 {
         self.stats().await["by_route"][key].as_u64().unwrap_or(0)
     }
 
     /// `POST /__m2mctl/stats/reset`.
-    pub async fn reset_stats(&self) {
+    pub(crate) async fn reset_stats(&self) {
         let r = self
             .http()
             .post(format!("{}/__m2mctl/stats/reset", self.base_url()))
@@ -202,12 +202,12 @@ impl Tenant {
 
     /// Runs the real binary in the temp dir with AUTH0_DOMAIN/CLIENT_ID/CLIENT_SECRET of the
     /// bootstrap app, NO_COLOR=1, and M2MCTL_CA_CERT in TLS mode.
-    pub async fn m2mctl(&self, args: &[&str]) -> Run {
+    pub(crate) async fn m2mctl(&self, args: &[&str]) -> Run {
         self.m2mctl_with(args, &[]).await
     }
 
     /// [`Tenant::m2mctl`] with extra environment variables (set last, so they override).
-    pub async fn m2mctl_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
+    pub(crate) async fn m2mctl_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
         let mut envs = vec![
             ("AUTH0_DOMAIN".to_string(), self.auth0_domain()),
             ("AUTH0_CLIENT_ID".to_string(), self.client_id()),
@@ -221,7 +221,7 @@ impl Tenant {
     }
 
     /// insta filters: this tenant's port and temp dir.
-    pub fn filters(&self) -> Vec<(String, String)> {
+    pub(crate) fn filters(&self) -> Vec<(String, String)> {
         let port = self
             .domain()
             .rsplit(':')
@@ -238,7 +238,7 @@ impl Tenant {
     }
 
     /// insta settings with [`Tenant::filters`] applied.
-    pub fn settings(&self) -> insta::Settings {
+    pub(crate) fn settings(&self) -> insta::Settings {
         let mut settings = insta::Settings::clone_current();
         for (pattern, replacement) in self.filters() {
             settings.add_filter(&pattern, replacement);
@@ -247,7 +247,7 @@ impl Tenant {
     }
 
     /// [`Tenant::settings`] plus [`VOLATILE`]: for outputs that show ids, times or secrets.
-    pub fn volatile_settings(&self) -> insta::Settings {
+    pub(crate) fn volatile_settings(&self) -> insta::Settings {
         let mut settings = self.settings();
         for (pattern, replacement) in VOLATILE {
             settings.add_filter(pattern, *replacement);
@@ -256,7 +256,7 @@ impl Tenant {
     }
 
     /// Graceful shutdown (state flushed).
-    pub async fn shutdown(mut self) {
+    pub(crate) async fn shutdown(mut self) {
         if let Some(e) = self.emulator.take() {
             e.shutdown().await.expect("clean shutdown");
         }
@@ -266,7 +266,7 @@ impl Tenant {
 /// What changes from run to run besides ports and temp dirs, as `(regex, replacement)` applied in
 /// order: tokens, secrets, client ids, `cgr_`/`cred_` ids, API ids, timestamps and durations.
 /// Counts, names and scopes are left alone. (The doc-sample runner uses the same list.)
-pub const VOLATILE: &[(&str, &str)] = &[
+pub(crate) const VOLATILE: &[(&str, &str)] = &[
     // a JWT, or its start as the docs abbreviate it (`eyJ…`)
     (r"eyJ[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*){0,2}…?", "[TOKEN]"),
     // the last characters of a token in `token --format table`
@@ -299,7 +299,7 @@ fn regex_escape(text: &str) -> String {
 }
 
 /// Runs the binary with NO_COLOR=1, AUTH0_* cleared, then `envs`, in `dir`.
-pub async fn run_binary(dir: &Path, args: &[&str], envs: &[(String, String)]) -> Run {
+pub(crate) async fn run_binary(dir: &Path, args: &[&str], envs: &[(String, String)]) -> Run {
     let dir = dir.to_path_buf();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let envs = envs.to_vec();

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 /// What to create.
 #[derive(Debug, Clone)]
-pub struct Shape {
+pub(crate) struct Shape {
     /// The config's `project` (owner part of the ownership marker).
     pub project: String,
     /// Managed M2M applications.
@@ -25,7 +25,7 @@ pub struct Shape {
 
 impl Shape {
     /// `apps` applications, each with one grant, over `apis` APIs, project `bench`.
-    pub fn new(apps: usize, apis: usize) -> Shape {
+    pub(crate) fn new(apps: usize, apis: usize) -> Shape {
         Shape {
             project: "bench".into(),
             apps,
@@ -35,23 +35,23 @@ impl Shape {
     }
 
     /// Identifier of custom API `i`.
-    pub fn api_identifier(&self, i: usize) -> String {
+    pub(crate) fn api_identifier(&self, i: usize) -> String {
         format!("https://api-{i:03}.bench.example/")
     }
 
     /// Key (and name) of application `i`.
-    pub fn app_key(&self, i: usize) -> String {
+    pub(crate) fn app_key(&self, i: usize) -> String {
         format!("app-{i:05}")
     }
 
     /// The config that matches what [`seed`] creates; `domain` is written as is (e.g.
     /// `${AUTH0_DOMAIN}` or `local`).
-    pub fn config_yaml(&self, domain: &str) -> String {
+    pub(crate) fn config_yaml(&self, domain: &str) -> String {
         self.config_yaml_with(domain, |_| false)
     }
 
     /// Scopes of application `i`'s grant: `read:data`, plus `write:data` when `widened(i)`.
-    pub fn grant_scopes(&self, i: usize, widened: impl Fn(usize) -> bool) -> &'static str {
+    pub(crate) fn grant_scopes(&self, i: usize, widened: impl Fn(usize) -> bool) -> &'static str {
         if widened(i) {
             "[read:data, write:data]"
         } else {
@@ -61,7 +61,7 @@ impl Shape {
 
     /// [`Shape::config_yaml`] where the grants of the applications `widened` picks also get
     /// `write:data` (a change of those grants, nothing else).
-    pub fn config_yaml_with(&self, domain: &str, widened: impl Fn(usize) -> bool) -> String {
+    pub(crate) fn config_yaml_with(&self, domain: &str, widened: impl Fn(usize) -> bool) -> String {
         let mut y = format!(
             "version: 1\nproject: {}\ntenant:\n  domain: {domain}\nsettings:\n  max_deletes: 5\napis:\n",
             self.project
@@ -89,7 +89,7 @@ impl Shape {
 
 /// A Management API endpoint with a bearer token.
 #[derive(Clone)]
-pub struct Api {
+pub(crate) struct Api {
     /// HTTP client (trusting the tenant's certificate if needed).
     pub http: reqwest::Client,
     /// `http://127.0.0.1:PORT` or `https://…`.
@@ -100,7 +100,7 @@ pub struct Api {
 
 impl Api {
     /// `POST {path}` with a JSON body; the created object.
-    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, String> {
+    pub(crate) async fn post(&self, path: &str, body: &Value) -> Result<Value, String> {
         let r = self
             .http
             .post(format!("{}{path}", self.base_url))
@@ -120,7 +120,7 @@ impl Api {
 
 /// What [`seed`] created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Seeded {
+pub(crate) struct Seeded {
     /// Applications created.
     pub apps: usize,
     /// Grants created.
@@ -131,7 +131,7 @@ pub struct Seeded {
 
 /// Creates the APIs, then the applications with their ownership marker and one grant each,
 /// `shape.concurrency` requests at a time.
-pub async fn seed(api: &Api, shape: &Shape) -> Result<Seeded, String> {
+pub(crate) async fn seed(api: &Api, shape: &Shape) -> Result<Seeded, String> {
     let limit = shape.concurrency.max(1);
     futures::stream::iter(0..shape.apis)
         .map(|i| {
