@@ -1,121 +1,16 @@
 //! Unit tests of the governor maths: a discrete-event simulation of a token-bucket server.
 
 use super::*;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::time::Duration;
 
-/// A server bucket refilling continuously, like Auth0's per-second limits.
-struct Server {
-    tokens: f64,
-    burst: f64,
-    rps: f64,
-    at: f64,
-}
-
-impl Server {
-    /// Processes one request at `t`: (status 429?, remaining).
-    fn hit(&mut self, t: f64) -> (bool, f64) {
-        self.tokens = (self.tokens + (t - self.at) * self.rps).min(self.burst);
-        self.at = t;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            (false, self.tokens.floor())
-        } else {
-            (true, 0.0)
-        }
-    }
-}
-
-struct Outcome {
-    seconds: f64,
-    throttled: u32,
-    starts: Vec<f64>,
-    rate: Option<f64>,
-}
-
-/// Runs `total` requests through `concurrency` workers with `latency` round trips.
-fn simulate(total: u32, rps: f64, burst: f64, max_rps: Option<f64>, latency: f64) -> Outcome {
-    let t0 = Instant::now();
-    let at = |s: f64| t0 + Duration::from_secs_f64(s);
-    let mut model = Model::new(max_rps);
-    let mut server = Server {
-        tokens: burst,
-        burst,
-        rps,
-        at: 0.0,
-    };
-    // events: (time in ns, seq, worker, phase) phase 0 = ready, 1 = response
-    let mut events = BinaryHeap::new();
-    let mut seq = 0u64;
-    let mut push = |events: &mut BinaryHeap<_>, t: f64, w: u32, phase: u8, extra: (bool, f64)| {
-        seq += 1;
-        events.push(Reverse((
-            (t * 1e9) as u64,
-            seq,
-            w,
-            phase,
-            extra.0,
-            (extra.1 * 1000.0) as u64,
-        )));
-    };
-    for w in 0..DEFAULT_CONCURRENCY as u32 {
-        push(&mut events, 0.0, w, 0, (false, 0.0));
-    }
-    let (mut done, mut throttled, mut starts, mut end) = (0u32, 0u32, Vec::new(), 0.0);
-    let mut started = 0u32;
-    while let Some(Reverse((ns, _, w, phase, was_429, rem_milli))) = events.pop() {
-        let t = ns as f64 / 1e9;
-        if phase == 0 {
-            if started >= total {
-                continue;
-            }
-            match model.try_start(Bucket::Management, at(t)) {
-                Err(wait) => push(
-                    &mut events,
-                    t + wait.as_secs_f64() + 1e-6,
-                    w,
-                    0,
-                    (false, 0.0),
-                ),
-                Ok(()) => {
-                    started += 1;
-                    starts.push(t);
-                    let reply = server.hit(t + latency / 2.0);
-                    push(&mut events, t + latency, w, 1, reply);
-                }
-            }
-        } else {
-            let remaining = rem_milli as f64 / 1000.0;
-            let headers = RateHeaders {
-                limit: burst,
-                remaining,
-            };
-            model.finish(Bucket::Management, at(t), Some(headers), was_429);
-            if was_429 {
-                throttled += 1;
-                started -= 1; // retried
-                model.pause(at(t + 1.0));
-            } else {
-                done += 1;
-                end = t;
-            }
-            if done < total {
-                push(&mut events, t, w, 0, (false, 0.0));
-            }
-        }
-    }
-    Outcome {
-        seconds: end,
-        throttled,
-        starts,
-        rate: model.rate(Bucket::Management),
-    }
-}
+#[path = "governor_sim.rs"]
+mod sim;
+use sim::Sim;
 
 #[test]
 fn long_run_reaches_the_refill_rate_without_429s() {
     // Auth0 enterprise production numbers: burst 50, 16 rps; 1,000 writes
-    let out = simulate(1000, 16.0, 50.0, None, 0.004);
+    let out = Sim::new(1000, 16.0, 50.0, 0.004).run();
     let floor = 1000.0 / 16.0;
     assert!(
         out.seconds <= 1.10 * floor,
@@ -134,14 +29,18 @@ fn long_run_reaches_the_refill_rate_without_429s() {
 
 #[test]
 fn slow_responses_and_a_small_bucket_still_avoid_429s() {
-    let out = simulate(200, 2.0, 10.0, None, 0.150);
+    let out = Sim::new(200, 2.0, 10.0, 0.150).run();
     assert!(out.seconds <= 1.15 * 200.0 / 2.0, "{}", out.seconds);
     assert!(out.throttled <= 1, "{}", out.throttled);
 }
 
 #[test]
 fn max_rps_is_never_exceeded_in_any_one_second_window() {
-    let out = simulate(300, 1000.0, 1000.0, Some(10.0), 0.002);
+    let out = Sim {
+        max_rps: Some(10.0),
+        ..Sim::new(300, 1000.0, 1000.0, 0.002)
+    }
+    .run();
     for (i, start) in out.starts.iter().enumerate() {
         let in_window = out.starts[i..]
             .iter()
@@ -185,16 +84,17 @@ fn pause_holds_every_bucket_until_the_deadline() {
 fn low_remaining_spaces_requests_until_the_bucket_refills() {
     let mut m = Model::new(None);
     let now = Instant::now();
-    m.try_start(Bucket::Management, now).unwrap();
+    let start = m.try_start(Bucket::Management, now).unwrap();
     m.finish(
         Bucket::Management,
         now,
+        start,
         RateHeaders::parse(Some("50"), Some("3")),
         false,
     );
-    // 3 left, reserve 5: must wait, using the prior rate (5/s) -> (6 - 3) / 5 s
+    // 3 left, reserve 5: must wait, using the prior rate (a bucket of 50 in 3 s) -> (6 - 3) / (50 / 3) s
     let wait = m.try_start(Bucket::Management, now).unwrap_err();
-    assert!((wait.as_secs_f64() - 0.6).abs() < 0.01, "{wait:?}");
+    assert!((wait.as_secs_f64() - 0.18).abs() < 0.01, "{wait:?}");
     assert!(m.try_start(Bucket::Management, now + wait).is_ok());
 }
 
@@ -228,11 +128,178 @@ fn rate_headers_parse_table() {
     for (limit, remaining) in [("1e300", "0"), ("0.5", "0"), ("18446744073709551615", "0")] {
         let mut m = Model::new(None);
         let now = Instant::now();
-        m.try_start(Bucket::Management, now).expect("first request");
+        let start = m.try_start(Bucket::Management, now).expect("first request");
         let headers = RateHeaders::parse(Some(limit), Some(remaining));
-        m.finish(Bucket::Management, now, headers, false);
+        m.finish(Bucket::Management, now, start, headers, false);
         if let Err(wait) = m.try_start(Bucket::Management, now) {
             assert!(wait <= Duration::from_secs(10), "{limit}: {wait:?}");
         }
     }
+}
+
+/// In flight at most: reads (GET) `READ_FACTOR` × the concurrency bound, writes the bound.
+/// Deterministic without a clock: with no limit known, a start that may proceed completes on
+/// its first poll, and one over the bound stays pending until a ticket ends.
+#[test]
+fn in_flight_bounds_table() {
+    use futures::FutureExt;
+    // (concurrency, read, bound)
+    let cases = [
+        (DEFAULT_CONCURRENCY, true, 64),
+        (DEFAULT_CONCURRENCY, false, 8),
+        (1, true, READ_FACTOR),
+        (1, false, 1),
+        (0, false, 1),
+    ];
+    for (concurrency, read, bound) in cases {
+        let g = Governor::new(None, concurrency);
+        let mut tickets: Vec<Ticket<'_>> = (0..bound)
+            .map(|i| {
+                g.start(Bucket::Management, read)
+                    .now_or_never()
+                    .unwrap_or_else(|| panic!("{concurrency} {read}: start {i} waited"))
+            })
+            .collect();
+        let mut over = Box::pin(g.start(Bucket::Management, read));
+        assert!(
+            over.as_mut().now_or_never().is_none(),
+            "{concurrency} {read}: more than {bound} in flight"
+        );
+        // the other kind has its own bound
+        let other = g.start(Bucket::Management, !read).now_or_never();
+        assert!(
+            other.is_some(),
+            "{concurrency} {read}: the other kind waited"
+        );
+        drop(other);
+        tickets.pop().expect("one").finish(None, false);
+        assert!(
+            over.now_or_never().is_some(),
+            "{concurrency} {read}: a finished ticket frees its place"
+        );
+    }
+}
+
+/// Auth0's published Management API limits (research/auth0-api.md §7.2), each read wide (64 in
+/// flight, 3 first pages) and written (8 in flight), near and far: never a 429 storm, and the
+/// wall time within a factor of the least the bucket allows.
+#[test]
+fn published_limits_table() {
+    let read = |total, rps, burst, latency| Sim {
+        workers: 64,
+        first: 3,
+        ..Sim::new(total, rps, burst, latency)
+    };
+    // (case, sim, most 429s, most wall ÷ bound)
+    let cases = [
+        (
+            "enterprise prod, read 5,000 apps, +150 ms, token taken on arrival",
+            Sim {
+                server_at: 0.0,
+                ..read(103, 16.0, 50.0, 0.150)
+            },
+            0,
+            1.2,
+        ),
+        (
+            "enterprise prod, read 5,000 apps, +150 ms",
+            read(103, 16.0, 50.0, 0.150),
+            0,
+            1.2,
+        ),
+        (
+            "enterprise prod, read 5,000 apps, +300 ms",
+            read(103, 16.0, 50.0, 0.300),
+            0,
+            1.3,
+        ),
+        (
+            "enterprise prod, read 5,000 apps, +4 ms",
+            read(103, 16.0, 50.0, 0.004),
+            0,
+            1.2,
+        ),
+        (
+            "enterprise prod, read, +150 ms, answers out of order",
+            Sim {
+                spread: 0.3,
+                server_at: 0.0,
+                ..read(103, 16.0, 50.0, 0.150)
+            },
+            0,
+            1.3,
+        ),
+        (
+            "enterprise prod, read, +150 ms, sent in another order than started",
+            Sim {
+                shuffle: 0.02,
+                spread: 0.1,
+                server_at: 0.0,
+                ..read(103, 16.0, 50.0, 0.150)
+            },
+            0,
+            1.3,
+        ),
+        (
+            "enterprise prod, write 1,000, +150 ms",
+            Sim::new(1000, 16.0, 50.0, 0.150),
+            0,
+            1.05,
+        ),
+        (
+            "enterprise prod, write, +150 ms, answers out of order",
+            Sim {
+                spread: 0.1,
+                server_at: 0.0,
+                ..Sim::new(500, 16.0, 50.0, 0.150)
+            },
+            0,
+            1.05,
+        ),
+        (
+            "enterprise non-prod, read, +150 ms",
+            read(103, 2.0, 10.0, 0.150),
+            0,
+            1.1,
+        ),
+        (
+            "enterprise non-prod, write 200, +4 ms",
+            Sim::new(200, 2.0, 10.0, 0.004),
+            0,
+            1.05,
+        ),
+        // the first pages go out together before any header tells the limit: the third is a 429
+        ("free, read, +150 ms", read(53, 2.0, 2.0, 0.150), 1, 1.5),
+        (
+            "essentials read clients, read, +150 ms",
+            read(53, 100.0 / 60.0, 5.0, 0.150),
+            0,
+            1.1,
+        ),
+        (
+            "others take half the refill, read, +150 ms",
+            Sim {
+                others: 8.0,
+                ..read(303, 16.0, 50.0, 0.150)
+            },
+            0,
+            1.1,
+        ),
+    ];
+    let mut failed = Vec::new();
+    for (case, sim, most_429s, most_ratio) in cases {
+        let out = sim.run();
+        let ratio = out.seconds / sim.bound();
+        let line = format!(
+            "{case}: {:.2} s vs bound {:.2} s = {ratio:.2}×, {} 429s",
+            out.seconds,
+            sim.bound(),
+            out.throttled
+        );
+        eprintln!("{line}");
+        if out.throttled > most_429s || ratio > most_ratio {
+            failed.push(line);
+        }
+    }
+    assert!(failed.is_empty(), "{failed:#?}");
 }

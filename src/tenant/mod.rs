@@ -6,7 +6,8 @@
 //! except through [`Secret`].
 //!
 //! Layout: `domain` (addresses), `secret`, `auth` (credentials, token claims), `error`,
-//! `backoff` (retry maths), `governor` (rate limits), `http` (the one send helper), `reply`
+//! `backoff` (retry maths), `governor` (rate limits; its pure model in `rate_model.rs`), `http`
+//! (the one send helper), `reply`
 //! (decoding and Auth0 error bodies), `tls` (handshake failures are not retried), `read`
 //! (`read_state`), `write` (creates, updates, deletes, lookups), `oauth` (`/oauth/token`, secrets,
 //! JWKS), `passthrough` (raw requests of `m2mctl api`), `probe` (does an address serve this
