@@ -21,7 +21,8 @@ use super::ratelimit::{AUTHENTICATION_LIMIT, Limiter, MANAGEMENT_LIMIT};
 use super::stats::Stats;
 use super::store::Tenant;
 use super::{
-    clients, credentials, grants, logs, logs_api, oauth, organizations, resource_servers, stats,
+    clients, credentials, grants, logs, logs_api, oauth, organizations, resource_servers,
+    signing_keys, stats,
 };
 
 /// What a write handler's edit did, for [`AppState::update`].
@@ -49,8 +50,8 @@ impl Edit<Response> {
 #[derive(Debug)]
 pub struct AppState {
     tenant: RwLock<Tenant>,
-    /// Token signer/verifier.
-    pub signer: Signer,
+    /// Token signer/verifier of the current key ring (swapped when the keys rotate).
+    signer: RwLock<Arc<Signer>>,
     /// `{scheme}://{domain}/`: `https` as Auth0, `http` when served over plain HTTP.
     pub issuer: String,
     /// `https://{domain}/api/v2/`.
@@ -86,7 +87,7 @@ impl AppState {
         faults: Option<Faults>,
         persister: Option<Persister>,
     ) -> Result<Arc<AppState>, Error> {
-        let signer = Signer::new(&tenant.key)?;
+        let signer = RwLock::new(Arc::new(super::signing_keys::signer(&tenant)?));
         Ok(Arc::new(AppState {
             issuer: format!("{scheme}://{}/", tenant.domain),
             audience: tenant.management_audience(),
@@ -113,8 +114,22 @@ impl AppState {
         domain: &str,
         bootstrap: Option<(String, String)>,
     ) -> Result<Arc<AppState>, Error> {
-        let tenant = Tenant::new(domain, super::jwt::process_key()?, bootstrap);
+        let mut tenant = Tenant::new(domain, super::jwt::process_key()?, bootstrap);
+        super::signing_keys::ensure_ring(&mut tenant, super::jwt::process_next_key)?;
         AppState::new(tenant, "https", None, None, None)
+    }
+
+    /// The signer of the current key ring.
+    pub fn signer(&self) -> Arc<Signer> {
+        self.signer
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the signer (the key ring changed).
+    pub fn set_signer(&self, signer: Signer) {
+        *self.signer.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(signer);
     }
 
     /// Shared read access (concurrent with other readers).
@@ -229,6 +244,16 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(resource_servers::get_one)
                 .patch(resource_servers::patch)
                 .delete(resource_servers::delete),
+        )
+        .route("/api/v2/keys/signing", get(signing_keys::list))
+        .route(
+            "/api/v2/keys/signing/rotate",
+            post(signing_keys::rotate_handler),
+        )
+        .route("/api/v2/keys/signing/{kid}", get(signing_keys::get_one))
+        .route(
+            "/api/v2/keys/signing/{kid}/revoke",
+            axum::routing::put(signing_keys::revoke),
         )
         .route("/api/v2/logs", get(logs_api::list))
         .route("/api/v2/logs/{id}", get(logs_api::get_one))

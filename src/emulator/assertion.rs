@@ -56,13 +56,17 @@ struct Checked {
     jti: Option<String>,
 }
 
-fn algorithm(name: &str) -> Option<Algorithm> {
-    match name {
-        "RS256" => Some(Algorithm::RS256),
-        "RS384" => Some(Algorithm::RS384),
-        "PS256" => Some(Algorithm::PS256),
-        _ => None,
-    }
+/// The algorithms a client assertion may be signed with (Auth0's: RS256, RS384, PS256); the
+/// discovery document lists them.
+pub const ALGORITHMS: [(&str, Algorithm); 3] = [
+    ("RS256", Algorithm::RS256),
+    ("RS384", Algorithm::RS384),
+    ("PS256", Algorithm::PS256),
+];
+
+/// The algorithm of an assertion's `alg`, if accepted.
+pub(crate) fn algorithm(name: &str) -> Option<Algorithm> {
+    ALGORITHMS.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
 }
 
 /// The client a valid assertion authenticates (`client_id`, when sent, must match it).

@@ -55,7 +55,7 @@ impl FromRequestParts<Arc<AppState>> for Bearer {
             }
         };
         match app
-            .signer
+            .signer()
             .verify(token, &app.issuer, &app.audience, jwt::now())
         {
             Ok(claims) => Ok(Bearer(claims)),

@@ -95,7 +95,7 @@ macro_rules! client_fields {
             n("cross_origin_loc", s(2048)), f("sso_disabled", Kind::Bool),
             f("custom_login_page_on", Kind::Bool), n("custom_login_page", Kind::Any),
             n("custom_login_page_preview", Kind::Any), n("form_template", Kind::Any),
-            f("addons", Kind::Object), f("client_metadata", Kind::Metadata), n("mobile", Kind::Object),
+            n("addons", Kind::Object), f("client_metadata", Kind::Metadata), n("mobile", Kind::Object),
             n("initiate_login_uri", s(2048)), n("native_social_login", Kind::Object),
             n("refresh_token", Kind::Object), n("default_organization", Kind::Object),
             n("organization_usage", Kind::Enum(&["deny", "allow", "require"])),
@@ -108,7 +108,9 @@ macro_rules! client_fields {
             n("async_approval_notification_channels", Kind::Any),
             n("skip_non_verifiable_callback_uri_confirmation_prompt", Kind::Any),
             n("third_party_security_mode", Kind::Any), n("redirection_policy", Kind::Any),
-            n("my_organization_configuration", Kind::Any), n("token_exchange", Kind::Any)
+            n("my_organization_configuration", Kind::Any), n("token_exchange", Kind::Any),
+            n("fedcm_login", Kind::Object), n("token_vault_privileged_access", Kind::Object),
+            n("identity_assertion_authorization_grant", Kind::Object)
             $(, $extra)*
         ]
     };
@@ -301,7 +303,7 @@ pub(super) async fn create(
     let mut client = defaults::new_client(
         &client_id,
         &ids::client_secret(),
-        Some(app.signer.signing_keys()),
+        Some(app.signer().signing_keys()),
         &sent,
     );
     // Public keys sent inline become the client's credentials, in the same request (as Auth0).

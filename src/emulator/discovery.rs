@@ -5,8 +5,9 @@
 //! Owns the document: `issuer` is exactly the tokens' `iss` (`https://{domain}/`, or `http://…`
 //! in plain HTTP mode, so that a verifier given the served address as issuer finds it); the
 //! endpoint URLs use the address the emulator is served on. Lists only what the emulator does:
-//! client credentials at `/oauth/token` with `client_secret_post` or `client_secret_basic`,
-//! RS256 access tokens. Must not issue or verify tokens.
+//! client credentials at `/oauth/token` with `client_secret_post`, `client_secret_basic` or
+//! `private_key_jwt` (client assertions signed with the algorithms `assertion` accepts), RS256
+//! access tokens. Must not issue or verify tokens.
 
 use std::sync::Arc;
 
@@ -24,12 +25,18 @@ pub const PATH: &str = "/.well-known/openid-configuration";
 /// The document for a tenant whose tokens carry `issuer` and that is served at `base_url`.
 pub fn document(issuer: &str, base_url: &str) -> serde_json::Value {
     let base = base_url.trim_end_matches('/');
+    let assertion_algorithms: Vec<&str> = super::assertion::ALGORITHMS
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
     json!({
         "issuer": issuer,
         "token_endpoint": format!("{base}/oauth/token"),
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
         "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algorithms,
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
@@ -74,5 +81,28 @@ mod tests {
         );
         assert_eq!(doc["token_endpoint"], "http://127.0.0.1:8443/oauth/token");
         assert_eq!(doc["id_token_signing_alg_values_supported"][0], "RS256");
+    }
+
+    #[test]
+    fn client_assertions_are_listed_with_the_algorithms_accepted() {
+        let doc = document("https://h/", "https://h");
+        assert_eq!(
+            doc["token_endpoint_auth_methods_supported"],
+            json!([
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt"
+            ])
+        );
+        let listed = &doc["token_endpoint_auth_signing_alg_values_supported"];
+        assert_eq!(listed, &json!(["RS256", "RS384", "PS256"]));
+        // Each listed algorithm is one an assertion may really use, and only those.
+        for name in ["RS256", "RS384", "PS256", "HS256", "ES256", "none"] {
+            let accepted = super::super::assertion::algorithm(name).is_some();
+            let advertised = listed
+                .as_array()
+                .is_some_and(|a| a.iter().any(|v| v == name));
+            assert_eq!(accepted, advertised, "{name}");
+        }
     }
 }

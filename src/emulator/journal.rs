@@ -2,8 +2,8 @@
 //! the snapshot (`<state>.journal`), so saving costs what changed rather than the whole tenant.
 //!
 //! Owns the line format and replay. One line per batch: `{"generation", "seq", "clients":
-//! {"put": [...], "del": [...]}, "client_grants": …, "resource_servers": …}` where `put` holds
-//! whole records (new ones in creation order) and `del` ids. A line belongs to the snapshot with
+//! {"put": [...], "del": [...]}, "client_grants": …, "resource_servers": …, "signing_keys": …}`
+//! where `put` holds whole records (new ones in creation order) and `del` ids. A line belongs to the snapshot with
 //! the same `generation`; lines of an older generation were folded into a newer snapshot and are
 //! skipped, so a crash between writing a snapshot and emptying the journal loses nothing and
 //! applies nothing twice. A last line without its newline (a write cut short by a kill) was never
@@ -51,6 +51,8 @@ struct Batch<M> {
     client_credentials: Changes<M>,
     #[serde(default = "empty")]
     organizations: Changes<M>,
+    #[serde(default = "empty")]
+    signing_keys: Changes<M>,
 }
 
 fn empty<M>() -> Changes<M> {
@@ -89,7 +91,8 @@ pub fn take_batch(t: &mut Tenant, generation: u64) -> Result<Option<Vec<u8>>, se
     let apis = drain(&mut t.resource_servers);
     let creds = drain(&mut t.credentials);
     let orgs = drain(&mut t.organizations);
-    if [&clients, &grants, &apis, &creds, &orgs]
+    let keys = drain(&mut t.keys);
+    if [&clients, &grants, &apis, &creds, &orgs, &keys]
         .iter()
         .all(|(p, d)| p.is_empty() && d.is_empty())
     {
@@ -103,6 +106,7 @@ pub fn take_batch(t: &mut Tenant, generation: u64) -> Result<Option<Vec<u8>>, se
         resource_servers: changes(&t.resource_servers, apis),
         client_credentials: changes(&t.credentials, creds),
         organizations: changes(&t.organizations, orgs),
+        signing_keys: changes(&t.keys, keys),
     };
     let mut line = serde_json::to_vec(&batch)?;
     line.push(b'\n');
@@ -111,11 +115,9 @@ pub fn take_batch(t: &mut Tenant, generation: u64) -> Result<Option<Vec<u8>>, se
 
 /// Forgets the changes so far (they are in a snapshot being written).
 pub fn discard_changes(t: &mut Tenant) {
-    t.clients.take_changed();
-    t.grants.take_changed();
-    t.resource_servers.take_changed();
-    t.credentials.take_changed();
-    t.organizations.take_changed();
+    for table in t.tables_mut() {
+        table.take_changed();
+    }
 }
 
 fn apply(table: &mut Table, seq: &mut u64, changes: Changes<Map<String, Value>>, id_key: &str) {
@@ -185,6 +187,8 @@ pub fn replay(t: &mut Tenant, bytes: &[u8], generation: u64, path: &Path) -> Res
         );
         apply(&mut t.credentials, &mut seq, batch.client_credentials, "id");
         apply(&mut t.organizations, &mut seq, batch.organizations, "id");
+        apply(&mut t.keys, &mut seq, batch.signing_keys, "kid");
+        super::signing_keys::sync_current(t);
         t.seq = seq.max(batch.seq);
         applied += 1;
     }
@@ -289,11 +293,9 @@ mod tests {
 
     /// Two batches of creates, an update and deletes; replayed onto the starting state.
     fn two_batches(t: &mut Tenant) -> Vec<u8> {
-        t.clients.track_changes();
-        t.grants.track_changes();
-        t.resource_servers.track_changes();
-        t.credentials.track_changes();
-        t.organizations.track_changes();
+        for table in t.tables_mut() {
+            table.track_changes();
+        }
         let mut lines = Vec::new();
         for name in ["a", "b", "c"] {
             let seq = t.next_seq();

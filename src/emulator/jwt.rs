@@ -59,12 +59,14 @@ pub enum VerifyError {
 
 const CACHE_CAPACITY: usize = 4096;
 
-/// Signs and verifies the tenant's tokens.
+/// Signs and verifies the tenant's tokens: signs with the current key, publishes it with the next
+/// and the previous (unrevoked) keys in the JWKS, and verifies with the current and the previous.
 pub struct Signer {
     kid: String,
     signing_keys: serde_json::Value,
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// (kid, key): the current key first, then the previous keys not revoked.
+    decoding: Vec<(String, DecodingKey)>,
     jwks: Vec<u8>,
     cache: Mutex<HashMap<String, Arc<Claims>>>,
 }
@@ -95,37 +97,76 @@ pub fn generate_key() -> Result<KeyMaterial, Error> {
 /// builds). Each tenant still has its own issuer and audience, so tokens do not cross tenants.
 pub fn process_key() -> Result<KeyMaterial, Error> {
     static KEY: OnceLock<KeyMaterial> = OnceLock::new();
-    if let Some(key) = KEY.get() {
+    shared(&KEY)
+}
+
+/// The next signing key of the in-memory tenants of this process (see [`process_key`]).
+pub fn process_next_key() -> Result<KeyMaterial, Error> {
+    static KEY: OnceLock<KeyMaterial> = OnceLock::new();
+    shared(&KEY)
+}
+
+fn shared(cell: &OnceLock<KeyMaterial>) -> Result<KeyMaterial, Error> {
+    if let Some(key) = cell.get() {
         return Ok(key.clone());
     }
     let key = generate_key()?;
-    Ok(KEY.get_or_init(|| key).clone())
+    Ok(cell.get_or_init(|| key).clone())
 }
 
 pub use crate::keys::pem_encode;
 
+fn bad_key(e: jsonwebtoken::errors::Error) -> Error {
+    Error::Key {
+        reason: format!("the stored RSA key is unusable: {e}"),
+    }
+}
+
+/// A key's JWK (with `x5c`/`x5t`), its decoding key, its certificate and its encoding key.
+fn published(key: &KeyMaterial) -> Result<(Jwk, DecodingKey, SigningCert, EncodingKey), Error> {
+    let encoding = EncodingKey::from_rsa_pem(key.pem.as_bytes()).map_err(bad_key)?;
+    let mut jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256).map_err(bad_key)?;
+    jwk.common.key_id = Some(key.kid.clone());
+    jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+    let cert = SigningCert::of(key)?;
+    jwk.common.x509_chain = Some(vec![cert.x5c.clone()]);
+    jwk.common.x509_sha1_fingerprint = Some(cert.x5t.clone());
+    let decoding = DecodingKey::from_jwk(&jwk).map_err(bad_key)?;
+    Ok((jwk, decoding, cert, encoding))
+}
+
 impl Signer {
-    /// Loads the key and prepares the JWKS.
+    /// Loads one key and prepares the JWKS holding it alone.
     pub fn new(key: &KeyMaterial) -> Result<Signer, Error> {
-        let bad = |e: jsonwebtoken::errors::Error| Error::Key {
-            reason: format!("the stored RSA key is unusable: {e}"),
-        };
-        let encoding = EncodingKey::from_rsa_pem(key.pem.as_bytes()).map_err(bad)?;
-        let mut jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256).map_err(bad)?;
-        jwk.common.key_id = Some(key.kid.clone());
-        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
-        let cert = SigningCert::of(key)?;
-        jwk.common.x509_chain = Some(vec![cert.x5c.clone()]);
-        jwk.common.x509_sha1_fingerprint = Some(cert.x5t.clone());
-        let decoding = DecodingKey::from_jwk(&jwk).map_err(bad)?;
-        let jwks = serde_json::to_vec(&JwkSet { keys: vec![jwk] }).map_err(|e| Error::Key {
+        Signer::for_keys(key, None, &[])
+    }
+
+    /// Signs with `current`; the JWKS publishes `current`, `next` and `previous` (the previous
+    /// keys not revoked), in that order; tokens of `current` and `previous` verify.
+    pub fn for_keys(
+        current: &KeyMaterial,
+        next: Option<&KeyMaterial>,
+        previous: &[KeyMaterial],
+    ) -> Result<Signer, Error> {
+        let (jwk, decoding, cert, encoding) = published(current)?;
+        let mut keys = vec![jwk];
+        let mut verifying = vec![(current.kid.clone(), decoding)];
+        if let Some(next) = next {
+            keys.push(published(next)?.0);
+        }
+        for old in previous {
+            let (jwk, decoding, ..) = published(old)?;
+            keys.push(jwk);
+            verifying.push((old.kid.clone(), decoding));
+        }
+        let jwks = serde_json::to_vec(&JwkSet { keys }).map_err(|e| Error::Key {
             reason: format!("cannot encode the JWKS: {e}"),
         })?;
         Ok(Signer {
             signing_keys: cert.signing_keys(),
-            kid: key.kid.clone(),
+            kid: current.kid.clone(),
             encoding,
-            decoding,
+            decoding: verifying,
             jwks,
             cache: Mutex::new(HashMap::new()),
         })
@@ -203,7 +244,14 @@ impl Signer {
         validation.set_audience(&[aud]);
         validation.set_issuer(&[iss]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        match jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation) {
+        let kid = jsonwebtoken::decode_header(token)
+            .map_err(|_| VerifyError::Invalid)?
+            .kid;
+        let Some((_, decoding)) = self.decoding.iter().find(|(k, _)| Some(k) == kid.as_ref())
+        else {
+            return Err(VerifyError::Invalid);
+        };
+        match jsonwebtoken::decode::<Claims>(token, decoding, &validation) {
             Ok(data) => Ok(data.claims),
             Err(e) => match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => Err(VerifyError::Expired),

@@ -220,7 +220,7 @@ fn write_entry(
         .map(|(_, t)| t.trim().to_string())
         .unwrap_or_default();
     let claims = app
-        .signer
+        .signer()
         .verify(&token, &app.issuer, &app.audience, jwt::now())
         .ok();
     let client_id = claims.as_ref().map(|c| c.azp.clone()).unwrap_or_default();

@@ -126,7 +126,7 @@ pub(super) fn mint(app: &AppState, authorized: Authorized) -> Result<Response, O
     };
     let signed = match &authorized.profile.hs256_secret {
         Some(secret) => jwt::sign_hs256(secret, typ, &claims),
-        None => app.signer.sign_map(typ, &claims),
+        None => app.signer().sign_map(typ, &claims),
     };
     let token = signed.map_err(|e| server_error(e.to_string()))?;
     let scope = (!authorized.scopes.is_empty()).then(|| authorized.scopes.join(" "));

@@ -9,7 +9,8 @@
 //! `clients`/`grants`/`resource_servers`/`organizations`/`oauth` endpoints (`oauth` = parameters
 //! and authorization, `client_auth` who the client is, `mint` the token and its answer),
 //! [`discovery`] the OpenID discovery document, [`auth`] bearer checks, [`jwt`] tokens,
-//! [`certificate`] the signing key's X.509 certificate,
+//! [`signing_keys`] the key ring (current, next, previous) and `/api/v2/keys/signing`,
+//! [`certificate`] a signing key's X.509 certificate,
 //! [`body`] payload validation, [`list`] pagination, [`store`]/[`table`] data, [`defaults`] Auth0's
 //! defaults, [`persist`] the state file, [`journal`] its journal of writes, [`lockfile`] its lock,
 //! [`server`] sockets, [`tls`] certificates, [`logs`] tenant log entries (`logs_api` serves them,
@@ -55,12 +56,15 @@ mod router_tests_fidelity;
 #[cfg(test)]
 mod router_tests_grants;
 #[cfg(test)]
+mod router_tests_keys;
+#[cfg(test)]
 mod router_tests_order;
 #[cfg(test)]
 mod router_tests_organizations;
 #[cfg(test)]
 mod router_tests_tokens;
 pub mod server;
+pub mod signing_keys;
 pub mod stats;
 pub mod store;
 pub mod table;
@@ -175,13 +179,15 @@ pub async fn spawn(config: EmulatorConfig) -> Result<Emulator, Error> {
                 }
                 None => Tenant::new(&domain, jwt::generate_key()?, config.bootstrap.clone()),
             };
+            signing_keys::ensure_ring(&mut tenant, jwt::generate_key)?;
             let (persister, task) = opened.start(&mut tenant)?;
             (tenant, Some((persister, task)))
         }
-        None => (
-            Tenant::new(&domain, jwt::process_key()?, config.bootstrap.clone()),
-            None,
-        ),
+        None => {
+            let mut tenant = Tenant::new(&domain, jwt::process_key()?, config.bootstrap.clone());
+            signing_keys::ensure_ring(&mut tenant, jwt::process_next_key)?;
+            (tenant, None)
+        }
     };
     let bootstrap_id = tenant.bootstrap_client_id.clone();
     let bootstrap_secret = tenant

@@ -231,7 +231,7 @@ fn strings(v: Option<&Value>, key: Option<&str>) -> Vec<String> {
 
 /// `GET /.well-known/jwks.json`.
 pub(super) async fn jwks(State(app): State<Arc<AppState>>) -> Response {
-    let mut response = bytes_response(StatusCode::OK, app.signer.jwks().to_vec());
+    let mut response = bytes_response(StatusCode::OK, app.signer().jwks().to_vec());
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

@@ -41,6 +41,7 @@ struct FileRef<'a> {
     generation: u64,
     bootstrap_client_id: &'a str,
     signing_key: KeyRef<'a>,
+    signing_keys: Records<'a>,
     clients: Records<'a>,
     client_grants: Records<'a>,
     resource_servers: Records<'a>,
@@ -76,6 +77,10 @@ struct FileOwned {
     generation: u64,
     bootstrap_client_id: String,
     signing_key: KeyOwned,
+    /// The key ring (current, next, previous keys); absent in state files written before
+    /// rotation existed (the emulator then adds a next key when it opens the file).
+    #[serde(default)]
+    signing_keys: Vec<Map<String, Value>>,
     clients: Vec<Map<String, Value>>,
     client_grants: Vec<Map<String, Value>>,
     resource_servers: Vec<Map<String, Value>>,
@@ -107,6 +112,7 @@ pub fn to_bytes(t: &Tenant, generation: u64) -> Result<Vec<u8>, serde_json::Erro
             kid: &t.key.kid,
             pem: &t.key.pem,
         },
+        signing_keys: Records(t.keys.all()),
         clients: Records(t.clients.all()),
         client_grants: Records(t.grants.all()),
         resource_servers: Records(t.resource_servers.all()),
@@ -152,6 +158,7 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(Tenant, u64), Error> {
     let resource_servers = table("id", file.resource_servers, Order::Creation)?;
     let credentials = table("id", file.client_credentials, Order::Creation)?;
     let organizations = table("id", file.organizations, Order::Creation)?;
+    let keys = table("kid", file.signing_keys, Order::Creation)?;
     let seq = file
         .seq
         .max(clients.len() as u64)
@@ -164,6 +171,7 @@ pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(Tenant, u64), Error> {
         resource_servers,
         credentials,
         organizations,
+        keys,
         bootstrap_client_id: file.bootstrap_client_id,
         key: KeyMaterial {
             kid: file.signing_key.kid,
@@ -256,11 +264,9 @@ impl Opened {
         let journal_path = journal::path_for(&self.path);
         let journal =
             Journal::reset(&journal_path, generation).map_err(|e| write_err(&journal_path, e))?;
-        tenant.clients.track_changes();
-        tenant.grants.track_changes();
-        tenant.resource_servers.track_changes();
-        tenant.credentials.track_changes();
-        tenant.organizations.track_changes();
+        for table in tenant.tables_mut() {
+            table.track_changes();
+        }
         let (persister, mut task) = Persister::new(self.path, tenant.version);
         task.files = Some(Files {
             journal,

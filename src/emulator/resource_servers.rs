@@ -45,7 +45,8 @@ macro_rules! rs_fields {
             n("token_encryption", Kind::Object), n("consent_policy", Kind::Any),
             n("authorization_details", Kind::Array), n("proof_of_possession", Kind::Object),
             f("subject_type_authorization", Kind::Object), n("authorization_policy", Kind::Any),
-            n("client_id", Kind::Any)
+            n("client_id", Kind::Any), f("allow_online_access", Kind::Bool),
+            f("allow_online_access_with_ephemeral_sessions", Kind::Bool)
             $(, $extra)*
         ]
     };

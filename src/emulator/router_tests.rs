@@ -43,7 +43,7 @@ pub(super) fn mint(app: &AppState, scope: &str, ttl: i64) -> String {
         gty: "client-credentials".into(),
         azp: "boot".into(),
     };
-    app.signer.sign(&claims).expect("sign")
+    app.signer().sign(&claims).expect("sign")
 }
 
 pub(super) struct Reply {
@@ -170,7 +170,7 @@ async fn token_endpoint_success_shapes_and_claims() {
     assert_eq!(r.body["scope"], claims["scope"]);
     let header =
         jsonwebtoken::decode_header(r.body["access_token"].as_str().expect("t")).expect("header");
-    assert_eq!(header.kid.as_deref(), Some(t.app.signer.kid()));
+    assert_eq!(header.kid.as_deref(), Some(t.app.signer().kid()));
     assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
 
     // JSON body with organization: null, and a scope subset
@@ -369,7 +369,7 @@ async fn jwks_stats_and_unknown_paths() {
     let r = t
         .req(Method::GET, "/.well-known/jwks.json", None, None)
         .await;
-    assert_eq!(r.body["keys"][0]["kid"], t.app.signer.kid());
+    assert_eq!(r.body["keys"][0]["kid"], t.app.signer().kid());
     assert_eq!(r.body["keys"][0]["alg"], "RS256");
     let r = t.req(Method::GET, "/nope", None, None).await;
     assert_eq!(

@@ -310,3 +310,52 @@ async fn clients_carry_the_signing_keys_certificate_of_the_jwks() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.get("signing_keys").is_none(), "{}", r.body);
 }
+
+#[tokio::test]
+async fn settings_of_2025_are_accepted_and_null_clears_addons() {
+    let t = setup();
+    // (path of the create, body, key the answer must hold): found by the replay test
+    // (terraform TestAccClientFedCMLogin, TestAccResourceServerOnlineAccess,
+    // TestAccClientIdentityAssertionAuthorizationGrant).
+    let cases = [
+        (
+            "/api/v2/clients",
+            json!({"name": "fedcm", "fedcm_login": {"google": {"is_enabled": true}}}),
+            "fedcm_login",
+        ),
+        (
+            "/api/v2/clients",
+            json!({"name": "jag", "identity_assertion_authorization_grant": {"active": true}}),
+            "identity_assertion_authorization_grant",
+        ),
+        (
+            "/api/v2/resource-servers",
+            json!({"identifier": "https://online.example/", "allow_online_access": true,
+                   "allow_online_access_with_ephemeral_sessions": true}),
+            "allow_online_access",
+        ),
+    ];
+    for (path, body, key) in cases {
+        let r = t.send(Method::POST, path, body).await;
+        assert_eq!(r.status, 201, "{key}: {}", r.body);
+        assert!(r.body.get(key).is_some(), "{key} kept: {}", r.body);
+    }
+    let (id, _) = client(&t, json!({"name": "sso", "addons": {"samlp": {}}})).await;
+    let path = format!("/api/v2/clients/{id}");
+    let r = t.send(Method::PATCH, &path, json!({"addons": null})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.get("addons").is_none(),
+        "null clears addons: {}",
+        r.body
+    );
+    let vault = json!({"token_vault_privileged_access": {"ip_allowlist": ["10.0.0.1"]}});
+    let r = t.send(Method::PATCH, &path, vault).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["token_vault_privileged_access"]["ip_allowlist"][0],
+        "10.0.0.1"
+    );
+    let r = t.send(Method::PATCH, &path, json!({"addons": 3})).await;
+    assert_eq!(r.status, 400, "still an object or null: {}", r.body);
+}

@@ -36,8 +36,8 @@ fn api(identifier: &str, extra: Value) -> Value {
 
 fn verify_rs256(t: &T, token: &str, aud: &str) -> Value {
     let jwks: jsonwebtoken::jwk::JwkSet =
-        serde_json::from_slice(t.app.signer.jwks()).expect("jwks");
-    let jwk = jwks.find(t.app.signer.kid()).expect("key");
+        serde_json::from_slice(t.app.signer().jwks()).expect("jwks");
+    let jwk = jwks.find(t.app.signer().kid()).expect("key");
     let mut v = Validation::new(Algorithm::RS256);
     v.set_audience(&[aud]);
     v.set_issuer(&["https://127.0.0.1:1/"]);
@@ -73,7 +73,7 @@ async fn token_dialects_shape_header_and_claims() {
         assert_eq!(header.typ.as_deref(), Some(typ), "{dialect:?}");
         assert_eq!(
             header.kid.as_deref(),
-            Some(t.app.signer.kid()),
+            Some(t.app.signer().kid()),
             "{dialect:?}"
         );
         let claims = verify_rs256(&t, token, &aud);
@@ -143,8 +143,8 @@ async fn hs256_apis_sign_with_their_signing_secret() {
     assert_eq!(claims["scope"], "read:a");
     // An attack: the tenant's RS256 key does not verify it, nor does another secret.
     let jwks: jsonwebtoken::jwk::JwkSet =
-        serde_json::from_slice(t.app.signer.jwks()).expect("jwks");
-    let rs = DecodingKey::from_jwk(jwks.find(t.app.signer.kid()).expect("k")).expect("key");
+        serde_json::from_slice(t.app.signer().jwks()).expect("jwks");
+    let rs = DecodingKey::from_jwk(jwks.find(t.app.signer().kid()).expect("k")).expect("key");
     assert!(jsonwebtoken::decode::<Value>(token, &rs, &Validation::new(Algorithm::RS256)).is_err());
     assert!(
         jsonwebtoken::decode::<Value>(

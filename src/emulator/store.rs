@@ -42,8 +42,11 @@ pub struct Tenant {
     pub organizations: Table,
     /// The bootstrap app.
     pub bootstrap_client_id: String,
-    /// The token signing key.
+    /// The current token signing key (also in `keys`, flagged `current`).
     pub key: KeyMaterial,
+    /// Every signing key by `kid` (current, next, previous, revoked: see `signing_keys`), with
+    /// its PEM and dates.
+    pub keys: Table,
     /// Last creation sequence handed out.
     pub seq: u64,
     /// Bumped by every write (the persister saves up to a version).
@@ -62,10 +65,14 @@ impl Tenant {
             credentials: Table::new("id"),
             organizations: Table::new("id"),
             bootstrap_client_id: String::new(),
+            keys: Table::new("kid"),
             key,
             seq: 0,
             version: 0,
         };
+        let seq = tenant.next_seq();
+        let current = super::signing_keys::current_record(&tenant.key, true);
+        tenant.keys.push(seq, current);
         let seq = tenant.next_seq();
         let api = defaults::management_api(&ids::resource_server_id(), domain);
         tenant.resource_servers.push(seq, api);
@@ -114,6 +121,18 @@ impl Tenant {
             None => self.add_bootstrap(id, secret),
         }
         self.version += 1;
+    }
+
+    /// Every table (change tracking covers them all).
+    pub fn tables_mut(&mut self) -> [&mut Table; 6] {
+        [
+            &mut self.clients,
+            &mut self.grants,
+            &mut self.resource_servers,
+            &mut self.credentials,
+            &mut self.organizations,
+            &mut self.keys,
+        ]
     }
 
     /// The next creation sequence.

@@ -177,7 +177,7 @@ async fn lost_fault_performs_the_write_then_drops_the_connection() {
             gty: "client-credentials".into(),
             azp: t.client_id(),
         };
-        state.signer.sign(&claims).expect("sign")
+        state.signer().sign(&claims).expect("sign")
     };
     let r = t
         .http()

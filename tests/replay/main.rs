@@ -15,6 +15,7 @@
 )]
 
 mod allowlist;
+mod keys;
 mod openapi;
 mod recording;
 mod session;
