@@ -178,26 +178,9 @@ fn every_m2mctl_command_in_the_docs_parses() {
         for block in text.split("```sh\n").skip(1) {
             let block = block.split("\n```").next().unwrap_or_default();
             for line in block.lines() {
-                // `eval "$(m2mctl …)"`, `VAR=x m2mctl …`, `m2mctl … # comment`, `m2mctl … | jq`
-                let Some(at) = line.find("m2mctl ") else {
+                let Some(words) = crate::docs_parse::m2mctl_words(line) else {
                     continue;
                 };
-                if !line[..at]
-                    .trim_end_matches(['"', '$', '('])
-                    .split_whitespace()
-                    .all(|w| w == "eval" || w.contains('='))
-                {
-                    continue;
-                }
-                let command = line[at..].split(")\"").next().unwrap_or_default();
-                let words: Vec<&str> = command
-                    .split_whitespace()
-                    .take_while(|w| !w.starts_with(['#', '|', '>', '&', ')', '"']) && *w != "\\")
-                    .collect();
-                // synopses: `[-f FILE]`, `A|B`, `…`
-                if words.iter().any(|w| w.contains(['[', '…', '|'])) {
-                    continue;
-                }
                 if let Err(e) = m2mctl::cli::Cli::try_parse_from(&words) {
                     wrong.push(format!(
                         "{}: `{}`: {}",

@@ -131,6 +131,26 @@ fn console_steps(
     }
 }
 
+/// The words of the `m2mctl` command on a shell line (`m2mctl …`, `VAR=x m2mctl …`,
+/// `eval "$(m2mctl …)"`), up to a comment, pipe, redirection or line continuation; `None` for a
+/// line that runs no m2mctl and for synopses (`[-f FILE]`, `A|B`, `…`).
+pub(crate) fn m2mctl_words(line: &str) -> Option<Vec<&str>> {
+    let at = line.find("m2mctl ")?;
+    let prefix_ok = line[..at]
+        .trim_end_matches(['"', '$', '('])
+        .split_whitespace()
+        .all(|w| w == "eval" || w.contains('='));
+    if !prefix_ok {
+        return None;
+    }
+    let command = line[at..].split(")\"").next().unwrap_or_default();
+    let words: Vec<&str> = command
+        .split_whitespace()
+        .take_while(|w| !w.starts_with(['#', '|', '>', '&', ')', '"']) && *w != "\\")
+        .collect();
+    (!words.iter().any(|w| w.contains(['[', '…', '|']))).then_some(words)
+}
+
 /// Splits a command line into words: spaces separate, '…' and "…" quote, nothing else is special.
 fn words(command: &str) -> Vec<String> {
     let mut words = Vec::new();

@@ -123,15 +123,10 @@ fn ci_workflows_parse_and_their_m2mctl_commands_are_valid() {
                 .as_array()
                 .unwrap_or_else(|| panic!("{name}: no steps"));
             for run in steps.iter().filter_map(|s| s["run"].as_str()) {
-                for line in run
+                for (line, words) in run
                     .lines()
-                    .map(str::trim)
-                    .filter(|l| l.starts_with("m2mctl "))
+                    .filter_map(|l| Some((l.trim(), crate::docs_parse::m2mctl_words(l)?)))
                 {
-                    let words: Vec<&str> = line
-                        .split_whitespace()
-                        .take_while(|w| !w.starts_with('>') && !w.starts_with('|'))
-                        .collect();
                     if let Err(e) = m2mctl::cli::Cli::try_parse_from(&words) {
                         panic!("{path:?} job {name}: `{line}` does not parse:\n{e}");
                     }
