@@ -7,24 +7,26 @@
 //! bodies) and counts requests, retries and 429s. Also maps Auth0's error body to
 //! [`Error::Api`]. Never follows a redirect (a 3xx is [`Error::Redirect`]: the credentials stay
 //! with the tenant), never reads more than [`MAX_BODY`] of a response, and hands each [`Reply`]
-//! the secrets its request carried so server-supplied text can be redacted of them. Must not know
-//! about clients, grants or APIs.
+//! the secrets its request carried so server-supplied text can be redacted of them. The send
+//! loop itself, step by step, is in `http_send.rs`; this file holds the request, the client, the
+//! token and the counters. Must not know about clients, grants or APIs.
 
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
-use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER, USER_AGENT};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
+#[cfg(test)]
+use reqwest::StatusCode; // for `http_tests.rs`, which imports `super::*`
+use reqwest::header::{ACCEPT, USER_AGENT};
 
-use super::backoff::{self, Failure, MAX_ATTEMPTS, MAX_TOTAL_WAIT, Retry};
+use super::backoff::{MAX_ATTEMPTS, Retry};
 use super::domain::TenantUrl;
 use super::error::{Error, Result};
-use super::governor::{Bucket, Governor, RateHeaders};
+use super::governor::{Bucket, Governor};
 use super::own_token::OwnToken;
 pub(crate) use super::reply::{Reply, redact_serde};
 use super::secret::Secret;
-use super::tls;
 
 /// `m2mctl/<version>`.
 pub const USER_AGENT_VALUE: &str = concat!("m2mctl/", env!("CARGO_PKG_VERSION"));
@@ -284,231 +286,10 @@ impl Http {
         };
         Ok((rb, generation))
     }
-
-    /// Sends with governor and retries; returns the first response that is not retried.
-    pub(super) async fn send(&self, req: Request<'_>) -> Result<Reply> {
-        let method = req.method_str();
-        let mut waited = Duration::ZERO;
-        let mut attempt = 0u32;
-        let mut renewed = false;
-        loop {
-            attempt += 1;
-            let failed_connects = self.counters.unreachable.load(Ordering::Relaxed);
-            if failed_connects >= UNREACHABLE_AFTER {
-                return Err(Error::Unreachable {
-                    method,
-                    path: req.template,
-                    host: self.base.authority().to_string(),
-                    attempts: failed_connects,
-                });
-            }
-            let (builder, generation) = self.build(&req)?;
-            let ticket = self
-                .governor
-                .start(req.bucket, req.method == Method::GET)
-                .await;
-            self.counters.requests.fetch_add(1, Ordering::Relaxed);
-            let started = Instant::now();
-            let (failure, wait, last) = match builder.send().await {
-                Err(e) => {
-                    drop(ticket);
-                    let handshake = tls::handshake_failure(&e);
-                    let failure = if e.is_connect() {
-                        self.counters.unreachable.fetch_add(1, Ordering::Relaxed);
-                        Failure::Connect
-                    } else {
-                        Failure::AfterSend
-                    };
-                    let reason = error_chain(e.without_url());
-                    tracing::debug!(method, path = %req.path, error = %reason, attempt, "request failed");
-                    if let Some(tls) = handshake {
-                        let host = self.base.authority().to_string();
-                        return Err(Error::Tls {
-                            method,
-                            path: req.template,
-                            help: tls.help(&host),
-                            host,
-                            reason: tls.reason,
-                        });
-                    }
-                    (
-                        failure,
-                        backoff::backoff(attempt - 1, rand::random()),
-                        Err(reason),
-                    )
-                }
-                Ok(resp) => {
-                    self.counters.unreachable.store(0, Ordering::Relaxed);
-                    let status = resp.status();
-                    let headers = resp.headers().clone();
-                    let throttled = status == StatusCode::TOO_MANY_REQUESTS;
-                    ticket.finish(rate_headers(&headers), throttled);
-                    if status.is_redirection() {
-                        return Err(Error::Redirect {
-                            method,
-                            path: req.template,
-                            status: status.as_u16(),
-                            location: location(&headers),
-                        });
-                    }
-                    let body = match read_capped(resp, MAX_BODY).await {
-                        Ok(Some(body)) => Ok(body),
-                        Ok(None) => {
-                            return Err(Error::TooLarge {
-                                method,
-                                path: req.template,
-                                limit: MAX_BODY,
-                            });
-                        }
-                        Err(e) => Err(e),
-                    };
-                    tracing::debug!(
-                        method,
-                        path = %req.path,
-                        status = status.as_u16(),
-                        ms = started.elapsed().as_millis() as u64,
-                        attempt,
-                        "request"
-                    );
-                    match body {
-                        Err(e) => (
-                            Failure::AfterSend,
-                            backoff::backoff(attempt - 1, rand::random()),
-                            Err(error_chain(e.without_url())),
-                        ),
-                        Ok(body) if throttled => {
-                            self.counters.throttled.fetch_add(1, Ordering::Relaxed);
-                            let wait = rate_limit_wait(&headers, attempt - 1);
-                            self.governor.pause(Instant::now() + wait);
-                            drop(body);
-                            (Failure::RateLimited, wait, Ok(status))
-                        }
-                        Ok(_) if status.is_server_error() => (
-                            Failure::Server,
-                            backoff::backoff(attempt - 1, rand::random()),
-                            Ok(status),
-                        ),
-                        Ok(body) => {
-                            if status == StatusCode::UNAUTHORIZED
-                                && !renewed
-                                && let Some(used) = generation
-                                && self.renew(used).await?
-                            {
-                                // expired or revoked mid-run: one new token, one retry, no backoff
-                                renewed = true;
-                                self.counters.retries.fetch_add(1, Ordering::Relaxed);
-                                continue;
-                            }
-                            return Ok(Reply {
-                                status,
-                                body,
-                                headers,
-                                method,
-                                template: req.template,
-                                secrets: self.secrets(&req),
-                            });
-                        }
-                    }
-                }
-            };
-            let reason = match &last {
-                Ok(status) => format!("status {}", status.as_u16()),
-                Err(e) => e.clone(),
-            };
-            if !backoff::should_retry(req.retry, failure) {
-                return Err(Error::OutcomeUnknown {
-                    method,
-                    path: req.template,
-                    reason,
-                });
-            }
-            if attempt >= MAX_ATTEMPTS || waited + wait > MAX_TOTAL_WAIT {
-                return Err(match last {
-                    Ok(status) => Error::RetriesExhausted {
-                        method,
-                        path: req.template,
-                        attempts: attempt,
-                        status: status.as_u16(),
-                    },
-                    Err(reason) => Error::Transport {
-                        method,
-                        path: req.template,
-                        reason,
-                    },
-                });
-            }
-            self.counters.retries.fetch_add(1, Ordering::Relaxed);
-            waited += wait;
-            tokio::time::sleep(wait).await;
-        }
-    }
 }
 
-/// The body, or `None` when it is longer than `limit` (announced or streamed).
-async fn read_capped(
-    mut resp: reqwest::Response,
-    limit: u64,
-) -> std::result::Result<Option<Vec<u8>>, reqwest::Error> {
-    if resp.content_length().is_some_and(|len| len > limit) {
-        return Ok(None);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await? {
-        if body.len() as u64 + chunk.len() as u64 > limit {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Some(body))
-}
-
-/// The `Location` of a redirect as it may be shown: control characters escaped, at most 200
-/// characters, without its query (it could carry a code or token).
-fn location(headers: &HeaderMap) -> String {
-    let raw = headers
-        .get(reqwest::header::LOCATION)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .unwrap_or_else(|| "(no Location header)".into());
-    let without_query = raw.split(['?', '#']).next().unwrap_or_default();
-    let shown: String = crate::sanitize::control(without_query)
-        .chars()
-        .take(200)
-        .collect();
-    shown
-}
-
-/// An error with its sources (reqwest's own message alone says only "error sending request").
-fn error_chain(e: reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn rate_headers(headers: &HeaderMap) -> Option<RateHeaders> {
-    RateHeaders::parse(
-        header(headers, "x-ratelimit-limit"),
-        header(headers, "x-ratelimit-remaining"),
-    )
-}
-
-fn rate_limit_wait(headers: &HeaderMap, retry: u32) -> Duration {
-    backoff::rate_limit_wait(
-        header(headers, RETRY_AFTER.as_str()),
-        header(headers, "x-ratelimit-reset"),
-        SystemTime::now(),
-        retry,
-        rand::random(),
-    )
-}
+#[path = "http_send.rs"]
+mod send;
 
 #[cfg(test)]
 #[path = "http_tests.rs"]
