@@ -310,6 +310,18 @@ impl RemoteClient {
         }
     }
 
+    /// The private-key JWT credentials the client lists
+    /// (`client_authentication_methods.private_key_jwt.credentials`, each `{"id", "kid", …}` as
+    /// the tenant answered); none for a client authenticating with a secret.
+    pub fn key_credentials(&self) -> impl Iterator<Item = &serde_json::Value> {
+        self.client_authentication_methods
+            .as_ref()
+            .and_then(|m| m.pointer("/private_key_jwt/credentials"))
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+    }
+
     /// This client's marker, when it carries one and may be matched by it ([`Self::unownable`]).
     pub fn owned_marker(&self) -> Option<Marker> {
         self.marker().filter(|_| self.unownable().is_none())

@@ -62,12 +62,7 @@ pub(super) fn with_keys(body: &mut Value, keys: &[Value]) {
 /// `kid` → credential id of the keys a client lists, as the tenant answered its create.
 pub(super) fn registered(client: &RemoteClient) -> BTreeMap<String, String> {
     client
-        .client_authentication_methods
-        .as_ref()
-        .and_then(|m| m.pointer("/private_key_jwt/credentials"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+        .key_credentials()
         .filter_map(|c| {
             let kid = c.get(field::KID)?.as_str()?;
             let id = c.get("id")?.as_str()?;

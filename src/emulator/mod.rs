@@ -84,6 +84,7 @@ pub use faults::FaultSpec;
 pub use ratelimit::RateLimit;
 pub use tls::TlsMode;
 
+use persist::{Persister, PersisterTask};
 use store::Tenant;
 
 /// How to run an emulator.
@@ -143,73 +144,16 @@ pub struct Emulator {
 
 /// Binds, loads or creates the tenant, and serves it; returns once the socket accepts connections.
 pub async fn spawn(config: EmulatorConfig) -> Result<Emulator, Error> {
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| Error::Bind {
-            addr: config.listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| Error::Bind {
-        addr: config.listen,
-        source,
-    })?;
-    let host = if addr.ip().is_unspecified() {
-        "127.0.0.1".to_string()
-    } else if addr.is_ipv6() {
-        format!("[{}]", addr.ip())
-    } else {
-        addr.ip().to_string()
-    };
-    let domain = format!("{host}:{}", addr.port());
+    let (listener, domain) = bind(config.listen).await?;
     // A `lost` fault drops the connection of one request; on HTTP/2 that would drop every
     // request multiplexed on it, so with lost faults the emulator speaks HTTP/1.1 only.
     let http2 = config.faults.as_ref().is_none_or(|f| f.lost <= 0.0);
     let tls = tls::setup(&config.tls, http2)?;
-
-    let (tenant, persister) = match &config.state {
-        Some(path) => {
-            let mut opened = persist::open(path)?;
-            let mut tenant = match opened.tenant.take() {
-                Some(mut tenant) => {
-                    tenant.rehome(&domain);
-                    if let Some((id, secret)) = &config.bootstrap {
-                        tenant.ensure_bootstrap(id, secret);
-                    }
-                    tenant
-                }
-                None => Tenant::new(&domain, jwt::generate_key()?, config.bootstrap.clone()),
-            };
-            signing_keys::ensure_ring(&mut tenant, jwt::generate_key)?;
-            let (persister, task) = opened.start(&mut tenant)?;
-            (tenant, Some((persister, task)))
-        }
-        None => {
-            let mut tenant = Tenant::new(&domain, jwt::process_key()?, config.bootstrap.clone());
-            signing_keys::ensure_ring(&mut tenant, jwt::process_next_key)?;
-            (tenant, None)
-        }
-    };
-    let bootstrap_id = tenant.bootstrap_client_id.clone();
-    let bootstrap_secret = tenant
-        .clients
-        .get(&bootstrap_id)
-        .and_then(|c| c.str("client_secret"))
-        .unwrap_or_default()
-        .to_string();
-    let limiter = config.rate_limit.map(ratelimit::Limiter::new);
-    let faults = config
-        .faults
-        .clone()
-        .map(|spec| faults::Faults::new(spec, config.seed));
-    let (persister, task) = match persister {
-        Some((p, t)) => (Some(p), Some(t)),
-        None => (None, None),
-    };
+    let (tenant, files) = open_tenant(&config, &domain)?;
+    let (bootstrap_id, bootstrap_secret) = bootstrap_credentials(&tenant);
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let app = AppState::new(tenant, scheme, limiter, faults, persister)?;
-    if let Some(delay) = config.secret_propagation {
-        app.propagation.set_delay(delay);
-    }
+    let (persister, task) = files.unzip();
+    let app = app_state(&config, tenant, scheme, persister)?;
     let persister = task.map(|t| tokio::spawn(t.run(Arc::downgrade(&app))));
     let (stop, stop_rx) = watch::channel(false);
     let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
@@ -219,9 +163,10 @@ pub async fn spawn(config: EmulatorConfig) -> Result<Emulator, Error> {
         router(app.clone()),
         stop_rx,
     ));
-    let _ = app.base_url.set(format!("{scheme}://{domain}"));
+    let base_url = format!("{scheme}://{domain}");
+    let _ = app.base_url.set(base_url.clone());
     Ok(Emulator {
-        base_url: format!("{scheme}://{domain}"),
+        base_url,
         domain,
         bootstrap_id,
         bootstrap_secret,
@@ -234,6 +179,88 @@ pub async fn spawn(config: EmulatorConfig) -> Result<Emulator, Error> {
         server: Some(server),
         persister,
     })
+}
+
+/// Binds `listen`; returns the listener and the `host:port` clients take as the Auth0 domain.
+async fn bind(listen: SocketAddr) -> Result<(TcpListener, String), Error> {
+    let bind_error = |source| Error::Bind {
+        addr: listen,
+        source,
+    };
+    let listener = TcpListener::bind(listen).await.map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
+    Ok((listener, domain_of(addr)))
+}
+
+/// `host:port` of a bound address: an unspecified address is reached at 127.0.0.1, an IPv6
+/// one in brackets.
+fn domain_of(addr: SocketAddr) -> String {
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else if addr.is_ipv6() {
+        format!("[{}]", addr.ip())
+    } else {
+        addr.ip().to_string()
+    };
+    format!("{host}:{}", addr.port())
+}
+
+/// The tenant to serve at `domain`, its key ring complete: from the state file (re-homed, with
+/// the fixed bootstrap credentials, its saver started), else new and in memory.
+fn open_tenant(
+    config: &EmulatorConfig,
+    domain: &str,
+) -> Result<(Tenant, Option<(Persister, PersisterTask)>), Error> {
+    let Some(path) = &config.state else {
+        let mut tenant = Tenant::new(domain, jwt::process_key()?, config.bootstrap.clone());
+        signing_keys::ensure_ring(&mut tenant, jwt::process_next_key)?;
+        return Ok((tenant, None));
+    };
+    let mut opened = persist::open(path)?;
+    let mut tenant = match opened.tenant.take() {
+        Some(mut tenant) => {
+            tenant.rehome(domain);
+            if let Some((id, secret)) = &config.bootstrap {
+                tenant.ensure_bootstrap(id, secret);
+            }
+            tenant
+        }
+        None => Tenant::new(domain, jwt::generate_key()?, config.bootstrap.clone()),
+    };
+    signing_keys::ensure_ring(&mut tenant, jwt::generate_key)?;
+    let files = opened.start(&mut tenant)?;
+    Ok((tenant, Some(files)))
+}
+
+/// The bootstrap app's client id and secret.
+fn bootstrap_credentials(tenant: &Tenant) -> (String, String) {
+    let id = tenant.bootstrap_client_id.clone();
+    let secret = tenant
+        .clients
+        .get(&id)
+        .and_then(|c| c.str("client_secret"))
+        .unwrap_or_default()
+        .to_string();
+    (id, secret)
+}
+
+/// The shared state: the tenant with the configured rate limit, faults and secret propagation.
+fn app_state(
+    config: &EmulatorConfig,
+    tenant: Tenant,
+    scheme: &str,
+    persister: Option<Persister>,
+) -> Result<Arc<AppState>, Error> {
+    let limiter = config.rate_limit.map(ratelimit::Limiter::new);
+    let faults = config
+        .faults
+        .clone()
+        .map(|spec| faults::Faults::new(spec, config.seed));
+    let app = AppState::new(tenant, scheme, limiter, faults, persister)?;
+    if let Some(delay) = config.secret_propagation {
+        app.propagation.set_delay(delay);
+    }
+    Ok(app)
 }
 
 impl Emulator {
@@ -310,6 +337,24 @@ impl Drop for Emulator {
         let _ = self.stop.send(true);
         if let Some(p) = self.app.persister() {
             p.stop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::domain_of;
+
+    #[test]
+    fn the_domain_names_an_address_clients_can_reach() {
+        for (bound, domain) in [
+            ("0.0.0.0:8080", "127.0.0.1:8080"),
+            ("[::]:1", "127.0.0.1:1"),
+            ("127.0.0.2:9", "127.0.0.2:9"),
+            ("[::1]:5", "[::1]:5"),
+        ] {
+            let addr = bound.parse().expect("address");
+            assert_eq!(domain_of(addr), domain, "{bound}");
         }
     }
 }

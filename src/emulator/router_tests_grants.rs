@@ -5,9 +5,8 @@ use serde_json::json;
 
 use super::router_tests::{API, setup, urlenc};
 
-#[tokio::test]
-async fn client_grants_crud_conflicts_and_pages() {
-    let t = setup();
+/// A client with a Management API grant of `read:clients`: (client id, grant id).
+async fn client_with_grant(t: &super::router_tests::T) -> (String, String) {
     let c = t
         .send(
             Method::POST,
@@ -31,71 +30,64 @@ async fn client_grants_crud_conflicts_and_pages() {
         r.body,
         json!({"id": gid, "client_id": cid, "audience": API, "scope": ["read:clients"], "subject_type": "client"})
     );
-    let dup = t
-        .send(
-            Method::POST,
-            "/api/v2/client-grants",
-            json!({"client_id": cid, "audience": API, "scope": []}),
-        )
-        .await;
-    assert_eq!(
-        (dup.status.as_u16(), dup.body["message"].clone()),
+    (cid, gid)
+}
+
+#[tokio::test]
+async fn client_grant_creates_conflict_coexist_and_refuse_as_auth0() {
+    let t = setup();
+    let (cid, _) = client_with_grant(&t).await;
+    // (body, status, key of the answer, its value), in order: a user grant may sit beside the
+    // client grant of the same (client, audience); a second client grant may not.
+    let cases = [
         (
+            json!({"client_id": cid, "audience": API, "scope": []}),
             409,
-            json!(format!(
-                "A client grant already exists between {cid} and {API}"
-            ))
-        )
-    );
-    let user = t
-        .send(
-            Method::POST,
-            "/api/v2/client-grants",
+            "message",
+            format!("A client grant already exists between {cid} and {API}"),
+        ),
+        (
             json!({"client_id": cid, "audience": API, "scope": [], "subject_type": "user"}),
-        )
-        .await;
-    assert_eq!(
-        user.status, 201,
-        "a user grant may sit beside the client grant"
-    );
-    let refused = [
+            201,
+            "subject_type",
+            "user".to_string(),
+        ),
         (
             json!({"client_id": "ghost", "audience": API}),
             404,
             "errorCode",
-            "inexistent_client",
+            "inexistent_client".to_string(),
         ),
         (
             json!({"client_id": cid, "audience": "https://none/"}),
             404,
             "message",
-            "No resource with identifier https://none/",
+            "No resource with identifier https://none/".to_string(),
         ),
         (
             json!({"client_id": cid}),
             400,
             "message",
-            "Payload validation error: 'Missing required property: audience'.",
+            "Payload validation error: 'Missing required property: audience'.".to_string(),
         ),
     ];
-    for (body, status, key, want) in refused {
+    for (body, status, key, want) in cases {
         let r = t
             .send(Method::POST, "/api/v2/client-grants", body.clone())
             .await;
         assert_eq!(
             (r.status.as_u16(), r.body[key].as_str()),
-            (status, Some(want)),
+            (status, Some(want.as_str())),
             "{body}"
         );
     }
-
     let r = t
         .get(&format!(
             "/api/v2/client-grants?client_id={cid}&audience={}&include_totals=true",
             urlenc(API)
         ))
         .await;
-    assert_eq!(r.body["total"], 2);
+    assert_eq!(r.body["total"], 2, "the client grant and the user grant");
     let r = t.get("/api/v2/client-grants?take=1").await;
     assert_eq!(r.body["client_grants"].as_array().map(Vec::len), Some(1));
     let next = r.body["next"].as_str().expect("next").to_string();
@@ -104,80 +96,63 @@ async fn client_grants_crud_conflicts_and_pages() {
         .await;
     assert_eq!(r.body["client_grants"].as_array().map(Vec::len), Some(2));
     assert!(r.body.get("next").is_none());
+}
 
-    let r = t
-        .send(
-            Method::PATCH,
-            &format!("/api/v2/client-grants/{gid}"),
+#[tokio::test]
+async fn client_grant_patches_get_and_deletes_as_auth0() {
+    let t = setup();
+    let (cid, gid) = client_with_grant(&t).await;
+    let path = format!("/api/v2/client-grants/{gid}");
+    // (patch, status, `scope` after (None: absent), `allow_all_scopes` after): all scopes drop
+    // the list; only the updatable fields may be sent, and at least one.
+    let steps = [
+        (
             json!({"scope": ["read:clients", "create:clients"]}),
-        )
-        .await;
-    assert_eq!(r.body["scope"], json!(["read:clients", "create:clients"]));
-    let r = t
-        .send(
-            Method::PATCH,
-            &format!("/api/v2/client-grants/{gid}"),
-            json!({"allow_all_scopes": true}),
-        )
-        .await;
-    assert!(r.body.get("scope").is_none() && r.body["allow_all_scopes"] == true);
-    let r = t
-        .send(
-            Method::PATCH,
-            &format!("/api/v2/client-grants/{gid}"),
+            200,
+            Some(json!(["read:clients", "create:clients"])),
+            None,
+        ),
+        (json!({"allow_all_scopes": true}), 200, None, Some(true)),
+        (
             json!({"allow_all_scopes": false, "scope": []}),
-        )
-        .await;
-    assert_eq!(r.body["scope"], json!([]));
-    for body in [
-        json!({"audience": "x"}),
-        json!({"client_id": "x"}),
-        json!({}),
-    ] {
-        let r = t
-            .send(
-                Method::PATCH,
-                &format!("/api/v2/client-grants/{gid}"),
-                body.clone(),
-            )
-            .await;
-        assert_eq!(
-            (r.status.as_u16(), r.body["errorCode"].as_str()),
-            (400, Some("invalid_body")),
-            "{body}"
-        );
+            200,
+            Some(json!([])),
+            Some(false),
+        ),
+        (json!({"audience": "x"}), 400, None, None),
+        (json!({"client_id": "x"}), 400, None, None),
+        (json!({}), 400, None, None),
+    ];
+    for (n, (body, status, scope, all)) in steps.into_iter().enumerate() {
+        let r = t.send(Method::PATCH, &path, body.clone()).await;
+        assert_eq!(r.status.as_u16(), status, "step {n} {body}: {}", r.body);
+        if status == 400 {
+            assert_eq!(r.body["errorCode"], "invalid_body", "step {n}");
+            continue;
+        }
+        assert_eq!(r.body.get("scope").cloned(), scope, "step {n}");
+        assert_eq!(r.body["allow_all_scopes"].as_bool(), all, "step {n}");
     }
     let r = t.get("/api/v2/client-grants/cgr_nope").await;
     assert_eq!(
         r.body,
         json!({"statusCode": 404, "error": "Not Found", "message": "The grant does not exist.", "errorCode": "inexistent_client_grant"})
     );
-    let r = t
-        .req(
-            Method::DELETE,
-            &format!("/api/v2/client-grants/{gid}"),
-            Some(&t.token.clone()),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, 204);
-    let r = t
-        .req(
-            Method::DELETE,
-            &format!("/api/v2/client-grants/{gid}"),
-            Some(&t.token.clone()),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, 204);
-    // deleting the client deletes its remaining grant
-    t.req(
-        Method::DELETE,
-        &format!("/api/v2/clients/{cid}"),
-        Some(&t.token.clone()),
-        None,
-    )
-    .await;
+    let token = t.token.clone();
+    for attempt in ["first", "again (idempotent)"] {
+        let r = t.req(Method::DELETE, &path, Some(&token), None).await;
+        assert_eq!(r.status, 204, "{attempt}");
+    }
+    // Deleting the client deletes its remaining grants.
+    let user = json!({"client_id": cid, "audience": API, "scope": [], "subject_type": "user"});
+    assert_eq!(
+        t.send(Method::POST, "/api/v2/client-grants", user)
+            .await
+            .status,
+        201
+    );
+    let client = format!("/api/v2/clients/{cid}");
+    t.req(Method::DELETE, &client, Some(&token), None).await;
     let r = t
         .get(&format!("/api/v2/client-grants?client_id={cid}"))
         .await;

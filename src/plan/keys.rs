@@ -57,12 +57,7 @@ fn listed(client: &RemoteClient) -> BTreeSet<String> {
 /// The credential ids a client lists for private-key JWT, in its order.
 pub fn listed_ids(client: &RemoteClient) -> Vec<String> {
     client
-        .client_authentication_methods
-        .as_ref()
-        .and_then(|m| m.pointer("/private_key_jwt/credentials"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+        .key_credentials()
         .filter_map(|c| c.get("id")?.as_str().map(str::to_string))
         .collect()
 }

@@ -160,19 +160,10 @@ pub fn check_signature(token: &str, signer: Signer<'_>) -> Option<Difference> {
         Signer::Hs256(secret) => return check_hs256(token, secret),
     };
     let expected = "RS256 by a key of the tenant's JWKS";
-    let header = match jsonwebtoken::decode_header(token) {
+    let header = match header_with(token, Algorithm::RS256, expected) {
         Ok(header) => header,
-        Err(e) => {
-            return Some(diff(
-                "signature",
-                expected,
-                format!("unreadable header: {e}"),
-            ));
-        }
+        Err(difference) => return Some(difference),
     };
-    if header.alg != Algorithm::RS256 {
-        return Some(diff("signature", expected, format!("alg {:?}", header.alg)));
-    }
     let jwk = match header.kid.as_deref() {
         Some(kid) => jwks.find(kid),
         None if jwks.keys.len() == 1 => jwks.keys.first(),
@@ -199,21 +190,26 @@ pub fn check_signature(token: &str, signer: Signer<'_>) -> Option<Difference> {
     signed_with(token, &key, Algorithm::RS256, expected)
 }
 
+/// The token's header when it is readable and names `alg` (the algorithm comes from the API,
+/// never from the token: no key confusion); else the signature difference.
+fn header_with(
+    token: &str,
+    alg: Algorithm,
+    expected: &str,
+) -> Result<jsonwebtoken::Header, Difference> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|e| diff("signature", expected, format!("unreadable header: {e}")))?;
+    if header.alg != alg {
+        return Err(diff("signature", expected, format!("alg {:?}", header.alg)));
+    }
+    Ok(header)
+}
+
 /// The HS256 signature with the API's `signing_secret` (the token's `alg` must be HS256).
 fn check_hs256(token: &str, secret: Option<&Secret>) -> Option<Difference> {
     let expected = "HS256 with the API's `signing_secret`";
-    let header = match jsonwebtoken::decode_header(token) {
-        Ok(header) => header,
-        Err(e) => {
-            return Some(diff(
-                "signature",
-                expected,
-                format!("unreadable header: {e}"),
-            ));
-        }
-    };
-    if header.alg != Algorithm::HS256 {
-        return Some(diff("signature", expected, format!("alg {:?}", header.alg)));
+    if let Err(difference) = header_with(token, Algorithm::HS256, expected) {
+        return Some(difference);
     }
     let Some(secret) = secret else {
         return Some(diff(
