@@ -268,6 +268,30 @@ fn published_limits_table() {
             0,
             1.05,
         ),
+        (
+            "a bucket of 100 at 100/s, write 1,000, +50 ms",
+            Sim::new(1000, 100.0, 100.0, 0.050),
+            0,
+            1.05,
+        ),
+        (
+            "a bucket of 100 at 100/s, read, +50 ms",
+            read(1003, 100.0, 100.0, 0.050),
+            0,
+            1.05,
+        ),
+        (
+            "/oauth/token on Free, 30 at 30/s, +50 ms",
+            Sim::new(1000, 30.0, 30.0, 0.050),
+            0,
+            1.05,
+        ),
+        (
+            "a bucket of 10 at 50/s, +20 ms",
+            Sim::new(1000, 50.0, 10.0, 0.020),
+            0,
+            1.1,
+        ),
         // the first pages go out together before any header tells the limit: the third is a 429
         ("free, read, +150 ms", read(53, 2.0, 2.0, 0.150), 1, 1.5),
         (
