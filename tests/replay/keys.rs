@@ -40,23 +40,7 @@ impl Client {
     }
 
     async fn token(&self, e: &Emulator) -> String {
-        let r = self
-            .http
-            .post(format!("{}/oauth/token", self.base))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", e.bootstrap_client_id()),
-                ("client_secret", e.bootstrap_client_secret()),
-                ("audience", &e.management_audience()),
-            ])
-            .send()
-            .await
-            .expect("token");
-        let body: Value = r.json().await.expect("token json");
-        body["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_string()
+        super::session::management_token(&self.http, e).await
     }
 }
 

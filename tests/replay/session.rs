@@ -88,7 +88,8 @@ pub(crate) async fn replay(cassette: &Cassette) -> Replay {
     replay
 }
 
-async fn management_token(http: &reqwest::Client, e: &Emulator) -> String {
+/// A Management API token of the emulator's bootstrap client.
+pub(super) async fn management_token(http: &reqwest::Client, e: &Emulator) -> String {
     let response = http
         .post(format!("{}/oauth/token", e.base_url()))
         .form(&[
